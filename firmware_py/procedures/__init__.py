@@ -1,0 +1,10 @@
+"""Bench procedures by name: the task config's ``procedure`` key picks one."""
+
+from __future__ import annotations
+
+from firmware_py.procedures.base import Procedure
+from firmware_py.procedures.led_assembly import LEDAssemblyProcedure
+
+PROCEDURES: dict[str, type[Procedure]] = {
+    LEDAssemblyProcedure.name: LEDAssemblyProcedure,
+}

@@ -50,10 +50,10 @@ class Mosquitto:
 
     def start(self) -> Mosquitto:
         assert self.proc is None, "already running"
-        logf = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [self.binary, "-c", str(self.conf)], stdout=logf, stderr=subprocess.STDOUT
-        )
+        with self.log.open("ab") as logf:
+            self.proc = subprocess.Popen(
+                [self.binary, "-c", str(self.conf)], stdout=logf, stderr=subprocess.STDOUT
+            )
         wait_port(self.port)
         return self
 
