@@ -1,0 +1,180 @@
+"""Scorer configuration: one TOML file, every error names the file and the key.
+
+Example (``config/scorer.toml``)::
+
+    event = "+"                 # which event to subscribe to; "+" is every event
+
+    [broker]
+    host = "127.0.0.1"
+    port = 1883
+    protocol = "5"              # "5" or "3.1.1"
+    # username = "scorer"
+    # password = "secret"
+
+    [storage]
+    path = "scorer.db"          # relative to this file's directory
+
+    [http]
+    host = "127.0.0.1"
+    port = 8080                 # 0 picks a free port
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchscore.mqtt import PROTOCOLS, BrokerConfig
+from benchscore.protocol import ID_RE
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    """Where the hall page and the JSON API listen."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """Everything the scorer needs to run."""
+
+    event: str = "+"
+    broker: BrokerConfig = field(default_factory=BrokerConfig)
+    storage_path: Path = Path("scorer.db")
+    http: HttpConfig = field(default_factory=HttpConfig)
+    source: Path | None = None
+    """The file this configuration was loaded from, if any."""
+
+
+_TOP_KEYS = {"event", "broker", "storage", "http"}
+_BROKER_KEYS = {"host", "port", "protocol", "username", "password", "keepalive_s", "tls_ca_file"}
+_STORAGE_KEYS = {"path"}
+_HTTP_KEYS = {"host", "port"}
+
+
+class _Reader:
+    """Typed access to a TOML table; errors read ``<file>: <key>: <problem>``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.name}: {key}: {problem}")
+
+    def table(self, raw: dict[str, Any], key: str, known: set[str]) -> dict[str, Any]:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table, got {value!r}")
+        self.no_unknown(value, known, prefix=f"{key}.")
+        return value
+
+    def no_unknown(self, raw: dict[str, Any], known: set[str], prefix: str = "") -> None:
+        for key in sorted(set(raw) - known):
+            raise self.fail(f"{prefix}{key}", f"unknown key; expected one of {sorted(known)}")
+
+    def string(self, raw: dict[str, Any], key: str, where: str, default: str) -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a string, got {value!r}")
+        return value
+
+    def opt_string(self, raw: dict[str, Any], key: str, where: str) -> str | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(where, f"expected a string, got {value!r}")
+        return value
+
+    def integer(
+        self, raw: dict[str, Any], key: str, where: str, default: int, low: int, high: int
+    ) -> int:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected an integer, got {value!r}")
+        if not low <= value <= high:
+            raise self.fail(where, f"{value} is outside {low}..{high}")
+        return value
+
+
+def parse_config(
+    raw: dict[str, Any], name: str = "<config>", base_dir: Path | None = None
+) -> ScorerConfig:
+    """Build a :class:`ScorerConfig` from a parsed TOML document.
+
+    ``name`` is used in error messages; a relative storage path is resolved against
+    ``base_dir`` (the config file's directory) when given.
+    """
+    r = _Reader(name)
+    r.no_unknown(raw, _TOP_KEYS)
+
+    event = r.string(raw, "event", "event", "+")
+    if event != "+" and not ID_RE.match(event):
+        raise r.fail("event", f"{event!r} must be '+' or 1-64 letters, digits, '_', '.', '-'")
+
+    b = r.table(raw, "broker", _BROKER_KEYS)
+    protocol = b.get("protocol", "5")
+    if type(protocol) is int and protocol == 5:
+        protocol = "5"  # `protocol = 5` without quotes means the obvious thing
+    if not isinstance(protocol, str) or protocol not in PROTOCOLS:
+        raise r.fail("broker.protocol", f"expected one of {sorted(PROTOCOLS)}, got {protocol!r}")
+    broker = BrokerConfig(
+        host=r.string(b, "host", "broker.host", "127.0.0.1"),
+        port=r.integer(b, "port", "broker.port", 1883, 1, 65535),
+        protocol=protocol,
+        username=r.opt_string(b, "username", "broker.username"),
+        password=r.opt_string(b, "password", "broker.password"),
+        keepalive_s=r.integer(b, "keepalive_s", "broker.keepalive_s", 15, 5, 3600),
+        tls_ca_file=r.opt_string(b, "tls_ca_file", "broker.tls_ca_file"),
+    )
+    if broker.password is not None and broker.username is None:
+        raise r.fail("broker.password", "given without broker.username")
+
+    s = r.table(raw, "storage", _STORAGE_KEYS)
+    path_text = r.string(s, "path", "storage.path", "scorer.db")
+    if not path_text:
+        raise r.fail("storage.path", "must not be empty")
+    storage_path = Path(path_text).expanduser()
+    if not storage_path.is_absolute() and base_dir is not None:
+        storage_path = base_dir / storage_path
+
+    h = r.table(raw, "http", _HTTP_KEYS)
+    http = HttpConfig(
+        host=r.string(h, "host", "http.host", "127.0.0.1"),
+        port=r.integer(h, "port", "http.port", 8080, 0, 65535),
+    )
+    if not http.host:
+        raise r.fail("http.host", "must not be empty")
+
+    return ScorerConfig(event=event, broker=broker, storage_path=storage_path, http=http)
+
+
+def load_config(path: str | Path) -> ScorerConfig:
+    """Load a scorer TOML file; raise :class:`ConfigError` naming the file and the key."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p.name}: not UTF-8: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p.name}: invalid TOML: {exc}") from None
+    cfg = parse_config(raw, name=p.name, base_dir=p.resolve().parent)
+    return ScorerConfig(
+        event=cfg.event,
+        broker=cfg.broker,
+        storage_path=cfg.storage_path,
+        http=cfg.http,
+        source=p.resolve(),
+    )

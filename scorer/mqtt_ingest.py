@@ -1,0 +1,144 @@
+"""The scorer's MQTT link: subscribe to every station of an event and feed :class:`Ingest`.
+
+The client is built by :func:`benchscore.mqtt.make_client` (VERSION2 callbacks, MQTT 5 or
+3.1.1). Subscriptions are made in ``on_connect``, so they are renewed after every reconnect
+(the session is clean: the broker forgets them when the scorer goes away).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from benchscore import protocol
+from benchscore.mqtt import BrokerConfig, connect_async, make_client, reason_is_failure
+
+from .ingest import Ingest
+
+log = logging.getLogger(__name__)
+
+
+class MqttIngest:
+    """A paho client subscribed to ``protocol.subscription(event)`` at QoS 1."""
+
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        ingest: Ingest,
+        event: str = "+",
+        client_id: str = "benchscore-scorer",
+    ) -> None:
+        self.broker = broker
+        self.ingest = ingest
+        self.event = event
+        self.filters = protocol.subscription(event)
+        self.client = make_client(client_id, broker)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_message = self._on_message
+        self._state_lock = threading.Lock()
+        self._connected = threading.Event()
+        self._subscribed = threading.Event()
+        self._sub_mid: int | None = None
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Connect in the background; paho's loop thread reconnects by itself."""
+        if self._started:
+            return
+        self._started = True
+        log.info(
+            "connecting to MQTT %s:%s (MQTT %s) for event %r",
+            self.broker.host,
+            self.broker.port,
+            self.broker.protocol,
+            self.event,
+        )
+        connect_async(self.client, self.broker)
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread; safe to call twice or before start."""
+        if not self._started:
+            return
+        self._started = False
+        try:
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+            self._connected.clear()
+            self._subscribed.clear()
+
+    @property
+    def connected(self) -> bool:
+        """True while connected and subscribed (ready to receive station messages)."""
+        return self._connected.is_set() and self._subscribed.is_set()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        """Wait until connected and subscribed; return whether that happened in time."""
+        if not self._subscribed.wait(timeout):
+            return False
+        return self.connected
+
+    # -- paho callbacks (network thread) -----------------------------------------------
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: Any,
+        reason_code: Any,
+        properties: Any,
+    ) -> None:
+        if reason_is_failure(reason_code):
+            log.error("MQTT connection refused: %s", reason_code)
+            return
+        log.info("connected to MQTT %s:%s", self.broker.host, self.broker.port)
+        self._connected.set()
+        result, mid = client.subscribe([(f, 1) for f in self.filters])
+        if result != mqtt.MQTT_ERR_SUCCESS:
+            log.error("subscribe to %s failed: %s", self.filters, mqtt.error_string(result))
+            return
+        with self._state_lock:
+            self._sub_mid = mid
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[Any],
+        properties: Any,
+    ) -> None:
+        with self._state_lock:
+            if mid != self._sub_mid:
+                return
+        failed = [str(rc) for rc in reason_codes if reason_is_failure(rc)]
+        if failed:
+            log.error("broker refused subscriptions %s: %s", self.filters, failed)
+            return
+        log.info("subscribed to %s", ", ".join(self.filters))
+        self._subscribed.set()
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        flags: Any,
+        reason_code: Any,
+        properties: Any,
+    ) -> None:
+        self._connected.clear()
+        self._subscribed.clear()
+        if self._started:
+            log.warning("disconnected from MQTT (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = repr(bytes(message._topic))
+        self.ingest.handle(topic, bytes(message.payload))
