@@ -25,11 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="broker + scorer + simulated stations on this machine")
     demo.add_argument("--http-port", type=int, default=8080, help="scorer web port (8080)")
     demo.add_argument("--mqtt-port", type=int, default=0, help="broker port (a free one)")
-    demo.add_argument("--stations", type=int, default=5, help="simulated stations (>= 4)")
-    demo.add_argument("--embedded-broker", action="store_true",
-                      help="use the embedded MQTT 3.1.1 broker even if Mosquitto is installed")
-    demo.add_argument("--duration", type=float, default=None,
-                      help="stop by itself after this many seconds")
+    demo.add_argument("--stations", type=int, default=7, help="simulated stations (4-7)")
+    demo.add_argument(
+        "--embedded-broker",
+        action="store_true",
+        help="use the embedded MQTT 3.1.1 broker even if Mosquitto is installed",
+    )
+    demo.add_argument(
+        "--duration", type=float, default=None, help="stop by itself after this many seconds"
+    )
 
     broker = sub.add_parser("broker", help="run the embedded MQTT 3.1.1 broker (demo/tests)")
     broker.add_argument("--port", type=int, required=True)

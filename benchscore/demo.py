@@ -115,16 +115,22 @@ class Demo:
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         logf = (self.workdir / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=_die_with_parent,
+            argv,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         self.procs.append((name, proc))
         return proc
 
     def start_broker(self) -> None:
         if self.embedded:
-            self.spawn("broker", [sys.executable, "-m", "benchscore", "broker",
-                                  "--port", str(self.mqtt_port)])
+            self.spawn(
+                "broker",
+                [sys.executable, "-m", "benchscore", "broker", "--port", str(self.mqtt_port)],
+            )
         else:
             conf = self.workdir / "mosquitto.conf"
             conf.write_text(
@@ -135,8 +141,10 @@ class Demo:
             assert binary is not None
             self.spawn("broker", [binary, "-c", str(conf)])
         if not wait_port(self.mqtt_port, 15):
-            raise RuntimeError(f"the broker did not start on port {self.mqtt_port}; see "
-                               f"{self.workdir / 'broker.log'}")
+            raise RuntimeError(
+                f"the broker did not start on port {self.mqtt_port}; see "
+                f"{self.workdir / 'broker.log'}"
+            )
 
     def start_scorer(self) -> None:
         conf = self.workdir / "scorer.toml"
@@ -145,8 +153,7 @@ class Demo:
             f'protocol = "{self.protocol}"\n[storage]\npath = "scorer.db"\n'
             f'[http]\nhost = "127.0.0.1"\nport = {self.http_port}\n'
         )
-        self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer",
-                              "--config", str(conf)])
+        self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer", "--config", str(conf)])
         if not wait_port(self.http_port, 20):
             raise RuntimeError(f"the scorer did not start; see {self.workdir / 'scorer.log'}")
 
@@ -165,11 +172,12 @@ class Demo:
                 f'[simulation]\nfault = "{st.fault}"\nseed = {i}\n'
                 f"auto_start_s = {6.0 + i * 0.7:.1f}\nunplugged = [{unplugged}]\n"
             )
-            self.spawn(st.id, [sys.executable, "-m", "benchscore", "station",
-                               "--config", str(conf)])
+            self.spawn(
+                st.id, [sys.executable, "-m", "benchscore", "station", "--config", str(conf)]
+            )
 
     def stop_all(self) -> None:
-        for name, proc in reversed(self.procs):
+        for _, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
         deadline = time.monotonic() + 8
@@ -199,8 +207,10 @@ class Demo:
                     continue
                 seen.add(key)
                 reason = run.get("reason") or ""
-                print(f"  {run.get('station')}: {str(run.get('outcome')).upper():5} {reason}",
-                      flush=True)
+                print(
+                    f"  {run.get('station')}: {str(run.get('outcome')).upper():5} {reason}",
+                    flush=True,
+                )
 
     def run(self) -> int:
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -216,14 +226,21 @@ class Demo:
             self.start_scorer()
             self.start_stations()
             broker = "embedded MQTT 3.1.1 broker" if self.embedded else "Mosquitto (MQTT 5)"
-            print(f"benchscore demo: {self.n_stations} simulated stations, {broker} on "
-                  f"127.0.0.1:{self.mqtt_port}", flush=True)
+            print(
+                f"benchscore demo: {self.n_stations} simulated stations, {broker} on "
+                f"127.0.0.1:{self.mqtt_port}",
+                flush=True,
+            )
             for st in LINEUP[: self.n_stations]:
                 print(f"  {st.id}: {st.note}", flush=True)
-            print(f"Hall page: http://127.0.0.1:{self.http_port}/   (Ctrl-C stops everything)",
-                  flush=True)
-            print(f"Watch the wire: mosquitto_sub -p {self.mqtt_port} -v -t 'benchscore/#'",
-                  flush=True)
+            print(
+                f"Hall page: http://127.0.0.1:{self.http_port}/   (Ctrl-C stops everything)",
+                flush=True,
+            )
+            print(
+                f"Watch the wire: mosquitto_sub -p {self.mqtt_port} -v -t 'benchscore/#'",
+                flush=True,
+            )
             print(f"Logs: {self.workdir}", flush=True)
             watcher = threading.Thread(target=self.report_verdicts, daemon=True)
             watcher.start()
@@ -233,8 +250,10 @@ class Demo:
                     break
                 dead = [name for name, p in self.procs if p.poll() is not None]
                 if dead:
-                    print(f"demo: {', '.join(dead)} exited; see logs in {self.workdir}",
-                          file=sys.stderr)
+                    print(
+                        f"demo: {', '.join(dead)} exited; see logs in {self.workdir}",
+                        file=sys.stderr,
+                    )
                     return 1
             return 0
         except RuntimeError as exc:

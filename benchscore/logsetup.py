@@ -5,8 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
-             logging.CRITICAL: 2}
+_PRIORITY = {
+    logging.DEBUG: 7,
+    logging.INFO: 6,
+    logging.WARNING: 4,
+    logging.ERROR: 3,
+    logging.CRITICAL: 2,
+}
 
 
 class JournalFormatter(logging.Formatter):
@@ -21,8 +26,11 @@ def setup_logging(level: str = "INFO", prefix: str = "") -> None:
     """Configure the root logger once for a daemon process."""
     handler = logging.StreamHandler(sys.stderr)
     if sys.stderr.isatty():
-        handler.setFormatter(logging.Formatter(
-            f"%(asctime)s %(levelname)-7s {prefix}%(name)s: %(message)s", "%H:%M:%S"))
+        handler.setFormatter(
+            logging.Formatter(
+                f"%(asctime)s %(levelname)-7s {prefix}%(name)s: %(message)s", "%H:%M:%S"
+            )
+        )
     else:
         handler.setFormatter(JournalFormatter(f"{prefix}%(message)s"))
     root = logging.getLogger()

@@ -62,7 +62,9 @@ class Limits:
         known = {"low", "high", "marginal_low", "marginal_high", "unit"}
         unknown = set(raw) - known
         if unknown:
-            raise LimitsError(f"{where}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}")
+            raise LimitsError(
+                f"{where}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}"
+            )
         values: dict[str, float | None] = {}
         for key in ("low", "high", "marginal_low", "marginal_high"):
             v = raw.get(key)

@@ -63,10 +63,13 @@ def make_client(client_id: str, broker: BrokerConfig) -> mqtt.Client:
 def connect_async(client: mqtt.Client, broker: BrokerConfig) -> None:
     """Start connecting in the background; paho's loop thread reconnects by itself."""
     if broker.is_v5:
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 0
         client.connect_async(
-            broker.host, broker.port, keepalive=broker.keepalive_s, clean_start=True,
+            broker.host,
+            broker.port,
+            keepalive=broker.keepalive_s,
+            clean_start=True,
             properties=props,
         )
     else:
@@ -78,7 +81,7 @@ def expiry_properties(broker: BrokerConfig, seconds: int) -> Properties | None:
     """PUBLISH properties with a message expiry, or None on MQTT 3.1.1."""
     if not broker.is_v5:
         return None
-    props = Properties(PacketTypes.PUBLISH)
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     props.MessageExpiryInterval = seconds
     return props
 

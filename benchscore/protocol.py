@@ -221,7 +221,7 @@ def _validate_live(topic: TopicParts, obj: dict[str, Any]) -> None:
     values = _field(obj, "values", dict, "live")
     if len(values) > 64:
         raise PayloadError("schema", "live.values: more than 64 values")
-    for name, value in values.items():
+    for name in values:
         if not isinstance(name, str) or len(name) > 64:
             raise PayloadError("schema", f"live.values: bad name {name!r}")
         _number(values, name, "live.values", optional=True)

@@ -14,6 +14,7 @@ device, address and register. No module-level buffers: every call has its own.
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -56,10 +57,8 @@ class I2CDevice:
         if self._closed:
             return
         self._closed = True
-        try:
+        with contextlib.suppress(OSError):  # closing an unplugged sensor must not raise
             self._shutdown()
-        except OSError:
-            pass  # closing an unplugged sensor must not raise
 
     def _shutdown(self) -> None:  # noqa: B027 - optional hook
         """Chip-specific power-down (override where the chip has one)."""
@@ -160,7 +159,7 @@ class ROBits16(_Field[int]):
     """A bit field of ``width`` bits at ``lowest_bit`` inside a 16-bit register."""
 
     def __init__(self, register: int, *, lowest_bit: int, width: int = 1) -> None:
-        if not 0 <= lowest_bit and lowest_bit + width <= 16:
+        if not lowest_bit >= 0 and lowest_bit + width <= 16:
             raise ValueError("bit field does not fit in 16 bits")
         self.register = register
         self.lowest_bit = lowest_bit

@@ -125,12 +125,13 @@ def _hardware(t: Table) -> HardwareConfig:
     g_t = t.table("gpio", required=False)
     defaults = GpioConfig()
     gpio = GpioConfig(
-        **{name: g_t.get_int(name, getattr(defaults, name), min=0) for name in
-           ("start_button", "power_relay", "light_green", "light_amber", "light_red")}
+        **{
+            name: g_t.get_int(name, getattr(defaults, name), min=0)
+            for name in ("start_button", "power_relay", "light_green", "light_amber", "light_red")
+        }
     )
     g_t.check_unknown()
-    pins = [gpio.start_button, gpio.power_relay, gpio.light_green, gpio.light_amber,
-            gpio.light_red]
+    pins = [gpio.start_button, gpio.power_relay, gpio.light_green, gpio.light_amber, gpio.light_red]
     if len(set(pins)) != len(pins):
         raise g_t.error(None, f"two functions share a pin: {pins}")
     hw = HardwareConfig(

@@ -91,10 +91,10 @@ class StationHardware:
             from drivers.i2c import SMBus2Bus
 
             return SMBus2Bus(hw.i2c_bus)
+        from benchscore.sim.assemblies.led import LEDAssembly, LEDFault, LEDJig, SupplySpec
         from benchscore.sim.chips.bh1750 import SimBH1750
         from benchscore.sim.chips.ina226 import SimINA226
         from benchscore.sim.i2c import SimI2CBus
-        from benchscore.sim.assemblies.led import LEDAssembly, LEDFault, LEDJig, SupplySpec
 
         sim = self.config.simulation
         bus = SimI2CBus()
@@ -106,15 +106,26 @@ class StationHardware:
         )
         pm, ls = hw.power_monitor, hw.light_sensor
         if "power_monitor" not in sim.unplugged:
-            bus.attach(pm.address, SimINA226(
-                self.clock, shunt_ohm=pm.shunt_ohm, source=jig.electrical,
-                noise_v=2e-6 if sim.noise else 0.0, seed=sim.seed,
-            ))
+            bus.attach(
+                pm.address,
+                SimINA226(
+                    self.clock,
+                    shunt_ohm=pm.shunt_ohm,
+                    source=jig.electrical,
+                    noise_v=2e-6 if sim.noise else 0.0,
+                    seed=sim.seed,
+                ),
+            )
         if "light_sensor" not in sim.unplugged:
-            bus.attach(ls.address, SimBH1750(
-                self.clock, source=jig.illuminance_lx,
-                noise_lx=2.0 if sim.noise else 0.0, seed=sim.seed + 1,
-            ))
+            bus.attach(
+                ls.address,
+                SimBH1750(
+                    self.clock,
+                    source=jig.illuminance_lx,
+                    noise_lx=2.0 if sim.noise else 0.0,
+                    seed=sim.seed + 1,
+                ),
+            )
         self.sim = SimBench(bus, jig, self.pin_factory)
         return bus
 
@@ -124,8 +135,11 @@ class StationHardware:
             self._close_drivers()
             hw = self.config.hardware
             pm = INA226(
-                self.bus, hw.power_monitor.address, shunt_ohm=hw.power_monitor.shunt_ohm,
-                max_current_a=hw.power_monitor.max_current_a, clock=self.clock,
+                self.bus,
+                hw.power_monitor.address,
+                shunt_ohm=hw.power_monitor.shunt_ohm,
+                max_current_a=hw.power_monitor.max_current_a,
+                clock=self.clock,
             )
             self._drivers.append(pm)
             ls = BH1750(self.bus, hw.light_sensor.address, clock=self.clock)

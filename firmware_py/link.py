@@ -11,6 +11,7 @@ durable outbox of a later release sits in front of :meth:`publish_record`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any
@@ -43,7 +44,9 @@ class StationLink:
         self._lock = threading.Lock()
         self.client = make_client(f"benchscore-{topics.event}-{topics.station}", broker)
         self.client.will_set(
-            topics.status, encode(self._status_payload("offline", online=False)), qos=1,
+            topics.status,
+            encode(self._status_payload("offline", online=False)),
+            qos=1,
             retain=True,
         )
         self.client.on_connect = self._on_connect
@@ -68,26 +71,30 @@ class StationLink:
         return payload
 
     # -- paho callbacks (network thread) -------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
         if reason_is_failure(reason_code):
             log.warning("broker refused the connection: %s", reason_code)
             return
-        log.info("connected to %s:%d (MQTT %s)", self.broker.host, self.broker.port,
-                 self.broker.protocol)
+        log.info(
+            "connected to %s:%d (MQTT %s)", self.broker.host, self.broker.port, self.broker.protocol
+        )
         self._connected.set()
         with self._lock:
             status = dict(self._status)
         client.publish(self.topics.status, encode(status), qos=1, retain=True)
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
         if self._connected.is_set():
             log.warning("disconnected from broker: %s", reason_code)
         self._connected.clear()
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any,
-                    properties: Any) -> None:
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: Any, properties: Any
+    ) -> None:
         if reason_is_failure(reason_code):
             log.error("broker refused message %d: %s", mid, reason_code)
 
@@ -114,8 +121,12 @@ class StationLink:
         """Publish a live sample at QoS 0 (dropped when offline: it is only a preview)."""
         if not self.connected:
             return
-        self.client.publish(self.topics.live, encode(values), qos=0,
-                            properties=expiry_properties(self.broker, LIVE_EXPIRY_S))
+        self.client.publish(
+            self.topics.live,
+            encode(values),
+            qos=0,
+            properties=expiry_properties(self.broker, LIVE_EXPIRY_S),
+        )
 
     def publish_record(self, record: dict[str, Any]) -> None:
         """Publish a run record at QoS 1 (paho queues it while the broker is away)."""
@@ -127,12 +138,12 @@ class StationLink:
         """Say goodbye cleanly: a retained offline status, then disconnect."""
         if self.connected:
             info = self.client.publish(
-                self.topics.status, encode(self._status_payload("offline", online=False)), qos=1,
+                self.topics.status,
+                encode(self._status_payload("offline", online=False)),
+                qos=1,
                 retain=True,
             )
-            try:
+            with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
-            except (RuntimeError, ValueError):
-                pass
         self.client.disconnect()
         self.client.loop_stop()

@@ -30,8 +30,14 @@ def run_station(config_path: str) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    log.info("station %s (event %s, task %s, backend %s) boot %s", config.station_id,
-             config.event, config.task.id, config.hardware.backend, station.boot_id)
+    log.info(
+        "station %s (event %s, task %s, backend %s) boot %s",
+        config.station_id,
+        config.event,
+        config.task.id,
+        config.hardware.backend,
+        station.boot_id,
+    )
     try:
         station.start()
         station.serve()

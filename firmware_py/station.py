@@ -40,16 +40,21 @@ def make_clock(config: StationConfig) -> Clock:
 class Station:
     """A station: owns hardware, link and state; runs procedures on START."""
 
-    def __init__(self, config: StationConfig, clock: Clock | None = None,
-                 hardware: StationHardware | None = None) -> None:
+    def __init__(
+        self,
+        config: StationConfig,
+        clock: Clock | None = None,
+        hardware: StationHardware | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock or make_clock(config)
         self.boot_id = uuid.uuid4().hex[:16]
         self.seq = 0
         self.machine = StateMachine()
         self.hardware = hardware or StationHardware(config, self.clock)
-        self.link = StationLink(config.broker, Topics(config.event, config.station_id),
-                                self.boot_id, config.task.id)
+        self.link = StationLink(
+            config.broker, Topics(config.event, config.station_id), self.boot_id, config.task.id
+        )
         self._requests: queue.Queue[str] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._bench: LEDBench | None = None
@@ -110,8 +115,9 @@ class Station:
 
     def serve(self) -> None:
         """Run until :meth:`stop`: wait for START, run, publish; ping the watchdog."""
-        auto = self.config.simulation.auto_start_s if self.config.hardware.backend == "sim" \
-            else None
+        auto = (
+            self.config.simulation.auto_start_s if self.config.hardware.backend == "sim" else None
+        )
         next_auto = time.monotonic() + (auto or 0.0)
         watchdog = watchdog_interval_s()
         next_ping = 0.0
@@ -133,14 +139,22 @@ class Station:
     def _live(self, run_id: str) -> Any:
         def sink(phase: str, values: dict[str, float | None]) -> None:
             try:
-                self.link.publish_live({
-                    "schema": SCHEMA_VERSION, "type": "live", "event": self.config.event,
-                    "station": self.config.station_id, "boot_id": self.boot_id,
-                    "run_id": run_id, "ts": self.clock.time(), "phase": phase,
-                    "values": values,
-                })
+                self.link.publish_live(
+                    {
+                        "schema": SCHEMA_VERSION,
+                        "type": "live",
+                        "event": self.config.event,
+                        "station": self.config.station_id,
+                        "boot_id": self.boot_id,
+                        "run_id": run_id,
+                        "ts": self.clock.time(),
+                        "phase": phase,
+                        "values": values,
+                    }
+                )
             except Exception:  # a preview must never break a measurement
                 log.exception("live publish failed")
+
         return sink
 
     def run_once(self) -> dict[str, Any]:
@@ -160,11 +174,19 @@ class Station:
         outcome = result.outcome
         self._last_outcome = outcome
         record: dict[str, Any] = {
-            "schema": SCHEMA_VERSION, "type": "record", "event": self.config.event,
-            "station": self.config.station_id, "boot_id": self.boot_id, "seq": self.seq,
-            "run_id": run_id, "task": task.id, "procedure": task.procedure,
-            "started_at": started, "ended_at": max(started, self.clock.time()),
-            "outcome": outcome.value, "reason": result.reason[:500],
+            "schema": SCHEMA_VERSION,
+            "type": "record",
+            "event": self.config.event,
+            "station": self.config.station_id,
+            "boot_id": self.boot_id,
+            "seq": self.seq,
+            "run_id": run_id,
+            "task": task.id,
+            "procedure": task.procedure,
+            "started_at": started,
+            "ended_at": max(started, self.clock.time()),
+            "outcome": outcome.value,
+            "reason": result.reason[:500],
             "measurements": [m.to_dict() for m in result.measurements],
         }
         self.runs.append(record)

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
+from benchscore.mqtt import BrokerConfig
 from firmware_py.config import load_station_config
-from firmware_py.station import Station
 from firmware_py.state import StationState
+from firmware_py.station import Station
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
-from benchscore.mqtt import BrokerConfig
 from tests.support.brokers import free_port, wait_port
 from tests.support.stations import write_station_config
 
@@ -45,14 +45,17 @@ def hall(tmp_path: Path) -> Iterator[Callable[..., Any]]:
     """Start a scorer and stations on a given broker port; stops all of it afterwards."""
     started: list[Any] = []
 
-    def start(port: int, protocol: str, faults: dict[str, str]) -> tuple[ScorerService,
-                                                                           dict[str, Station]]:
-        scorer = ScorerService(ScorerConfig(
-            event="test",
-            broker=BrokerConfig(port=port, protocol=protocol),
-            storage_path=tmp_path / "scorer.db",
-            http=HttpConfig(port=0),
-        )).start()
+    def start(
+        port: int, protocol: str, faults: dict[str, str]
+    ) -> tuple[ScorerService, dict[str, Station]]:
+        scorer = ScorerService(
+            ScorerConfig(
+                event="test",
+                broker=BrokerConfig(port=port, protocol=protocol),
+                storage_path=tmp_path / "scorer.db",
+                http=HttpConfig(port=0),
+            )
+        ).start()
         started.append(scorer)
         assert scorer.mqtt is not None
         assert scorer.mqtt.wait_connected(10)
@@ -102,8 +105,13 @@ def check_verdicts(tmp_path: Path, scorer: ScorerService, stations: dict[str, St
 
     hall_view = get_json(scorer.url + "api/stations")
     states = {s["id"]: s["state"] for s in hall_view}
-    wait_for(lambda: {s["id"]: s["state"] for s in get_json(scorer.url + "api/stations")}
-             == {"good": "done", "bad": "done"}, what="stations done in the hall")
+    wait_for(
+        lambda: (
+            {s["id"]: s["state"] for s in get_json(scorer.url + "api/stations")}
+            == {"good": "done", "bad": "done"}
+        ),
+        what="stations done in the hall",
+    )
     assert set(states) == {"good", "bad"}
 
 
@@ -114,8 +122,11 @@ def test_mqtt5_mosquitto_good_and_faulty_assembly(mosquitto, hall, tmp_path: Pat
 
 def test_mqtt311_embedded_broker(hall, tmp_path: Path) -> None:
     port = free_port()
-    broker = subprocess.Popen([sys.executable, "-m", "benchscore", "broker", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = subprocess.Popen(
+        [sys.executable, "-m", "benchscore", "broker", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_port(port, 20)
         scorer, stations = hall(port, "3.1.1", {"good": "none", "bad": "open_string"})
@@ -148,8 +159,9 @@ def test_start_button_runs_the_task_and_lights_follow(mosquitto, hall, tmp_path:
 
 def test_unplugged_sensor_station_reports_fault(mosquitto, hall, tmp_path: Path) -> None:
     scorer, _ = hall(mosquitto.port, "5", {})
-    cfg = load_station_config(write_station_config(
-        tmp_path, "nolux", port=mosquitto.port, unplugged=("light_sensor",)))
+    cfg = load_station_config(
+        write_station_config(tmp_path, "nolux", port=mosquitto.port, unplugged=("light_sensor",))
+    )
     station = Station(cfg)
     try:
         station.start()

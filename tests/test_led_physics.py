@@ -17,8 +17,9 @@ from benchscore.sim.assemblies.led import (
 
 
 def test_string_current_follows_knee_and_dynamic_resistance() -> None:
-    spec = LEDAssemblySpec(strings=1, leds_per_string=3, vf_knee_v=2.75, r_dynamic_ohm=1.5,
-                           series_resistor_ohm=33.0)
+    spec = LEDAssemblySpec(
+        strings=1, leds_per_string=3, vf_knee_v=2.75, r_dynamic_ohm=1.5, series_resistor_ohm=33.0
+    )
     led = LEDAssembly(spec)
     assert led.current_a(8.0) == 0.0  # below 3 x 2.75 V: dark
     assert led.current_a(12.0) == pytest.approx((12.0 - 8.25) / (33.0 + 4.5))
@@ -49,8 +50,9 @@ def test_supply_solution_respects_output_resistance_and_current_limit() -> None:
         (LEDFault.WRONG_BIN, 1.0, 0.6),
     ],
 )
-def test_faults_change_current_and_light(fault: LEDFault, current_ratio: float,
-                                         light_ratio: float) -> None:
+def test_faults_change_current_and_light(
+    fault: LEDFault, current_ratio: float, light_ratio: float
+) -> None:
     good = LEDJig(LEDAssembly(), ambient_lx=0.0)
     bad = LEDJig(LEDAssembly(fault=fault), ambient_lx=0.0)
     assert bad.electrical()[1] == pytest.approx(good.electrical()[1] * current_ratio, rel=5e-3)

@@ -35,8 +35,9 @@ def make_bench(tmp_path: Path) -> Iterator[object]:
 def run(hw: StationHardware, live: list[tuple[str, dict[str, float | None]]] | None = None):
     sink = live.append if live is not None else (lambda *_: None)
     bench = hw.open_bench()
-    proc = LEDAssemblyProcedure(bench, hw.config.task, hw.clock,
-                                lambda phase, values: sink((phase, values)))
+    proc = LEDAssemblyProcedure(
+        bench, hw.config.task, hw.clock, lambda phase, values: sink((phase, values))
+    )
     return proc.run()
 
 
@@ -68,8 +69,7 @@ def test_good_assembly_passes_with_values_near_physics(make_bench) -> None:
         ("wrong_bin", {"illuminance_lx"}),
     ],
 )
-def test_each_fault_fails_the_right_measurements(make_bench, fault: str,
-                                                 failing: set[str]) -> None:
+def test_each_fault_fails_the_right_measurements(make_bench, fault: str, failing: set[str]) -> None:
     result = run(make_bench(fault))
     assert result.outcome is RunOutcome.FAIL
     got = {name for name, o in outcomes(result).items() if o is Outcome.FAIL}
@@ -113,8 +113,9 @@ def test_missing_sensor_fails_bench_check(make_bench) -> None:
 def test_abort_stops_the_run_and_powers_off(make_bench) -> None:
     hw = make_bench()
     bench = hw.open_bench()
-    proc = LEDAssemblyProcedure(bench, hw.config.task, hw.clock, lambda *a: None,
-                                should_stop=lambda: True)
+    proc = LEDAssemblyProcedure(
+        bench, hw.config.task, hw.clock, lambda *a: None, should_stop=lambda: True
+    )
     result = proc.run()
     assert result.outcome is RunOutcome.FAULT
     assert result.reason == "aborted"

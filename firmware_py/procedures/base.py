@@ -90,8 +90,9 @@ class Procedure(ABC):
 
     def judge(self, name: str, value: float | None) -> Measurement:
         """Judge ``value`` against the task's limits for ``name``."""
-        return Measurement.judged(name, value, self.task.units.get(name, ""),
-                                  self.task.limits[name])
+        return Measurement.judged(
+            name, value, self.task.units.get(name, ""), self.task.limits[name]
+        )
 
     def wait(self, seconds: float) -> None:
         """Sleep on the clock, checking for abort every 50 ms of clock time."""

@@ -48,7 +48,10 @@ class LEDBench:
 class LEDAssemblyProcedure(Procedure):
     name: ClassVar[str] = "led_assembly"
     required_limits: ClassVar[tuple[str, ...]] = (
-        "voltage_v", "current_a", "power_w", "illuminance_lx",
+        "voltage_v",
+        "current_a",
+        "power_w",
+        "illuminance_lx",
     )
     parameters: ClassVar[dict[str, float]] = {
         "settle_s": 0.5,
@@ -73,12 +76,15 @@ class LEDAssemblyProcedure(Procedure):
             amps.append(reading.current_a)
             watts.append(reading.power_w)
             lux.append(lx)
-            self.live("measure", {
-                "voltage_v": reading.bus_voltage_v,
-                "current_a": reading.current_a,
-                "power_w": reading.power_w,
-                "illuminance_lx": lx,
-            })
+            self.live(
+                "measure",
+                {
+                    "voltage_v": reading.bus_voltage_v,
+                    "current_a": reading.current_a,
+                    "power_w": reading.power_w,
+                    "illuminance_lx": lx,
+                },
+            )
             self.wait(self.params["sample_interval_s"])
         result.measurements += [
             self.judge("voltage_v", fmean(volts)),

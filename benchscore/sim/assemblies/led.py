@@ -79,7 +79,9 @@ class LEDAssembly:
             return 0.0
         n = self._string_leds(index)
         s = self.spec
-        return max(0.0, (voltage_v - n * s.vf_knee_v) / (s.series_resistor_ohm + n * s.r_dynamic_ohm))
+        return max(
+            0.0, (voltage_v - n * s.vf_knee_v) / (s.series_resistor_ohm + n * s.r_dynamic_ohm)
+        )
 
     def led_currents_a(self, voltage_v: float) -> list[float]:
         """Current through each string at terminal voltage ``voltage_v`` (A)."""
@@ -122,8 +124,11 @@ def operating_point(supply: SupplySpec, load: Callable[[float], float]) -> tuple
                 lo = mid
         return 0.5 * (lo + hi)
 
-    v = bisect(lambda x: x + supply.output_resistance_ohm * load(x) - supply.voltage_v,
-               0.0, supply.voltage_v)
+    v = bisect(
+        lambda x: x + supply.output_resistance_ohm * load(x) - supply.voltage_v,
+        0.0,
+        supply.voltage_v,
+    )
     if load(v) > supply.current_limit_a:
         v = bisect(lambda x: load(x) - supply.current_limit_a, 0.0, v)
     return v, load(v)
@@ -162,5 +167,9 @@ class LEDJig:
 
     def with_supply_voltage(self, voltage_v: float) -> LEDJig:
         """A copy of this jig with another supply set-point (for dimming sweeps)."""
-        return LEDJig(self.assembly, replace(self.supply, voltage_v=voltage_v),
-                      power_on=self.power_on, ambient_lx=self.ambient_lx)
+        return LEDJig(
+            self.assembly,
+            replace(self.supply, voltage_v=voltage_v),
+            power_on=self.power_on,
+            ambient_lx=self.ambient_lx,
+        )
