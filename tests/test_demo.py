@@ -47,8 +47,18 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
     sub_bin = shutil.which("mosquitto_sub")
     assert sub_bin, "mosquitto_sub missing: scripts/setup.sh installs mosquitto-clients"
     http_port, mqtt_port = free_port(), free_port()
-    argv = [sys.executable, "-m", "benchscore", "demo", "--http-port", str(http_port),
-            "--mqtt-port", str(mqtt_port), "--stations", "7"]
+    argv = [
+        sys.executable,
+        "-m",
+        "benchscore",
+        "demo",
+        "--http-port",
+        str(http_port),
+        "--mqtt-port",
+        str(mqtt_port),
+        "--stations",
+        "7",
+    ]
     if embedded:
         argv.append("--embedded-broker")
     started = time.monotonic()
@@ -59,7 +69,8 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
         sub = subprocess.Popen(
             [sub_bin, "-p", str(mqtt_port), "-v", "-t", "benchscore/#"]
             + (["-V", "311"] if embedded else []),
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         outcomes: set[object] = set()
         while time.monotonic() - started < 60 and not {"pass", "fail", "fault"} <= outcomes:
