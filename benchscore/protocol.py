@@ -32,7 +32,16 @@ class PayloadError(ValueError):
     """A payload that must not be stored. ``reason`` is one of a fixed set of words."""
 
     REASONS: Final = frozenset(
-        {"malformed", "oversized", "schema", "wrong_topic", "unknown_topic", "unsupported"}
+        {
+            "malformed",
+            "oversized",
+            "schema",
+            "wrong_topic",
+            "unknown_topic",
+            "unsupported",
+            "bad_signature",
+            "unknown_station",
+        }
     )
 
     def __init__(self, reason: str, detail: str) -> None:
@@ -79,13 +88,40 @@ class Topics:
     def record(self) -> str:
         return f"{self.base}/record"
 
+    @property
+    def reply(self) -> str:
+        return f"{self.base}/reply"
 
-STATION_KINDS: Final = ("status", "live", "record")
+    @property
+    def ack(self) -> str:
+        return f"{self.base}/ack"
+
+    @property
+    def cmd(self) -> str:
+        return f"{self.base}/cmd"
+
+
+STATION_KINDS: Final = ("status", "live", "record", "reply")
+"""Topic kinds a station publishes (the scorer subscribes to these)."""
+SCORER_KINDS: Final = ("ack", "cmd")
+"""Topic kinds the scorer publishes to one station (the station subscribes to these)."""
+RECORD_KINDS: Final = frozenset({"result", "curve"})
+COMMANDS: Final = frozenset({"start", "abort", "arm", "self_check", "set_time_limit", "rebirth"})
+MAX_CURVE_POINTS: Final = 5000
+"""Most samples per column in one curve chunk."""
 
 
 def subscription(event: str = "+") -> list[str]:
     """Topic filters the scorer subscribes to (all stations of ``event``)."""
     return [f"{ROOT}/{PROTOCOL}/{event}/+/{kind}" for kind in STATION_KINDS]
+
+
+def scorer_topic(event: str, station: str, kind: str) -> str:
+    """A topic the scorer publishes to one station (``ack`` or ``cmd``)."""
+    assert kind in SCORER_KINDS, kind
+    return (
+        f"{ROOT}/{PROTOCOL}/{check_id(event, 'event id')}/{check_id(station, 'station id')}/{kind}"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,13 +131,13 @@ class TopicParts:
     kind: str
 
 
-def parse_topic(topic: str) -> TopicParts:
+def parse_topic(topic: str, kinds: tuple[str, ...] = STATION_KINDS) -> TopicParts:
     """Split a station topic; raise PayloadError('unknown_topic') for anything else."""
     parts = topic.split("/")
     if len(parts) != 5 or parts[0] != ROOT or parts[1] != PROTOCOL:
         raise PayloadError("unknown_topic", f"topic {topic!r} is not benchscore/v1/<e>/<s>/<k>")
     _, _, event, station, kind = parts
-    if kind not in STATION_KINDS:
+    if kind not in kinds:
         raise PayloadError("unknown_topic", f"topic {topic!r}: unknown kind {kind!r}")
     if not ID_RE.match(event) or not ID_RE.match(station):
         raise PayloadError("unknown_topic", f"topic {topic!r}: invalid event or station id")
@@ -200,9 +236,7 @@ def validate(topic: TopicParts, obj: dict[str, Any]) -> dict[str, Any]:
     kind = _field(obj, "type", str, "payload")
     if kind != topic.kind:
         raise PayloadError("wrong_topic", f"a {kind!r} payload on a {topic.kind!r} topic")
-    {"status": _validate_status, "live": _validate_live, "record": _validate_record}[kind](
-        topic, obj
-    )
+    _VALIDATORS[kind](topic, obj)
     return obj
 
 
@@ -235,6 +269,18 @@ def _validate_record(topic: TopicParts, obj: dict[str, Any]) -> None:
     if seq < 0:
         raise PayloadError("schema", f"{where}.seq: negative")
     _text(obj, "run_id", where, 64)
+    kind = _choice(obj, "kind", RECORD_KINDS, where)
+    if obj.get("historical") is not None:
+        _field(obj, "historical", bool, where)
+    if obj.get("sig") is not None:
+        _text(obj, "sig", where, 64)
+    if kind == "result":
+        _validate_result(obj, f"{where}(result)")
+    else:
+        _validate_curve(obj, f"{where}(curve)")
+
+
+def _validate_result(obj: dict[str, Any], where: str) -> None:
     _text(obj, "task", where, 64)
     _text(obj, "procedure", where, 64)
     started = _number(obj, "started_at", where)
@@ -244,6 +290,8 @@ def _validate_record(topic: TopicParts, obj: dict[str, Any]) -> None:
         raise PayloadError("schema", f"{where}: ended_at is before started_at")
     _choice(obj, "outcome", RUN_OUTCOMES, where)
     _text(obj, "reason", where)
+    if obj.get("interrupted") is not None:
+        _field(obj, "interrupted", bool, where)
     meas = _field(obj, "measurements", list, where)
     if len(meas) > 1000:
         raise PayloadError("schema", f"{where}.measurements: more than 1000 entries")
@@ -266,9 +314,70 @@ def _validate_record(topic: TopicParts, obj: dict[str, Any]) -> None:
             _number(limits, key, f"{mw}.limits")
         if m.get("reason") is not None:
             _text(m, "reason", mw)
+        if m.get("curve") is not None:
+            _text(m, "curve", mw, 64)
 
 
-def parse(topic: str, raw: bytes) -> tuple[TopicParts, dict[str, Any]]:
-    """Parse and validate one MQTT message; raise PayloadError with the reason."""
-    parts = parse_topic(topic)
+def _validate_curve(obj: dict[str, Any], where: str) -> None:
+    _text(obj, "curve", where, 64)
+    chunk = _field(obj, "chunk", int, where)
+    if chunk < 0:
+        raise PayloadError("schema", f"{where}.chunk: negative")
+    columns = _field(obj, "columns", list, where)
+    data = _field(obj, "data", list, where)
+    if not 1 <= len(columns) <= 16 or len(columns) != len(data):
+        raise PayloadError("schema", f"{where}: 1-16 columns, one data array per column")
+    length = None
+    for i, (name, col) in enumerate(zip(columns, data, strict=True)):
+        if not isinstance(name, str) or not 0 < len(name) <= 32:
+            raise PayloadError("schema", f"{where}.columns[{i}]: bad column name {name!r}")
+        if not isinstance(col, list) or len(col) > MAX_CURVE_POINTS:
+            raise PayloadError(
+                "schema", f"{where}.data[{i}]: a list of at most {MAX_CURVE_POINTS} numbers"
+            )
+        if length is not None and len(col) != length:
+            raise PayloadError("schema", f"{where}.data[{i}]: columns differ in length")
+        length = len(col)
+        for v in col:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise PayloadError("schema", f"{where}.data[{i}]: {v!r} is not a finite number")
+
+
+def _validate_reply(topic: TopicParts, obj: dict[str, Any]) -> None:
+    _check_origin(obj, topic, "reply")
+    _text(obj, "cmd_id", "reply", 64)
+    _field(obj, "ok", bool, "reply")
+    _text(obj, "detail", "reply")
+
+
+def _validate_ack(topic: TopicParts, obj: dict[str, Any]) -> None:
+    _check_origin(obj, topic, "ack")
+    _text(obj, "boot_id", "ack", 64)
+    seqs = _field(obj, "seqs", list, "ack")
+    if len(seqs) > 10_000 or any(isinstance(q, bool) or not isinstance(q, int) for q in seqs):
+        raise PayloadError("schema", "ack.seqs: a list of at most 10000 integers")
+
+
+def _validate_cmd(topic: TopicParts, obj: dict[str, Any]) -> None:
+    _check_origin(obj, topic, "cmd")
+    _text(obj, "cmd_id", "cmd", 64)
+    _choice(obj, "command", COMMANDS, "cmd")
+    _field(obj, "args", dict, "cmd")
+
+
+_VALIDATORS: Final = {
+    "status": _validate_status,
+    "live": _validate_live,
+    "record": _validate_record,
+    "reply": _validate_reply,
+    "ack": _validate_ack,
+    "cmd": _validate_cmd,
+}
+
+
+def parse(
+    topic: str, raw: bytes, kinds: tuple[str, ...] = STATION_KINDS
+) -> tuple[TopicParts, dict[str, Any]]:
+    """Parse and validate one MQTT message on a topic of ``kinds``; raise PayloadError."""
+    parts = parse_topic(topic, kinds)
     return parts, validate(parts, decode(raw))

@@ -181,6 +181,7 @@ class Station:
             "boot_id": self.boot_id,
             "seq": self.seq,
             "run_id": run_id,
+            "kind": "result",
             "task": task.id,
             "procedure": task.procedure,
             "started_at": started,

@@ -21,6 +21,7 @@ Example (``config/scorer.toml``)::
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,11 +51,16 @@ class ScorerConfig:
     broker: BrokerConfig = field(default_factory=BrokerConfig)
     storage_path: Path = Path("scorer.db")
     http: HttpConfig = field(default_factory=HttpConfig)
+    keys_dir: Path | None = None
+    """Directory of ``<station>.key`` files; records of a station with a key must be signed."""
+    require_signatures: bool = False
+    """Reject records of stations that have no key (a hall runs with this on)."""
     source: Path | None = None
     """The file this configuration was loaded from, if any."""
 
 
-_TOP_KEYS = {"event", "broker", "storage", "http"}
+_TOP_KEYS = {"event", "broker", "storage", "http", "security"}
+_SECURITY_KEYS = {"keys_dir", "require_signatures"}
 _BROKER_KEYS = {"host", "port", "protocol", "username", "password", "keepalive_s", "tls_ca_file"}
 _STORAGE_KEYS = {"path"}
 _HTTP_KEYS = {"host", "port"}
@@ -154,7 +160,27 @@ def parse_config(
     if not http.host:
         raise r.fail("http.host", "must not be empty")
 
-    return ScorerConfig(event=event, broker=broker, storage_path=storage_path, http=http)
+    sec = r.table(raw, "security", _SECURITY_KEYS)
+    keys_text = r.opt_string(sec, "keys_dir", "security.keys_dir")
+    keys_dir = None
+    if keys_text:
+        keys_dir = Path(keys_text).expanduser()
+        if not keys_dir.is_absolute() and base_dir is not None:
+            keys_dir = base_dir / keys_dir
+    require = sec.get("require_signatures", False)
+    if not isinstance(require, bool):
+        raise r.fail("security.require_signatures", f"expected true or false, got {require!r}")
+    if require and keys_dir is None:
+        raise r.fail("security.require_signatures", "needs security.keys_dir")
+
+    return ScorerConfig(
+        event=event,
+        broker=broker,
+        storage_path=storage_path,
+        http=http,
+        keys_dir=keys_dir,
+        require_signatures=require,
+    )
 
 
 def load_config(path: str | Path) -> ScorerConfig:
@@ -171,10 +197,4 @@ def load_config(path: str | Path) -> ScorerConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p.name}: invalid TOML: {exc}") from None
     cfg = parse_config(raw, name=p.name, base_dir=p.resolve().parent)
-    return ScorerConfig(
-        event=cfg.event,
-        broker=cfg.broker,
-        storage_path=cfg.storage_path,
-        http=cfg.http,
-        source=p.resolve(),
-    )
+    return dataclasses.replace(cfg, source=p.resolve())

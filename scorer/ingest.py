@@ -12,11 +12,16 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from benchscore.protocol import PayloadError, parse
+from benchscore.signing import KeyRing, verify
 
 from .store import Store
+
+AckSink = Callable[[str, str, str, list[int]], None]
+"""Called as (event, station, boot_id, seqs) once records are stored (or known duplicates)."""
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +29,20 @@ log = logging.getLogger(__name__)
 class Ingest:
     """Route validated payloads to ``store``; count what was accepted, duplicated, rejected."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        keys: KeyRing | None = None,
+        require_signatures: bool = False,
+        on_ack: AckSink | None = None,
+    ) -> None:
         self.store = store
+        self.keys = keys or KeyRing(None)
+        self.require_signatures = require_signatures
+        self.on_ack = on_ack
+        self.replies: dict[str, dict[str, Any]] = {}
+        """The latest command reply per station (cmd_id, ok, detail)."""
         self._lock = threading.Lock()
         self._accepted = 0
         self._duplicates = 0
@@ -87,20 +104,34 @@ class Ingest:
         parts, obj = parse(topic, payload)
         now = time.time()
         if parts.kind == "record":
-            if self.store.add_run(obj, received_at=now):
-                log.info(
-                    "run %s of %s: %s (seq %s)",
-                    obj["run_id"],
-                    parts.station,
-                    obj["outcome"],
-                    obj["seq"],
-                )
+            self._check_signature(parts.station, obj)
+            if self.store.add_record(obj, received_at=now):
+                if obj["kind"] == "result":
+                    log.info(
+                        "run %s of %s: %s (seq %s)",
+                        obj["run_id"],
+                        parts.station,
+                        obj["outcome"],
+                        obj["seq"],
+                    )
                 with self._lock:
                     self._accepted += 1
             else:
                 log.debug("duplicate record %s/%s/%s", parts.station, obj["boot_id"], obj["seq"])
                 with self._lock:
                     self._duplicates += 1
+            # stored now or before: either way the station may forget it
+            if self.on_ack is not None:
+                self.on_ack(parts.event, parts.station, obj["boot_id"], [obj["seq"]])
+        elif parts.kind == "reply":
+            with self._lock:
+                self.replies[parts.station] = {
+                    "cmd_id": obj["cmd_id"],
+                    "ok": obj["ok"],
+                    "detail": obj["detail"],
+                    "received_at": now,
+                }
+                self._accepted += 1
         elif parts.kind == "status":
             self.store.upsert_status(obj, received_at=now)
             with self._lock:
@@ -119,6 +150,16 @@ class Ingest:
             with self._lock:
                 self._live[parts.station] = sample
                 self._accepted += 1
+
+    def _check_signature(self, station: str, obj: dict[str, Any]) -> None:
+        key = self.keys.key_for(station)
+        if key is None:
+            if self.require_signatures:
+                raise PayloadError("unknown_station", f"no key for station {station!r}")
+            return
+        if not verify(obj, key):
+            what = "missing" if "sig" not in obj else "does not match"
+            raise PayloadError("bad_signature", f"record signature {what} for {station!r}")
 
     def _reject(self, topic: str, reason: str, detail: str, size: int) -> None:
         with self._lock:

@@ -14,7 +14,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from benchscore import protocol
-from benchscore.mqtt import BrokerConfig, connect_async, make_client, reason_is_failure
+from benchscore.mqtt import (
+    BrokerConfig,
+    connect_async,
+    expiry_properties,
+    make_client,
+    reason_is_failure,
+)
 
 from .ingest import Ingest
 
@@ -135,6 +141,40 @@ class MqttIngest:
         self._subscribed.clear()
         if self._started:
             log.warning("disconnected from MQTT (%s); reconnecting", reason_code)
+
+    def send_ack(self, event: str, station: str, boot_id: str, seqs: list[int]) -> None:
+        """Tell ``station`` that records ``seqs`` of ``boot_id`` are stored (QoS 1)."""
+        payload = {
+            "schema": protocol.SCHEMA_VERSION,
+            "type": "ack",
+            "event": event,
+            "station": station,
+            "boot_id": boot_id,
+            "seqs": seqs,
+        }
+        self.client.publish(
+            protocol.scorer_topic(event, station, "ack"), protocol.encode(payload), qos=1
+        )
+
+    def send_command(
+        self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
+    ) -> None:
+        """Send a command to ``station`` (QoS 1, expires after 60 s on MQTT 5)."""
+        payload = {
+            "schema": protocol.SCHEMA_VERSION,
+            "type": "cmd",
+            "event": event,
+            "station": station,
+            "cmd_id": cmd_id,
+            "command": command,
+            "args": args,
+        }
+        self.client.publish(
+            protocol.scorer_topic(event, station, "cmd"),
+            protocol.encode(payload),
+            qos=1,
+            properties=expiry_properties(self.broker, 60),
+        )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:

@@ -16,6 +16,8 @@ from types import FrameType
 
 import uvicorn
 
+from benchscore.signing import KeyRing
+
 from .config import ConfigError, ScorerConfig, load_config
 from .ingest import Ingest
 from .mqtt_ingest import MqttIngest
@@ -70,7 +72,9 @@ class ScorerService:
     def _start(self, timeout: float) -> None:
         cfg = self.config
         self.store = Store(cfg.storage_path)
-        self.ingest = Ingest(self.store)
+        self.ingest = Ingest(
+            self.store, keys=KeyRing(cfg.keys_dir), require_signatures=cfg.require_signatures
+        )
         app = create_app(self.store, self.ingest)
 
         family = socket.AF_INET6 if ":" in cfg.http.host else socket.AF_INET
@@ -104,6 +108,7 @@ class ScorerService:
         self._thread.start()
 
         self.mqtt = MqttIngest(cfg.broker, self.ingest, event=cfg.event, client_id=self.client_id)
+        self.ingest.on_ack = self.mqtt.send_ack
         self.mqtt.start()
 
         deadline = time.monotonic() + timeout

@@ -13,8 +13,10 @@ import json
 import logging
 import math
 import sqlite3
+import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +61,7 @@ CREATE TABLE IF NOT EXISTS runs (
     outcome     TEXT NOT NULL,
     reason      TEXT NOT NULL,
     historical  INTEGER NOT NULL DEFAULT 0,
+    interrupted INTEGER NOT NULL DEFAULT 0,
     received_at REAL NOT NULL,
     payload     TEXT NOT NULL,
     UNIQUE (station, boot_id, seq)
@@ -78,6 +81,31 @@ CREATE TABLE IF NOT EXISTS measurements (
     reason        TEXT,
     PRIMARY KEY (run, name)
 );
+CREATE TABLE IF NOT EXISTS records (
+    id          INTEGER PRIMARY KEY,
+    station     TEXT NOT NULL,
+    boot_id     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    run_id      TEXT NOT NULL,
+    historical  INTEGER NOT NULL DEFAULT 0,
+    received_at REAL NOT NULL,
+    UNIQUE (station, boot_id, seq)
+);
+CREATE TABLE IF NOT EXISTS curves (
+    id          INTEGER PRIMARY KEY,
+    station     TEXT NOT NULL,
+    boot_id     TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    run_id      TEXT NOT NULL,
+    curve       TEXT NOT NULL,
+    chunk       INTEGER NOT NULL,
+    columns     TEXT NOT NULL,
+    points      INTEGER NOT NULL,
+    data        BLOB NOT NULL,
+    UNIQUE (station, boot_id, seq)
+);
+CREATE INDEX IF NOT EXISTS curves_by_run ON curves (station, run_id, curve, chunk);
 CREATE TABLE IF NOT EXISTS rejections (
     id          INTEGER PRIMARY KEY,
     received_at REAL NOT NULL,
@@ -94,7 +122,7 @@ CREATE TABLE IF NOT EXISTS rejection_totals (
 
 _RUN_COLUMNS: Final = (
     "id, station, event, boot_id, seq, run_id, task, procedure, started_at, ended_at, "
-    "outcome, reason, historical, received_at"
+    "outcome, reason, historical, interrupted, received_at"
 )
 
 
@@ -201,17 +229,101 @@ class Store:
                 ),
             )
 
+    @staticmethod
+    def _ledger(c: sqlite3.Connection, obj: Mapping[str, Any], kind: str, now: float) -> bool:
+        """Enter a record in the ledger; False if (station, boot_id, seq) is already there."""
+        cur = c.execute(
+            "INSERT INTO records (station, boot_id, seq, kind, run_id, historical, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, boot_id, seq) DO NOTHING",
+            (
+                obj["station"],
+                obj["boot_id"],
+                obj["seq"],
+                kind,
+                obj["run_id"],
+                1 if obj.get("historical") is True else 0,
+                now,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def add_record(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
+        """Store a validated record of any kind; False if it was already stored."""
+        if obj.get("kind") == "curve":
+            return self.add_curve(obj, received_at)
+        return self.add_run(obj, received_at)
+
+    def add_curve(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
+        """Store a validated curve chunk (columns packed as float64); False if a duplicate."""
+        now = time.time() if received_at is None else received_at
+        columns = list(obj["columns"])
+        data = [list(col) for col in obj["data"]]
+        points = len(data[0]) if data else 0
+        packed = zlib.compress(
+            struct.pack(f"<{points * len(columns)}d", *(v for col in data for v in col))
+        )
+        with self._tx() as c:
+            if not self._ledger(c, obj, "curve", now):
+                return False
+            c.execute(
+                "INSERT INTO curves (station, boot_id, seq, run_id, curve, chunk, columns, "
+                "points, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    obj["station"],
+                    obj["boot_id"],
+                    obj["seq"],
+                    obj["run_id"],
+                    obj["curve"],
+                    obj["chunk"],
+                    json.dumps(columns),
+                    points,
+                    packed,
+                ),
+            )
+            c.execute(
+                "INSERT INTO stations (id, event, last_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+                (obj["station"], obj["event"], now),
+            )
+            return True
+
+    def curve(self, station: str, run_id: str, name: str) -> dict[str, list[float]]:
+        """A whole curve of a run, its chunks joined in order: ``{column: values}``."""
+        with self._tx() as c:
+            rows = c.execute(
+                "SELECT columns, points, data FROM curves WHERE station = ? AND run_id = ? "
+                "AND curve = ? ORDER BY chunk",
+                (station, run_id, name),
+            ).fetchall()
+        out: dict[str, list[float]] = {}
+        for row in rows:
+            columns = json.loads(row["columns"])
+            flat = struct.unpack(f"<{row['points'] * len(columns)}d", zlib.decompress(row["data"]))
+            for i, col in enumerate(columns):
+                out.setdefault(col, []).extend(flat[i * row["points"] : (i + 1) * row["points"]])
+        return out
+
+    def record_log(self, station: str) -> list[tuple[str, int, str]]:
+        """(boot_id, seq, kind) of every record of ``station``, in the order received."""
+        with self._tx() as c:
+            rows = c.execute(
+                "SELECT boot_id, seq, kind FROM records WHERE station = ? ORDER BY id", (station,)
+            ).fetchall()
+        return [(r["boot_id"], r["seq"], r["kind"]) for r in rows]
+
     def add_run(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
-        """Store a validated record; False (and nothing written) if it is already stored."""
+        """Store a validated result record; False (and nothing written) if already stored."""
         now = time.time() if received_at is None else received_at
         station, boot_id, seq = obj["station"], obj["boot_id"], obj["seq"]
         with self._tx() as c:
+            if not self._ledger(c, obj, "result", now):
+                return False
             cur = c.execute(
                 """
                 INSERT INTO runs (station, event, boot_id, seq, run_id, task, procedure,
                                   started_at, ended_at, outcome, reason, historical,
-                                  received_at, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  interrupted, received_at, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (station, boot_id, seq) DO NOTHING
                 """,
                 (
@@ -227,6 +339,7 @@ class Store:
                     obj["outcome"],
                     obj["reason"],
                     1 if obj.get("historical") is True else 0,
+                    1 if obj.get("interrupted") is True else 0,
                     now,
                     json.dumps(obj, separators=(",", ":"), allow_nan=False),
                 ),

@@ -19,6 +19,7 @@ RECORD: dict[str, Any] = {
     "boot_id": "b1",
     "seq": 3,
     "run_id": "b1-3",
+    "kind": "result",
     "task": "led-module-a",
     "procedure": "led_assembly",
     "started_at": 100.0,
@@ -49,6 +50,7 @@ def test_topics() -> None:
         "benchscore/v1/ev/+/status",
         "benchscore/v1/ev/+/live",
         "benchscore/v1/ev/+/record",
+        "benchscore/v1/ev/+/reply",
     ]
     with pytest.raises(ValueError, match="station id"):
         Topics("ev", "st/01")
@@ -96,7 +98,7 @@ def mutate(path: list[Any], value: Any) -> bytes:
             "record.seq: expected int",
         ),
         ("benchscore/v1/ev/st01/record", mutate(["seq"], True), "schema", "got a boolean"),
-        ("benchscore/v1/ev/st01/record", mutate(["outcome"], "great"), "schema", "record.outcome"),
+        ("benchscore/v1/ev/st01/record", mutate(["outcome"], "great"), "schema", "record(result).outcome"),
         ("benchscore/v1/ev/st01/record", mutate(["ended_at"], 1.0), "schema", "before started_at"),
         (
             "benchscore/v1/ev/st01/record",

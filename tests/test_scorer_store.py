@@ -40,6 +40,7 @@ def record(
         "boot_id": boot_id,
         "seq": seq,
         "run_id": f"{station}-{boot_id}-{seq}",
+        "kind": "result",
         "task": "led-module",
         "procedure": "led_iv",
         "started_at": 1_700_000_000.0 + seq,
