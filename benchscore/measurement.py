@@ -109,10 +109,18 @@ class Measurement:
     limits: Limits = field(default_factory=Limits)
     outcome: Outcome = Outcome.ERROR
     reason: str = ""
+    curve: str = ""
+    """Name of the raw curve (in the same run) this value was computed from, if any."""
 
     @classmethod
     def judged(
-        cls, name: str, value: float | None, unit: str, limits: Limits, reason: str = ""
+        cls,
+        name: str,
+        value: float | None,
+        unit: str,
+        limits: Limits,
+        reason: str = "",
+        curve: str = "",
     ) -> Measurement:
         """Build a measurement and judge it against ``limits``; a fail gets a short reason."""
         outcome = limits.judge(value)
@@ -122,12 +130,14 @@ class Measurement:
                 reason = f"{name} {value:.4g} {unit} outside {limits.describe()} {unit}"
             elif outcome is Outcome.ERROR:
                 reason = f"{name}: no valid reading"
-        return cls(name, value, unit, limits, outcome, reason)
+        return cls(name, value, unit, limits, outcome, reason, curve)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcome"] = self.outcome.value
         d["limits"] = {k: v for k, v in asdict(self.limits).items() if v is not None}
+        if not self.curve:
+            del d["curve"]
         return d
 
 

@@ -290,8 +290,9 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
         raise PayloadError("schema", f"{where}: ended_at is before started_at")
     _choice(obj, "outcome", RUN_OUTCOMES, where)
     _text(obj, "reason", where)
-    if obj.get("interrupted") is not None:
-        _field(obj, "interrupted", bool, where)
+    for flag in ("interrupted", "marked"):
+        if obj.get(flag) is not None:
+            _field(obj, flag, bool, where)
     meas = _field(obj, "measurements", list, where)
     if len(meas) > 1000:
         raise PayloadError("schema", f"{where}.measurements: more than 1000 entries")

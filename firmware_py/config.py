@@ -86,6 +86,11 @@ class TaskConfig:
 class StationConfig:
     station_id: str
     event: str
+    state_dir: Path
+    """Where the outbox database lives (systemd's StateDirectory on a Pi)."""
+    key_file: Path | None
+    """HMAC key of this station (root-only file); None sends unsigned records."""
+    outbox_capacity: int
     broker: BrokerConfig
     hardware: HardwareConfig
     simulation: SimulationConfig
@@ -213,6 +218,11 @@ def load_station_config(file: str | Path) -> StationConfig:
         except ValueError as exc:
             raise st.error(key, str(exc)) from None
     task_file = st.get_path("task")
+    state_dir = st.get_path("state_dir", Path(f"var/{station_id}"))
+    if not state_dir.is_absolute():
+        state_dir = (Path(file).parent / state_dir).resolve()
+    key_file = st.get_path("key_file", None)
+    outbox_capacity = st.get_int("outbox_capacity", 100_000, min=1)
     st.check_unknown()
     try:
         broker = _broker(root.table("broker", required=False))
@@ -226,6 +236,9 @@ def load_station_config(file: str | Path) -> StationConfig:
     return StationConfig(
         station_id=station_id,
         event=event,
+        state_dir=state_dir,
+        key_file=key_file,
+        outbox_capacity=outbox_capacity,
         broker=broker,
         hardware=hardware,
         simulation=simulation,

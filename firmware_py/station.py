@@ -1,8 +1,9 @@
-"""The station daemon: state machine, START button, procedure runs, MQTT link.
+"""The station daemon: state machine, START button, procedure runs, outbox, MQTT link.
 
 One worker thread runs procedures, so the measurement loop owns the hardware while a run is
-on; the button callback and the simulated operator only queue requests. Every state change
-updates the tower light and the retained status message.
+on; the button callback, the simulated operator and the scorer's commands only queue requests.
+Every record goes into the outbox before anything is published; a run that a crash or power
+cut interrupted is reported as interrupted at the next start.
 """
 
 from __future__ import annotations
@@ -12,22 +13,28 @@ import queue
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from benchscore.clock import Clock, RealClock, SimClock
 from benchscore.measurement import RunOutcome
-from benchscore.protocol import SCHEMA_VERSION, Topics
+from benchscore.protocol import MAX_CURVE_POINTS, SCHEMA_VERSION, Topics
 from benchscore.sdnotify import notify, watchdog_interval_s
+from benchscore.signing import load_key_file
 from drivers.errors import DriverError
 from firmware_py.config import StationConfig
 from firmware_py.hardware import StationHardware
+from firmware_py.health import Health
 from firmware_py.link import StationLink
+from firmware_py.outbox import Outbox
 from firmware_py.procedures import PROCEDURES
 from firmware_py.procedures.base import ProcedureResult
 from firmware_py.procedures.led_assembly import LEDBench
 from firmware_py.state import StateMachine, StationState
 
 log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted: the station restarted during this run (crash or power loss)"
 
 
 def make_clock(config: StationConfig) -> Clock:
@@ -37,8 +44,14 @@ def make_clock(config: StationConfig) -> Clock:
     return RealClock()
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    source: str
+    marked: bool = True
+
+
 class Station:
-    """A station: owns hardware, link and state; runs procedures on START."""
+    """A station: owns hardware, outbox, link and state; runs procedures on START."""
 
     def __init__(
         self,
@@ -49,16 +62,28 @@ class Station:
         self.config = config
         self.clock = clock or make_clock(config)
         self.boot_id = uuid.uuid4().hex[:16]
-        self.seq = 0
+        self.run_count = 0
         self.machine = StateMachine()
+        self.health = Health()
+        self.outbox = Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity)
+        key = load_key_file(config.key_file) if config.key_file else None
         self.hardware = hardware or StationHardware(config, self.clock)
         self.link = StationLink(
-            config.broker, Topics(config.event, config.station_id), self.boot_id, config.task.id
+            config.broker,
+            Topics(config.event, config.station_id),
+            self.boot_id,
+            config.task.id,
+            self.outbox,
+            key=key,
         )
-        self._requests: queue.Queue[str] = queue.Queue(maxsize=1)
+        self.link.on_command = self.handle_command
+        self._requests: queue.Queue[RunRequest] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
+        self._abort = threading.Event()
         self._bench: LEDBench | None = None
         self._last_outcome: RunOutcome | None = None
+        self.time_limit_end: float | None = None
+        """Wall time after which marked runs are refused (set by the scorer)."""
         self.runs: list[dict[str, Any]] = []
         self.machine.add_listener(self._on_state)
         self.hardware.start_button.when_pressed = lambda: self.request_start("button")
@@ -71,39 +96,110 @@ class Station:
     def _on_state(self, old: StationState, new: StationState, reason: str) -> None:
         log.info("state %s -> %s%s", old.value, new.value, f" ({reason})" if reason else "")
         self.hardware.lights.show(new, self._last_outcome is RunOutcome.PASS)
-        extra: dict[str, Any] = {}
+        self.publish_status()
+        notify(f"STATUS={new.value}{': ' + reason if reason else ''}")
+
+    def publish_status(self) -> None:
+        """Publish the retained status with health figures."""
+        extra: dict[str, Any] = {
+            "health": self.health.snapshot(self.outbox.depth, self.outbox.full)
+        }
         if self._last_outcome is not None:
             extra["last_outcome"] = self._last_outcome.value
-        self.link.publish_status(new.value, reason, **extra)
-        notify(f"STATUS={new.value}{': ' + reason if reason else ''}")
+        if self.time_limit_end is not None:
+            extra["time_limit_end"] = self.time_limit_end
+        self.link.publish_status(self.state.value, self.machine.reason, **extra)
 
     def _check_hardware(self) -> bool:
         try:
             self._bench = self.hardware.open_bench()
         except (DriverError, OSError) as exc:
             self._bench = None
+            self.health.count_error(exc)
             self.machine.to(StationState.FAULT, f"hardware check failed: {exc}")
             return False
         return True
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Connect, check the hardware and go READY (or FAULT with a reason)."""
+        """Report interrupted runs, connect, check the hardware, go READY (or FAULT)."""
+        self._report_interrupted_runs()
         self.link.start()
         if self._check_hardware():
             self.machine.to(StationState.READY)
         notify("READY=1")
 
-    def request_start(self, source: str = "api") -> bool:
+    def _report_interrupted_runs(self) -> None:
+        for run in self.outbox.open_runs():
+            log.warning("run %s was interrupted by a restart: reporting it", run.run_id)
+            record = {
+                "schema": SCHEMA_VERSION,
+                "type": "record",
+                "event": self.config.event,
+                "station": self.config.station_id,
+                "run_id": run.run_id,
+                "kind": "result",
+                "task": run.task,
+                "procedure": run.procedure,
+                "marked": run.marked,
+                "started_at": run.started_at,
+                "ended_at": max(run.started_at, self.clock.time()),
+                "outcome": RunOutcome.FAULT.value,
+                "reason": INTERRUPTED,
+                "interrupted": True,
+                "measurements": [],
+            }
+            self.link.put_record(record, closes_run=run.run_id)
+
+    def request_start(self, source: str = "api", marked: bool = True) -> bool:
         """Ask for a run; ignored (False) while one is running or already queued."""
         if self.state is StationState.RUNNING:
             log.info("START (%s) ignored: a run is in progress", source)
             return False
         try:
-            self._requests.put_nowait(source)
+            self._requests.put_nowait(RunRequest(source, marked))
         except queue.Full:
             return False
         return True
+
+    def handle_command(self, command: str, args: dict[str, Any]) -> tuple[bool, str]:
+        """A command from the scorer (network thread): act, and say what happened."""
+        if command in ("start", "self_check"):
+            marked = command == "start" and bool(args.get("marked", True))
+            refusal = self.refusal(marked)
+            if refusal:
+                return False, refusal
+            ok = self.request_start("scorer", marked)
+            return ok, "queued" if ok else f"busy ({self.state.value})"
+        if command == "abort":
+            if self.state is not StationState.RUNNING:
+                return False, f"nothing to abort ({self.state.value})"
+            self._abort.set()
+            return True, "aborting"
+        if command == "set_time_limit":
+            end = args.get("end_ts")
+            if end is not None and (isinstance(end, bool) or not isinstance(end, int | float)):
+                return False, "end_ts must be a wall time in seconds or null"
+            self.time_limit_end = None if end is None else float(end)
+            self.publish_status()
+            return True, f"time limit {'cleared' if end is None else f'ends at {end}'}"
+        if command == "rebirth":
+            self.publish_status()
+            return True, "status published"
+        if command == "arm":
+            return True, "armed"
+        return False, f"unknown command {command!r}"
+
+    def refusal(self, marked: bool) -> str:
+        """Why a run may not start now ('' if it may)."""
+        if self.outbox.full:
+            return (
+                f"outbox full: {self.outbox.depth} records wait for the scorer; "
+                "no new run until it catches up"
+            )
+        if marked and self.time_limit_end is not None and self.clock.time() > self.time_limit_end:
+            return "time is up for this module: marked runs are closed"
+        return ""
 
     def stop(self) -> None:
         """Ask the serve loop to end; an ongoing run is aborted and powered off."""
@@ -112,6 +208,7 @@ class Station:
     def close(self) -> None:
         self.hardware.close()
         self.link.close()
+        self.outbox.close()
 
     def serve(self) -> None:
         """Run until :meth:`stop`: wait for START, run, publish; ping the watchdog."""
@@ -127,17 +224,28 @@ class Station:
                 next_ping = time.monotonic() + watchdog
             if auto is not None and time.monotonic() >= next_auto:
                 self.hardware.press_start()
+                next_auto = time.monotonic() + auto
             try:
-                source = self._requests.get(timeout=0.1)
+                request = self._requests.get(timeout=0.1)
             except queue.Empty:
                 continue
-            log.info("START from %s", source)
-            self.run_once()
+            refusal = self.refusal(request.marked)
+            if refusal:
+                log.warning("START from %s refused: %s", request.source, refusal)
+                self.machine.reason = refusal
+                self.publish_status()
+                continue
+            log.info(
+                "START from %s (%s)", request.source, "marked" if request.marked else "self-check"
+            )
+            self.run_once(marked=request.marked)
             next_auto = time.monotonic() + (auto or 0.0)
 
     # -- a run -----------------------------------------------------------------------------
     def _live(self, run_id: str) -> Any:
         def sink(phase: str, values: dict[str, float | None]) -> None:
+            if watchdog_interval_s() is not None:  # the measurement loop is alive
+                notify("WATCHDOG=1")
             try:
                 self.link.publish_live(
                     {
@@ -157,20 +265,58 @@ class Station:
 
         return sink
 
-    def run_once(self) -> dict[str, Any]:
-        """Run the task's procedure once and publish its record; return the record."""
-        self.seq += 1
-        run_id = f"{self.boot_id}-{self.seq}"
+    def _curve(self, run_id: str) -> Any:
+        chunks: dict[str, int] = {}
+
+        def sink(name: str, columns: dict[str, list[float]]) -> None:
+            names = list(columns)
+            length = len(columns[names[0]]) if names else 0
+            for start in range(0, max(length, 1), MAX_CURVE_POINTS):
+                chunk = chunks.get(name, 0)
+                chunks[name] = chunk + 1
+                self.link.put_record(
+                    {
+                        "schema": SCHEMA_VERSION,
+                        "type": "record",
+                        "event": self.config.event,
+                        "station": self.config.station_id,
+                        "run_id": run_id,
+                        "kind": "curve",
+                        "curve": name,
+                        "chunk": chunk,
+                        "columns": names,
+                        "data": [
+                            [float(v) for v in columns[n][start : start + MAX_CURVE_POINTS]]
+                            for n in names
+                        ],
+                    }
+                )
+
+        return sink
+
+    def run_once(self, marked: bool = True) -> dict[str, Any]:
+        """Run the task's procedure once; store its records in the outbox; return the result."""
+        self.run_count += 1
+        self.health.runs += 1
+        run_id = f"{self.boot_id}-{self.run_count}"
         task = self.config.task
         started = self.clock.time()
+        self._abort.clear()
+        self.outbox.open_run(run_id, self.boot_id, task.id, task.procedure, started, marked)
         if self.state is StationState.FAULT and not self._check_hardware():
             result = ProcedureResult(fault_reason=self.machine.reason)
         else:
             self.machine.to(StationState.RUNNING, f"run {run_id}")
             procedure = PROCEDURES[task.procedure](
-                self._bench, task, self.clock, self._live(run_id), self._stop.is_set
+                self._bench,
+                task,
+                self.clock,
+                self._live(run_id),
+                lambda: self._stop.is_set() or self._abort.is_set(),
+                self._curve(run_id),
             )
             result = procedure.run()
+            self.health.count_error(result.fault_error)
         outcome = result.outcome
         self._last_outcome = outcome
         record: dict[str, Any] = {
@@ -178,20 +324,19 @@ class Station:
             "type": "record",
             "event": self.config.event,
             "station": self.config.station_id,
-            "boot_id": self.boot_id,
-            "seq": self.seq,
             "run_id": run_id,
             "kind": "result",
             "task": task.id,
             "procedure": task.procedure,
+            "marked": marked,
             "started_at": started,
             "ended_at": max(started, self.clock.time()),
             "outcome": outcome.value,
             "reason": result.reason[:500],
             "measurements": [m.to_dict() for m in result.measurements],
         }
+        record["seq"] = self.link.put_record(record, closes_run=run_id)
         self.runs.append(record)
-        self.link.publish_record(record)
         log.info("run %s: %s %s", run_id, outcome.value.upper(), result.reason)
         if outcome is RunOutcome.FAULT:
             self.machine.to(StationState.FAULT, result.reason)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 LiveSink = Callable[[str, dict[str, float | None]], None]
 """Receives (phase, values) for the live preview; must never raise."""
+CurveSink = Callable[[str, dict[str, list[float]]], None]
+"""Receives (curve name, {column: values}): raw data stored and sent as curve records."""
 
 
 class ProcedureAborted(Exception):
@@ -37,6 +39,8 @@ class ProcedureResult:
 
     measurements: list[Measurement] = field(default_factory=list)
     fault_reason: str = ""
+    fault_error: BaseException | None = None
+    """The exception behind a fault (a BusError names its device), for health counters."""
 
     @property
     def outcome(self) -> RunOutcome:
@@ -67,12 +71,14 @@ class Procedure(ABC):
         clock: Clock,
         live: LiveSink,
         should_stop: Callable[[], bool] = lambda: False,
+        curve: CurveSink = lambda name, columns: None,
     ) -> None:
         self.bench = bench
         self.task = task
         self.clock = clock
         self.live = live
         self.should_stop = should_stop
+        self.curve = curve
         self.params = {**self.parameters, **task.parameters}
 
     @classmethod
@@ -88,10 +94,10 @@ class Procedure(ABC):
                 f"{cls.name} takes {sorted(cls.parameters)}"
             )
 
-    def judge(self, name: str, value: float | None) -> Measurement:
-        """Judge ``value`` against the task's limits for ``name``."""
+    def judge(self, name: str, value: float | None, curve: str = "") -> Measurement:
+        """Judge ``value`` against the task's limits for ``name``; ``curve`` names its raw data."""
         return Measurement.judged(
-            name, value, self.task.units.get(name, ""), self.task.limits[name]
+            name, value, self.task.units.get(name, ""), self.task.limits[name], curve=curve
         )
 
     def wait(self, seconds: float) -> None:
@@ -112,6 +118,7 @@ class Procedure(ABC):
         except (OSError, ValueError, TimeoutError, RuntimeError) as exc:
             log.warning("%s: bench fault: %s", self.name, exc)
             result.fault_reason = str(exc)
+            result.fault_error = exc
         finally:
             try:
                 self.teardown()

@@ -65,6 +65,8 @@ class LEDAssemblyProcedure(Procedure):
         bench.power.on()
         self.live("power_on", {})
         self.wait(self.params["settle_s"])
+        t0 = self.clock.monotonic()
+        times: list[float] = []
         volts: list[float] = []
         amps: list[float] = []
         watts: list[float] = []
@@ -72,6 +74,7 @@ class LEDAssemblyProcedure(Procedure):
         for _ in range(max(1, int(self.params["samples"]))):
             reading = bench.power_monitor.read()
             lx = bench.light_sensor.measure_lx()
+            times.append(self.clock.monotonic() - t0)
             volts.append(reading.bus_voltage_v)
             amps.append(reading.current_a)
             watts.append(reading.power_w)
@@ -86,11 +89,21 @@ class LEDAssemblyProcedure(Procedure):
                 },
             )
             self.wait(self.params["sample_interval_s"])
+        self.curve(
+            "samples",
+            {
+                "t_s": times,
+                "voltage_v": volts,
+                "current_a": amps,
+                "power_w": watts,
+                "illuminance_lx": lux,
+            },
+        )
         result.measurements += [
-            self.judge("voltage_v", fmean(volts)),
-            self.judge("current_a", fmean(amps)),
-            self.judge("power_w", fmean(watts)),
-            self.judge("illuminance_lx", fmean(lux)),
+            self.judge("voltage_v", fmean(volts), "samples"),
+            self.judge("current_a", fmean(amps), "samples"),
+            self.judge("power_w", fmean(watts), "samples"),
+            self.judge("illuminance_lx", fmean(lux), "samples"),
         ]
 
     def teardown(self) -> None:
