@@ -98,7 +98,12 @@ def mutate(path: list[Any], value: Any) -> bytes:
             "record.seq: expected int",
         ),
         ("benchscore/v1/ev/st01/record", mutate(["seq"], True), "schema", "got a boolean"),
-        ("benchscore/v1/ev/st01/record", mutate(["outcome"], "great"), "schema", "record(result).outcome"),
+        (
+            "benchscore/v1/ev/st01/record",
+            mutate(["outcome"], "great"),
+            "schema",
+            "record(result).outcome",
+        ),
         ("benchscore/v1/ev/st01/record", mutate(["ended_at"], 1.0), "schema", "before started_at"),
         (
             "benchscore/v1/ev/st01/record",
