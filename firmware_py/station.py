@@ -29,7 +29,6 @@ from firmware_py.link import StationLink
 from firmware_py.outbox import Outbox
 from firmware_py.procedures import PROCEDURES
 from firmware_py.procedures.base import ProcedureResult
-from firmware_py.procedures.led_assembly import LEDBench
 from firmware_py.state import StateMachine, StationState
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,8 @@ class Station:
         self._requests: queue.Queue[RunRequest] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
         self._abort = threading.Event()
-        self._bench: LEDBench | None = None
+        self._bench: Any = None
+        """The hardware the task's procedure needs, from StationHardware.open_bench()."""
         self._last_outcome: RunOutcome | None = None
         self.time_limit_end: float | None = None
         """Wall time after which marked runs are refused (set by the scorer)."""
