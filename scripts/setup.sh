@@ -13,6 +13,7 @@ command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ]; then need+=(mosquitto); fi
 command -v mosquitto_sub >/dev/null || need+=(mosquitto-clients)
+command -v systemd-analyze >/dev/null || need+=(systemd)   # unit files are verified in tests
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   $SUDO apt-get update -qq

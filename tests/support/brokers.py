@@ -31,7 +31,14 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
 class Mosquitto:
     """A mosquitto process on 127.0.0.1:``port``; ``stop()`` and ``start()`` may repeat."""
 
-    def __init__(self, workdir: Path, port: int | None = None, extra_conf: str = "") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra_conf: str = "",
+        *,
+        anonymous: bool = True,
+    ) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise RuntimeError(
@@ -43,7 +50,7 @@ class Mosquitto:
         self.conf = workdir / f"mosquitto-{self.port}.conf"
         self.log = workdir / f"mosquitto-{self.port}.log"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\n"
             f"persistence false\nmax_queued_messages 100000\n{extra_conf}"
         )
         self.proc: subprocess.Popen[bytes] | None = None

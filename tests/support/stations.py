@@ -19,17 +19,30 @@ def write_station_config(
     unplugged: tuple[str, ...] = (),
     event: str = "test",
     auto_start_s: float | None = None,
+    key_file: Path | None = None,
+    task: Path = LED_TASK,
     extra: str = "",
 ) -> Path:
     """Write ``<station_id>.toml`` into ``directory`` and return its path."""
     path = directory / f"{station_id}.toml"
-    auto = f"auto_start_s = {auto_start_s}\n" if auto_start_s else ""
-    path.write_text(
-        f'[station]\nid = "{station_id}"\nevent = "{event}"\ntask = "{LED_TASK}"\n'
-        f'[broker]\nhost = "127.0.0.1"\nport = {port}\nprotocol = "{protocol}"\n'
-        f'[hardware]\nbackend = "sim"\n'
-        f'[simulation]\nfault = "{fault}"\nclock = "{clock}"\nnoise = false\n{auto}'
-        f"unplugged = [{', '.join(repr(u).replace(chr(39), chr(34)) for u in unplugged)}]\n"
-        f"{extra}"
-    )
+    lines = [
+        "[station]",
+        f'id = "{station_id}"',
+        f'event = "{event}"',
+        f'task = "{task}"',
+        *([f'key_file = "{key_file}"'] if key_file else []),
+        "[broker]",
+        'host = "127.0.0.1"',
+        f"port = {port}",
+        f'protocol = "{protocol}"',
+        "[hardware]",
+        'backend = "sim"',
+        "[simulation]",
+        f'fault = "{fault}"',
+        f'clock = "{clock}"',
+        "noise = false",
+        *([f"auto_start_s = {auto_start_s}"] if auto_start_s else []),
+        "unplugged = [" + ", ".join(f'"{u}"' for u in unplugged) + "]",
+    ]
+    path.write_text("\n".join(lines) + "\n" + extra)
     return path
