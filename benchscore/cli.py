@@ -16,8 +16,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    st = sub.add_parser("station", help="run a station daemon")
+    st = sub.add_parser("station", help="run a station daemon, or show its status")
+    st.add_argument(
+        "action",
+        nargs="?",
+        choices=["run", "status"],
+        default="run",
+        help="run the daemon (default) or print its status as JSON",
+    )
     st.add_argument("--config", required=True, help="station TOML file")
+
+    ob = sub.add_parser("outbox", help="inspect or replay a station's outbox")
+    ob.add_argument("action", choices=["list", "replay"])
+    ob.add_argument("--config", required=True, help="station TOML file")
+    ob.add_argument("--limit", type=int, default=50, help="records to list (50)")
+
+    kg = sub.add_parser("keygen", help="create a station's HMAC key file (mode 0600)")
+    kg.add_argument("path", help="where to write the key, e.g. /etc/benchscore/st01.key")
 
     sc = sub.add_parser("scorer", help="run the central scorer (ingest, storage, web page)")
     sc.add_argument("--config", required=True, help="scorer TOML file")
@@ -47,15 +62,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _station_tools(args: argparse.Namespace) -> int:
+    import json
+
+    from benchscore.configfile import ConfigError
+    from firmware_py import station_cli
+    from firmware_py.config import load_station_config
+
+    try:
+        if args.command == "keygen":
+            print(station_cli.keygen(args.path))
+            return 0
+        config = load_station_config(args.config)
+        if args.command == "station":
+            result: object = station_cli.station_status(config)
+        elif args.action == "list":
+            result = station_cli.outbox_list(config, args.limit)
+        else:
+            result = station_cli.outbox_replay(config)
+    except (ConfigError, OSError, ValueError) as exc:
+        print(f"benchscore {args.command}: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from benchscore.logsetup import setup_logging
 
-    if args.command == "station":
+    if args.command == "station" and args.action == "run":
         setup_logging(args.log_level)
         from firmware_py.main import run_station
 
         return run_station(args.config)
+    if args.command in ("station", "outbox", "keygen"):
+        return _station_tools(args)
     if args.command == "scorer":
         setup_logging(args.log_level)
         from scorer.service import run_scorer

@@ -39,9 +39,14 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = 
 
 
 def start_scorer(port: int, db: Path) -> ScorerService:
-    scorer = ScorerService(ScorerConfig(
-        event="test", broker=BrokerConfig(port=port), storage_path=db, http=HttpConfig(port=0),
-    )).start()
+    scorer = ScorerService(
+        ScorerConfig(
+            event="test",
+            broker=BrokerConfig(port=port),
+            storage_path=db,
+            http=HttpConfig(port=0),
+        )
+    ).start()
     assert scorer.mqtt is not None and scorer.mqtt.wait_connected(10)
     return scorer
 
@@ -67,14 +72,19 @@ def test_sigkill_mid_run_loses_nothing_and_reports_interrupted(
     )
     outbox_db = load_station_config(cfg_path).state_dir / "outbox.db"
     # phase 1: no scorer yet, so nothing is acknowledged and records pile up in the outbox
-    proc = subprocess.Popen([sys.executable, "-m", "benchscore", "station", "--config",
-                             str(cfg_path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchscore", "station", "--config", str(cfg_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
+
         def mid_run_with_history() -> bool:
             if not outbox_db.exists():
                 return False
             seqs, runs = outbox_state(outbox_db)
             return len(seqs) >= 4 and len(runs) == 1
+
         wait_for(mid_run_with_history, 30, "a run in progress after two finished runs")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
@@ -95,9 +105,12 @@ def test_sigkill_mid_run_loses_nothing_and_reports_interrupted(
         store = scorer.store
         assert store is not None
         log = wait_for(
-            lambda: (got := store.record_log("kill1")) and
-            {s for _, s, _ in got} >= set(before_seqs) and
-            any(r["interrupted"] for r in store.list_runs("kill1")) and got,
+            lambda: (
+                (got := store.record_log("kill1"))
+                and {s for _, s, _ in got} >= set(before_seqs)
+                and any(r["interrupted"] for r in store.list_runs("kill1"))
+                and got
+            ),
             what="every record from before the kill, and the interrupted run",
         )
         seqs = [s for _, s, _ in log]
@@ -241,7 +254,8 @@ def test_watchdog_pings_stop_while_the_measurement_loop_hangs(
     try:
         station.start()
         assert "READY=1" in [m for _, m in listener.messages] or wait_for(
-            lambda: "READY=1" in [m for _, m in listener.messages], 2, "READY=1")
+            lambda: "READY=1" in [m for _, m in listener.messages], 2, "READY=1"
+        )
         server.start()
         t0 = time.monotonic()
         time.sleep(0.6)

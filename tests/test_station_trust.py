@@ -40,10 +40,21 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = 
 
 def forged_record(station: str, seq: int) -> dict[str, Any]:
     return {
-        "schema": 1, "type": "record", "event": "test", "station": station,
-        "boot_id": "forger", "seq": seq, "run_id": f"forger-{seq}", "kind": "result",
-        "task": "led-module-a", "procedure": "led_assembly", "started_at": 1.0,
-        "ended_at": 2.0, "outcome": "pass", "reason": "", "measurements": [],
+        "schema": 1,
+        "type": "record",
+        "event": "test",
+        "station": station,
+        "boot_id": "forger",
+        "seq": seq,
+        "run_id": f"forger-{seq}",
+        "kind": "result",
+        "task": "led-module-a",
+        "procedure": "led_assembly",
+        "started_at": 1.0,
+        "ended_at": 2.0,
+        "outcome": "pass",
+        "reason": "",
+        "measurements": [],
     }
 
 
@@ -73,11 +84,16 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
     key = signing.generate_key_file(key_file)
     shutil.copy(key_file, keys / "st01.key")
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    scorer = ScorerService(ScorerConfig(
-        event="test", broker=BrokerConfig(port=mosquitto.port),
-        storage_path=tmp_path / "scorer.db", http=HttpConfig(port=0),
-        keys_dir=keys, require_signatures=True,
-    )).start()
+    scorer = ScorerService(
+        ScorerConfig(
+            event="test",
+            broker=BrokerConfig(port=mosquitto.port),
+            storage_path=tmp_path / "scorer.db",
+            http=HttpConfig(port=0),
+            keys_dir=keys,
+            require_signatures=True,
+        )
+    ).start()
     station = None
     try:
         assert scorer.mqtt is not None and scorer.mqtt.wait_connected(10)
@@ -100,11 +116,16 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
         good_sig = signing.sign(forged_record("st01", 901), key)
         publish(mosquitto.port, "benchscore/v1/test/st02/record", protocol.encode(good_sig))
         # 3. a record of a station that has no key at all
-        publish(mosquitto.port, "benchscore/v1/test/st09/record",
-                protocol.encode(forged_record("st09", 902)))
+        publish(
+            mosquitto.port,
+            "benchscore/v1/test/st09/record",
+            protocol.encode(forged_record("st09", 902)),
+        )
         wait_for(lambda: sum(scorer.ingest.rejected.values()) >= 3, what="three rejections")
         assert scorer.ingest.rejected == {
-            "bad_signature": 1, "wrong_topic": 1, "unknown_station": 1,
+            "bad_signature": 1,
+            "wrong_topic": 1,
+            "unknown_station": 1,
         }
         assert store.run_count() == 1  # nothing forged was stored
     finally:
@@ -125,7 +146,8 @@ def acl_broker(tmp_path: Path) -> Any:
     shutil.copy(ACL, acl)  # the shipped template, unchanged
     as_root = "user root\n" if os.geteuid() == 0 else ""
     broker = Mosquitto(
-        tmp_path, anonymous=False,
+        tmp_path,
+        anonymous=False,
         extra_conf=f"password_file {passwd}\nacl_file {acl}\n{as_root}",
     ).start()
     yield broker, users

@@ -39,7 +39,13 @@ def test_systemd_analyze_verify_prints_nothing(unit: Path, tmp_path: Path) -> No
 
 def test_station_unit_is_a_notify_service_with_a_watchdog() -> None:
     text = (REPO / "systemd" / "benchscore-station.service").read_text()
-    for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "DynamicUser=yes",
-                 "SupplementaryGroups=i2c gpio dialout", "DevicePolicy=closed",
-                 "After=network-online.target time-sync.target"):
+    for line in (
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "DynamicUser=yes",
+        "SupplementaryGroups=i2c gpio dialout",
+        "DevicePolicy=closed",
+        "After=network-online.target time-sync.target",
+    ):
         assert line in text
