@@ -20,8 +20,8 @@ import pytest
 from benchscore.clock import SimClock
 from benchscore.mqtt import BrokerConfig
 from firmware_py.config import load_station_config
-from firmware_py.station import INTERRUPTED, Station
 from firmware_py.state import StationState
+from firmware_py.station import INTERRUPTED, Station
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
