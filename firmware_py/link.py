@@ -125,7 +125,7 @@ class StationLink:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
     ) -> None:
-        if self._connected.is_set():
+        if self._connected.is_set() and not self._stop.is_set():
             log.warning("disconnected from broker: %s", reason_code)
         self._connected.clear()
 
