@@ -63,21 +63,32 @@ def sampling() -> None:
         block = sampler.run(DURATION_S)
         jitter_us = block.jitter_s(sampler.period_s) * 1e6
         share = block.cpu_s / DURATION_S
-        rows.append((name, np.percentile(jitter_us, 50), np.percentile(jitter_us, 99),
-                     block.overruns, len(block.t_mono_s), share))
+        rows.append(
+            (
+                name,
+                np.percentile(jitter_us, 50),
+                np.percentile(jitter_us, 99),
+                block.overruns,
+                len(block.t_mono_s),
+                share,
+            )
+        )
     for name, p50, p99, over, n, share in rows:
-        print(f"   {name:28s} ticks {n:5d}  overruns {over:3d}  jitter p50 {p50:6.1f} us "
-              f"p99 {p99:7.1f} us  CPU {share * 100:5.1f} % of a core")
-    print(f"   ratio drivers/baseline: CPU {rows[1][5] / max(rows[0][5], 1e-9):.2f}x, "
-          f"p99 jitter {rows[1][2] / max(rows[0][2], 1e-9):.2f}x")
+        print(
+            f"   {name:28s} ticks {n:5d}  overruns {over:3d}  jitter p50 {p50:6.1f} us "
+            f"p99 {p99:7.1f} us  CPU {share * 100:5.1f} % of a core"
+        )
+    print(
+        f"   ratio drivers/baseline: CPU {rows[1][5] / max(rows[0][5], 1e-9):.2f}x, "
+        f"p99 jitter {rows[1][2] / max(rows[0][2], 1e-9):.2f}x"
+    )
 
 
 def outbox_throughput(n: int = 2000) -> None:
-    from scorer.config import HttpConfig, ScorerConfig
-    from scorer.service import ScorerService
-
     from benchscore.protocol import Topics
     from firmware_py.link import StationLink
+    from scorer.config import HttpConfig, ScorerConfig
+    from scorer.service import ScorerService
 
     print(f"2. outbox: {n} result records through Mosquitto to the scorer")
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +103,7 @@ def outbox_throughput(n: int = 2000) -> None:
             connect_async(client, cfg)
             time.sleep(0.5)
             t0 = time.perf_counter()
-            for i in range(n):
+            for _ in range(n):
                 client.publish("bench/bare", b"x" * 400, qos=1)
             for _ in range(n):
                 acked.acquire()
@@ -100,21 +111,41 @@ def outbox_throughput(n: int = 2000) -> None:
             client.disconnect()
             client.loop_stop()
 
-            scorer = ScorerService(ScorerConfig(
-                event="bench", broker=cfg, storage_path=work / "scorer.db",
-                http=HttpConfig(port=0),
-            )).start()
+            scorer = ScorerService(
+                ScorerConfig(
+                    event="bench",
+                    broker=cfg,
+                    storage_path=work / "scorer.db",
+                    http=HttpConfig(port=0),
+                )
+            ).start()
             box = Outbox(work / "outbox.db")
             link = StationLink(cfg, Topics("bench", "st01"), "boot1", "task", box)
             link.start()
             link.wait_connected(10)
             record = {
-                "schema": 1, "type": "record", "event": "bench", "station": "st01",
-                "run_id": "boot1-1", "kind": "result", "task": "t", "procedure": "p",
-                "started_at": 1.0, "ended_at": 2.0, "outcome": "pass", "reason": "",
-                "measurements": [{"name": f"m{i}", "value": 1.0, "unit": "V",
-                                  "limits": {"low": 0.0}, "outcome": "pass"}
-                                 for i in range(4)],
+                "schema": 1,
+                "type": "record",
+                "event": "bench",
+                "station": "st01",
+                "run_id": "boot1-1",
+                "kind": "result",
+                "task": "t",
+                "procedure": "p",
+                "started_at": 1.0,
+                "ended_at": 2.0,
+                "outcome": "pass",
+                "reason": "",
+                "measurements": [
+                    {
+                        "name": f"m{i}",
+                        "value": 1.0,
+                        "unit": "V",
+                        "limits": {"low": 0.0},
+                        "outcome": "pass",
+                    }
+                    for i in range(4)
+                ],
             }
             t0 = time.perf_counter()
             for _ in range(n):
@@ -130,8 +161,10 @@ def outbox_throughput(n: int = 2000) -> None:
             broker.stop()
     print(f"   stored (durable commit each):      {n / stored_s:8.0f} records/s")
     print(f"   stored+published+acked end to end: {n / total_s:8.0f} records/s")
-    print(f"   baseline bare paho QoS 1 PUBACK:   {bare:8.0f} messages/s "
-          f"(outbox end to end = {n / total_s / bare:.2f}x of bare)")
+    print(
+        f"   baseline bare paho QoS 1 PUBACK:   {bare:8.0f} messages/s "
+        f"(outbox end to end = {n / total_s / bare:.2f}x of bare)"
+    )
 
 
 def rss() -> None:
