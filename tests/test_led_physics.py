@@ -72,3 +72,72 @@ def test_jig_power_switch_gates_everything() -> None:
     assert jig.illuminance_lx() == 3.0
     on[0] = True
     assert jig.electrical()[1] > 0.25
+
+
+# --- numbers the station and its tests rely on, and what the newer faults do ---------------
+
+
+def test_good_assembly_numbers_are_pinned() -> None:
+    jig = LEDJig(LEDAssembly())
+    v, i = jig.electrical()
+    assert v == pytest.approx(11.98506, abs=1e-5)
+    assert i == pytest.approx(0.298805, abs=1e-6)
+    assert jig.illuminance_lx() == pytest.approx(2853.375 + 3.0, abs=1e-3)  # assembly + ambient
+
+
+@pytest.mark.parametrize("fault", [LEDFault.OPEN_LED, LEDFault.REVERSED_STRING])
+def test_one_dark_string_costs_a_third(fault: LEDFault) -> None:
+    good = LEDJig(LEDAssembly(), ambient_lx=0.0)
+    bad = LEDJig(LEDAssembly(fault=fault), ambient_lx=0.0)
+    assert bad.electrical()[1] == pytest.approx(good.electrical()[1] * 2 / 3, rel=5e-3)
+    assert bad.illuminance_lx() == pytest.approx(good.illuminance_lx() * 2 / 3, rel=5e-3)
+    assert LEDAssembly(fault=fault).led_currents_a(12.0)[0] == 0.0
+
+
+def test_fault_string_selects_the_string_hit() -> None:
+    led = LEDAssembly(fault=LEDFault.OPEN_LED, fault_string=2)
+    currents = led.led_currents_a(12.0)
+    assert currents[2] == 0.0
+    assert currents[0] == currents[1] > 0.09
+    with pytest.raises(ValueError, match="fault_string"):
+        LEDAssembly(fault=LEDFault.OPEN_LED, fault_string=3)
+
+
+def test_reverse_polarity_check_finds_the_string_in_backwards() -> None:
+    """With the supply leads swapped, only a string soldered in backwards conducts."""
+    for fault, strings_lit in [
+        (LEDFault.NONE, 0),
+        (LEDFault.REVERSED_STRING, 1),
+        (LEDFault.REVERSED, 3),
+    ]:
+        jig = LEDJig(LEDAssembly(fault=fault), ambient_lx=0.0).with_supply_voltage(-12.0)
+        v, i = jig.electrical()
+        one_string = (v + 8.25) / (33.0 + 4.5)  # v is negative
+        assert v < 0
+        assert i == pytest.approx(strings_lit * one_string, abs=1e-12)
+        assert jig.illuminance_lx() == pytest.approx(
+            900.0 * 3 * strings_lit * -one_string / math.pi / 0.3**2
+        )
+
+
+def test_negative_set_point_is_the_mirror_image() -> None:
+    load = LEDAssembly(fault=LEDFault.REVERSED).current_a
+    v, i = operating_point(SupplySpec(voltage_v=-12.0), load)
+    good_v, good_i = operating_point(SupplySpec(voltage_v=12.0), LEDAssembly().current_a)
+    assert (v, i) == pytest.approx((-good_v, -good_i))
+
+
+def test_wrong_bin_is_also_the_wrong_colour() -> None:
+    good = LEDJig(LEDAssembly(), ambient_lx=0.0).cct_duv()
+    bad = LEDJig(LEDAssembly(fault=LEDFault.WRONG_BIN), ambient_lx=0.0).cct_duv()
+    assert good is not None and bad is not None
+    assert good[0] == pytest.approx(3000.0, abs=2.0)
+    assert bad[0] == pytest.approx(6500.0, abs=5.0)
+    assert abs(good[1]) < 1e-4 and abs(bad[1]) < 1e-4
+
+
+def test_strong_flicker_keeps_the_averages() -> None:
+    good = LEDJig(LEDAssembly())
+    bad = LEDJig(LEDAssembly(fault=LEDFault.STRONG_FLICKER))
+    assert bad.electrical() == good.electrical()
+    assert bad.illuminance_lx() == good.illuminance_lx()

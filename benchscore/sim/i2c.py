@@ -89,9 +89,9 @@ class SimI2CBus(I2CBus):
         return dev
 
     def _write(self, addr: int, data: bytes) -> None:
+        self._device(addr).on_write(data)  # a NACK raises here, before anything is traced
         if self.record:
             self.trace.append(WireEvent(addr, "w", data))
-        self._device(addr).on_write(data)
 
     def _read(self, addr: int, length: int) -> bytes:
         out = bytes(self._device(addr).on_read(length))
