@@ -10,9 +10,16 @@ Example (``config/scorer.toml``)::
     protocol = "5"              # "5" or "3.1.1"
     # username = "scorer"
     # password = "secret"
+    # client_id = "scorer-1"    # unique per scorer worker
+    # share_group = "scorers"   # workers share records through $share/scorers/...
 
     [storage]
-    path = "scorer.db"          # relative to this file's directory
+    path = "scorer.db"          # SQLite, relative to this file's directory
+    # url = "postgresql://scorer@db.hall:5432/benchscore"   # PostgreSQL instead (psycopg 3)
+
+    [competition]
+    event_file = "event/example.toml"   # event, modules, competitors, marking scheme
+    tasks_dir = "tasks"                 # task files: parameters for re-analysis in appeals
 
     [http]
     host = "127.0.0.1"
@@ -55,14 +62,40 @@ class ScorerConfig:
     """Directory of ``<station>.key`` files; records of a station with a key must be signed."""
     require_signatures: bool = False
     """Reject records of stations that have no key (a hall runs with this on)."""
+    storage_url: str | None = None
+    """A ``postgresql://`` URL: PostgreSQL instead of the SQLite file at ``storage_path``."""
+    client_id: str = "benchscore-scorer"
+    """MQTT client id; each scorer worker needs its own."""
+    share_group: str | None = None
+    """Receive records through the MQTT shared subscription ``$share/<group>/...``."""
+    event_file: Path | None = None
+    """The competition (event, modules, competitors, scheme) loaded at start."""
+    tasks_dir: Path | None = None
+    """Task files (``config/tasks``): their parameters feed the re-analysis of appeals."""
     source: Path | None = None
     """The file this configuration was loaded from, if any."""
 
+    @property
+    def storage_target(self) -> str | Path:
+        """What :class:`scorer.store.Store` opens: the PostgreSQL URL, else the SQLite path."""
+        return self.storage_url if self.storage_url else self.storage_path
 
-_TOP_KEYS = {"event", "broker", "storage", "http", "security"}
+
+_TOP_KEYS = {"event", "broker", "storage", "http", "security", "competition"}
 _SECURITY_KEYS = {"keys_dir", "require_signatures"}
-_BROKER_KEYS = {"host", "port", "protocol", "username", "password", "keepalive_s", "tls_ca_file"}
-_STORAGE_KEYS = {"path"}
+_BROKER_KEYS = {
+    "host",
+    "port",
+    "protocol",
+    "username",
+    "password",
+    "keepalive_s",
+    "tls_ca_file",
+    "client_id",
+    "share_group",
+}
+_STORAGE_KEYS = {"path", "url"}
+_COMPETITION_KEYS = {"event_file", "tasks_dir"}
 _HTTP_KEYS = {"host", "port"}
 
 
@@ -143,6 +176,12 @@ def parse_config(
     )
     if broker.password is not None and broker.username is None:
         raise r.fail("broker.password", "given without broker.username")
+    client_id = r.string(b, "client_id", "broker.client_id", "benchscore-scorer")
+    if not 1 <= len(client_id) <= 64:
+        raise r.fail("broker.client_id", "1-64 characters")
+    share_group = r.opt_string(b, "share_group", "broker.share_group")
+    if share_group is not None and not ID_RE.match(share_group):
+        raise r.fail("broker.share_group", f"{share_group!r}: 1-64 letters, digits, '_', '.', '-'")
 
     s = r.table(raw, "storage", _STORAGE_KEYS)
     path_text = r.string(s, "path", "storage.path", "scorer.db")
@@ -151,6 +190,14 @@ def parse_config(
     storage_path = Path(path_text).expanduser()
     if not storage_path.is_absolute() and base_dir is not None:
         storage_path = base_dir / storage_path
+    storage_url = r.opt_string(s, "url", "storage.url")
+    if storage_url is not None and not storage_url.startswith(("postgresql://", "postgres://")):
+        raise r.fail("storage.url", "expected a postgresql:// URL (use storage.path for SQLite)")
+
+    comp = r.table(raw, "competition", _COMPETITION_KEYS)
+    event_text = r.opt_string(comp, "event_file", "competition.event_file")
+    event_file = _resolve(event_text, base_dir)
+    tasks_dir = _resolve(r.opt_string(comp, "tasks_dir", "competition.tasks_dir"), base_dir)
 
     h = r.table(raw, "http", _HTTP_KEYS)
     http = HttpConfig(
@@ -180,7 +227,22 @@ def parse_config(
         http=http,
         keys_dir=keys_dir,
         require_signatures=require,
+        storage_url=storage_url,
+        client_id=client_id,
+        share_group=share_group,
+        event_file=event_file,
+        tasks_dir=tasks_dir,
     )
+
+
+def _resolve(text: str | None, base_dir: Path | None) -> Path | None:
+    """A path from the config, relative to the config file's directory (None if unset)."""
+    if not text:
+        return None
+    path = Path(text).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path
 
 
 def load_config(path: str | Path) -> ScorerConfig:

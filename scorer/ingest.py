@@ -22,6 +22,25 @@ from .store import Store
 
 AckSink = Callable[[str, str, str, list[int]], None]
 """Called as (event, station, boot_id, seqs) once records are stored (or known duplicates)."""
+PayloadHook = Callable[[dict[str, Any]], object]
+"""Called with a validated payload after it is stored (a new result, a status)."""
+
+MAX_DB_INT = 2**63 - 1
+"""Largest seq a database column holds (SQLite INTEGER, PostgreSQL BIGINT)."""
+MAX_CHUNK = 2**31 - 1
+
+
+class Rejected(Exception):
+    """A payload the ingest refuses beyond what :func:`benchscore.protocol.parse` checks."""
+
+    REASONS = frozenset({"stale_boot", "schema"})
+
+    def __init__(self, reason: str, detail: str) -> None:
+        assert reason in self.REASONS, reason
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +55,17 @@ class Ingest:
         keys: KeyRing | None = None,
         require_signatures: bool = False,
         on_ack: AckSink | None = None,
+        on_result: PayloadHook | None = None,
+        on_status: PayloadHook | None = None,
     ) -> None:
         self.store = store
         self.keys = keys or KeyRing(None)
         self.require_signatures = require_signatures
         self.on_ack = on_ack
+        self.on_result = on_result
+        """Called after a new result record is stored and acked (the marking engine)."""
+        self.on_status = on_status
+        """Called after a status is stored (the time-limit reconciler)."""
         self.replies: dict[str, dict[str, Any]] = {}
         """The latest command reply per station (cmd_id, ok, detail)."""
         self._lock = threading.Lock()
@@ -93,7 +118,7 @@ class Ingest:
         """Take one message; never raises."""
         try:
             self._handle(topic, payload)
-        except PayloadError as exc:
+        except (PayloadError, Rejected) as exc:
             log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
             self._reject(topic, exc.reason, exc.detail, len(payload))
         except Exception as exc:
@@ -105,7 +130,9 @@ class Ingest:
         now = time.time()
         if parts.kind == "record":
             self._check_signature(parts.station, obj)
-            if self.store.add_record(obj, received_at=now):
+            _check_storable(obj)
+            stored = self.store.add_record(obj, received_at=now)
+            if stored:
                 if obj["kind"] == "result":
                     log.info(
                         "run %s of %s: %s (seq %s)",
@@ -123,7 +150,11 @@ class Ingest:
             # stored now or before: either way the station may forget it
             if self.on_ack is not None:
                 self.on_ack(parts.event, parts.station, obj["boot_id"], [obj["seq"]])
+            if stored and obj["kind"] == "result":
+                self._hook(self.on_result, obj)
         elif parts.kind == "reply":
+            _check_storable(obj)
+            self.store.add_reply(obj, received_at=now)
             with self._lock:
                 self.replies[parts.station] = {
                     "cmd_id": obj["cmd_id"],
@@ -133,9 +164,16 @@ class Ingest:
                 }
                 self._accepted += 1
         elif parts.kind == "status":
-            self.store.upsert_status(obj, received_at=now)
+            _check_storable(obj)
+            if not self.store.upsert_status(obj, received_at=now):
+                raise Rejected(
+                    "stale_boot",
+                    f"offline status of boot {obj['boot_id']!r} of {parts.station!r}, which is "
+                    "online with a newer boot",
+                )
             with self._lock:
                 self._accepted += 1
+            self._hook(self.on_status, obj)
         else:  # live
             sample = {
                 "station": parts.station,
@@ -150,6 +188,16 @@ class Ingest:
             with self._lock:
                 self._live[parts.station] = sample
                 self._accepted += 1
+
+    @staticmethod
+    def _hook(hook: PayloadHook | None, obj: dict[str, Any]) -> None:
+        """Derived work after storing (marks, reconciling): never undoes or rejects the store."""
+        if hook is None:
+            return
+        try:
+            hook(obj)
+        except Exception:
+            log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
 
     def _check_signature(self, station: str, obj: dict[str, Any]) -> None:
         key = self.keys.key_for(station)
@@ -168,6 +216,41 @@ class Ingest:
             self.store.add_rejection(topic, reason, detail, size)
         except Exception:
             log.exception("could not record a %s rejection on %s", reason, topic)
+
+
+def _check_storable(obj: dict[str, Any]) -> None:
+    """What the protocol validator allows but no database column holds: integers past 64
+    bits, chunk numbers past 32 bits, NUL characters in text (PostgreSQL refuses them)."""
+    seq = obj.get("seq")
+    if isinstance(seq, int) and seq > MAX_DB_INT:
+        raise Rejected("schema", f"record.seq: {seq} is larger than {MAX_DB_INT}")
+    chunk = obj.get("chunk")
+    if isinstance(chunk, int) and chunk > MAX_CHUNK:
+        raise Rejected("schema", f"record.chunk: {chunk} is larger than {MAX_CHUNK}")
+    where = _nul_in(obj, "payload")
+    if where is not None:
+        raise Rejected("schema", f"{where}: a NUL character in text")
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """The path of the first string (key or value) holding a NUL character, or None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if "\x00" in k:
+                return f"{where} key"
+            found = _nul_in(v, f"{where}.{k}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        if all(not isinstance(v, str | dict | list) for v in value):
+            return None  # a column of numbers
+        for i, v in enumerate(value):
+            found = _nul_in(v, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _opt_str(value: Any) -> str | None:

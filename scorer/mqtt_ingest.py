@@ -27,8 +27,25 @@ from .ingest import Ingest
 log = logging.getLogger(__name__)
 
 
+SHARED_KINDS = ("record", "reply")
+"""Topic kinds a group of scorer workers shares (each message goes to one worker). Status
+stays a plain subscription (retained messages are not sent on shared subscriptions, and every
+worker's hall page needs all stations), and so do live samples (kept in each worker's memory)."""
+
+
+def subscriptions(event: str = "+", share_group: str | None = None) -> list[str]:
+    """The scorer's topic filters; with ``share_group`` records and replies are shared."""
+    filters = protocol.subscription(event)
+    if share_group is None:
+        return filters
+    return [
+        f"$share/{share_group}/{f}" if f.rsplit("/", 1)[1] in SHARED_KINDS else f for f in filters
+    ]
+
+
 class MqttIngest:
-    """A paho client subscribed to ``protocol.subscription(event)`` at QoS 1."""
+    """A paho client subscribed to ``protocol.subscription(event)`` at QoS 1 (records and
+    replies through ``$share/<share_group>/`` when several scorer workers share the ingest)."""
 
     def __init__(
         self,
@@ -36,11 +53,13 @@ class MqttIngest:
         ingest: Ingest,
         event: str = "+",
         client_id: str = "benchscore-scorer",
+        share_group: str | None = None,
     ) -> None:
         self.broker = broker
         self.ingest = ingest
         self.event = event
-        self.filters = protocol.subscription(event)
+        self.share_group = share_group
+        self.filters = subscriptions(event, share_group)
         self.client = make_client(client_id, broker)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

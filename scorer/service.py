@@ -18,6 +18,7 @@ import uvicorn
 
 from benchscore.signing import KeyRing
 
+from .competition import Competition
 from .config import ConfigError, ScorerConfig, load_config
 from .ingest import Ingest
 from .mqtt_ingest import MqttIngest
@@ -30,11 +31,12 @@ log = logging.getLogger(__name__)
 class ScorerService:
     """Open the store, subscribe to the broker, serve the hall page; ``stop()`` undoes it."""
 
-    def __init__(self, config: ScorerConfig, client_id: str = "benchscore-scorer") -> None:
+    def __init__(self, config: ScorerConfig, client_id: str | None = None) -> None:
         self.config = config
-        self.client_id = client_id
+        self.client_id = client_id or config.client_id
         self.store: Store | None = None
         self.ingest: Ingest | None = None
+        self.competition: Competition | None = None
         self.mqtt: MqttIngest | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -71,11 +73,20 @@ class ScorerService:
 
     def _start(self, timeout: float) -> None:
         cfg = self.config
-        self.store = Store(cfg.storage_path)
+        self.store = Store(cfg.storage_target, worker=self.client_id)
+        competition = Competition(self.store, tasks_dir=cfg.tasks_dir)
+        self.competition = competition
+        if cfg.event_file is not None:
+            event, version = competition.install_file(cfg.event_file)
+            log.info("event %s, scheme %s v%d", event.id, version.scheme.id, version.version)
         self.ingest = Ingest(
-            self.store, keys=KeyRing(cfg.keys_dir), require_signatures=cfg.require_signatures
+            self.store,
+            keys=KeyRing(cfg.keys_dir),
+            require_signatures=cfg.require_signatures,
+            on_result=competition.on_result,
+            on_status=competition.reconcile,
         )
-        app = create_app(self.store, self.ingest)
+        app = create_app(self.store, self.ingest, competition)
 
         family = socket.AF_INET6 if ":" in cfg.http.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -107,8 +118,15 @@ class ScorerService:
         )
         self._thread.start()
 
-        self.mqtt = MqttIngest(cfg.broker, self.ingest, event=cfg.event, client_id=self.client_id)
+        self.mqtt = MqttIngest(
+            cfg.broker,
+            self.ingest,
+            event=cfg.event,
+            client_id=self.client_id,
+            share_group=cfg.share_group,
+        )
         self.ingest.on_ack = self.mqtt.send_ack
+        competition.send = self.mqtt.send_command
         self.mqtt.start()
 
         deadline = time.monotonic() + timeout
@@ -118,7 +136,7 @@ class ScorerService:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the scorer's web server did not start on {self.url}")
             time.sleep(0.02)
-        log.info("scorer hall page at %s (database %s)", self.url, cfg.storage_path)
+        log.info("scorer hall page at %s (database %s)", self.url, self.store.db.name)
 
     def stop(self) -> None:
         """Stop the web server, the MQTT link and close the store; safe to call twice."""
@@ -133,6 +151,8 @@ class ScorerService:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        if self.competition is not None:
+            self.competition.close()
         if self.mqtt is not None:
             self.mqtt.stop()
             self.mqtt = None

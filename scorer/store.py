@@ -1,10 +1,18 @@
-"""SQLite storage of the scorer: stations, runs with their measurements, rejected payloads.
+"""Storage of the scorer: stations, runs with their measurements, curves, rejected payloads,
+and the competition tables (events, scheme versions, module clocks, judgements, marks).
 
-One connection (WAL, foreign keys on) shared by the MQTT thread and the web threads, guarded by
-a lock. Runs are idempotent on ``(station, boot_id, seq)``: a station's outbox may publish the
-same record twice (QoS 1 re-delivery, reconnect, replay) and it is stored once.
+SQLite by default, PostgreSQL by URL (:mod:`scorer.db`). Records are idempotent on
+``(station, boot_id, seq)``: a station's outbox may publish the same record twice (QoS 1
+re-delivery, reconnect, replay, a second scorer worker) and it is stored once; the ``records``
+ledger's unique key decides, inside the transaction that stores the record, so two workers on
+one PostgreSQL database cannot both store it.
 
-Station ids are unique per scorer (a scorer serves one hall); the event is kept as a column.
+Curves are packed compactly: each chunk's columns as little-endian float64, byte-shuffled (the
+eight bytes of every value grouped by significance, as HDF5's shuffle filter does) and
+zlib-compressed; ``codec`` names the packing so older rows stay readable.
+
+Station ids are unique per scorer database (one hall, or one competition); the event is kept as
+a column.
 """
 
 from __future__ import annotations
@@ -12,122 +20,220 @@ from __future__ import annotations
 import json
 import logging
 import math
-import sqlite3
 import struct
-import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
+
+from .db import Database, Migration, StoreError, Tx, is_postgres_url, open_database, sqlite_path
+
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 1
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "StoreError"]
+
 MAX_REJECTIONS_KEPT: Final = 10_000
 """Rejected payloads kept in detail; the totals by reason are kept for ever."""
 _TOPIC_MAX: Final = 256
 _DETAIL_MAX: Final = 1000
 _LIMIT_KEYS: Final = ("low", "high", "marginal_low", "marginal_high")
+CURVE_CODEC: Final = "f64-shuffle-zlib"
+"""How new curve chunks are packed (``f64-zlib``, the first packing, is still read)."""
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version     INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stations (
-    id          TEXT PRIMARY KEY,
-    event       TEXT NOT NULL,
-    state       TEXT,
-    online      INTEGER,
-    boot_id     TEXT,
-    sw          TEXT,
-    task        TEXT,
-    reason      TEXT,
-    status_ts   REAL,
-    last_seen   REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id          INTEGER PRIMARY KEY,
-    station     TEXT NOT NULL,
-    event       TEXT NOT NULL,
-    boot_id     TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    run_id      TEXT NOT NULL,
-    task        TEXT NOT NULL,
-    procedure   TEXT NOT NULL,
-    started_at  REAL NOT NULL,
-    ended_at    REAL NOT NULL,
-    outcome     TEXT NOT NULL,
-    reason      TEXT NOT NULL,
-    historical  INTEGER NOT NULL DEFAULT 0,
-    interrupted INTEGER NOT NULL DEFAULT 0,
-    received_at REAL NOT NULL,
-    payload     TEXT NOT NULL,
-    UNIQUE (station, boot_id, seq)
-);
-CREATE INDEX IF NOT EXISTS runs_by_station ON runs (station, id);
-CREATE TABLE IF NOT EXISTS measurements (
-    run           INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    pos           INTEGER NOT NULL,
-    name          TEXT NOT NULL,
-    value         REAL,
-    unit          TEXT NOT NULL,
-    low           REAL,
-    high          REAL,
-    marginal_low  REAL,
-    marginal_high REAL,
-    outcome       TEXT NOT NULL,
-    reason        TEXT,
-    PRIMARY KEY (run, name)
-);
-CREATE TABLE IF NOT EXISTS records (
-    id          INTEGER PRIMARY KEY,
-    station     TEXT NOT NULL,
-    boot_id     TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    kind        TEXT NOT NULL,
-    run_id      TEXT NOT NULL,
-    historical  INTEGER NOT NULL DEFAULT 0,
-    received_at REAL NOT NULL,
-    UNIQUE (station, boot_id, seq)
-);
-CREATE TABLE IF NOT EXISTS curves (
-    id          INTEGER PRIMARY KEY,
-    station     TEXT NOT NULL,
-    boot_id     TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    run_id      TEXT NOT NULL,
-    curve       TEXT NOT NULL,
-    chunk       INTEGER NOT NULL,
-    columns     TEXT NOT NULL,
-    points      INTEGER NOT NULL,
-    data        BLOB NOT NULL,
-    UNIQUE (station, boot_id, seq)
-);
-CREATE INDEX IF NOT EXISTS curves_by_run ON curves (station, run_id, curve, chunk);
-CREATE TABLE IF NOT EXISTS rejections (
-    id          INTEGER PRIMARY KEY,
-    received_at REAL NOT NULL,
-    topic       TEXT NOT NULL,
-    reason      TEXT NOT NULL,
-    detail      TEXT NOT NULL,
-    size        INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rejection_totals (
-    reason      TEXT PRIMARY KEY,
-    count       INTEGER NOT NULL
-);
-"""
+MIGRATIONS: Final = (
+    Migration(
+        1,
+        "stations, runs, measurements, record ledger, curves, rejections",
+        (
+            """CREATE TABLE IF NOT EXISTS stations (
+                id          TEXT PRIMARY KEY,
+                event       TEXT NOT NULL,
+                state       TEXT,
+                online      INTEGER,
+                boot_id     TEXT,
+                sw          TEXT,
+                task        TEXT,
+                reason      TEXT,
+                status_ts   {float},
+                last_seen   {float} NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS runs (
+                id          {pk},
+                station     TEXT NOT NULL,
+                event       TEXT NOT NULL,
+                boot_id     TEXT NOT NULL,
+                seq         {bigint} NOT NULL,
+                run_id      TEXT NOT NULL,
+                task        TEXT NOT NULL,
+                procedure   TEXT NOT NULL,
+                started_at  {float} NOT NULL,
+                ended_at    {float} NOT NULL,
+                outcome     TEXT NOT NULL,
+                reason      TEXT NOT NULL,
+                historical  INTEGER NOT NULL DEFAULT 0,
+                interrupted INTEGER NOT NULL DEFAULT 0,
+                received_at {float} NOT NULL,
+                payload     TEXT NOT NULL,
+                UNIQUE (station, boot_id, seq)
+            )""",
+            "CREATE INDEX IF NOT EXISTS runs_by_station ON runs (station, id)",
+            """CREATE TABLE IF NOT EXISTS measurements (
+                run           {bigint} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                pos           INTEGER NOT NULL,
+                name          TEXT NOT NULL,
+                value         {float},
+                unit          TEXT NOT NULL,
+                low           {float},
+                high          {float},
+                marginal_low  {float},
+                marginal_high {float},
+                outcome       TEXT NOT NULL,
+                reason        TEXT,
+                PRIMARY KEY (run, name)
+            )""",
+            """CREATE TABLE IF NOT EXISTS records (
+                id          {pk},
+                station     TEXT NOT NULL,
+                boot_id     TEXT NOT NULL,
+                seq         {bigint} NOT NULL,
+                kind        TEXT NOT NULL,
+                run_id      TEXT NOT NULL,
+                historical  INTEGER NOT NULL DEFAULT 0,
+                received_at {float} NOT NULL,
+                UNIQUE (station, boot_id, seq)
+            )""",
+            """CREATE TABLE IF NOT EXISTS curves (
+                id          {pk},
+                station     TEXT NOT NULL,
+                boot_id     TEXT NOT NULL,
+                seq         {bigint} NOT NULL,
+                run_id      TEXT NOT NULL,
+                curve       TEXT NOT NULL,
+                chunk       INTEGER NOT NULL,
+                columns     TEXT NOT NULL,
+                points      INTEGER NOT NULL,
+                data        {blob} NOT NULL,
+                UNIQUE (station, boot_id, seq)
+            )""",
+            "CREATE INDEX IF NOT EXISTS curves_by_run ON curves (station, run_id, curve, chunk)",
+            """CREATE TABLE IF NOT EXISTS rejections (
+                id          {pk},
+                received_at {float} NOT NULL,
+                topic       TEXT NOT NULL,
+                reason      TEXT NOT NULL,
+                detail      TEXT NOT NULL,
+                size        INTEGER NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS rejection_totals (
+                reason      TEXT PRIMARY KEY,
+                count       {bigint} NOT NULL
+            )""",
+        ),
+    ),
+    Migration(
+        2,
+        "competition: marked flag, worker, curve codec, replies, events, scheme versions, "
+        "module clocks, judgements, marks and their change log",
+        (
+            "ALTER TABLE runs ADD COLUMN marked INTEGER NOT NULL DEFAULT 1",
+            "CREATE INDEX runs_by_task ON runs (event, task, station)",
+            "ALTER TABLE records ADD COLUMN worker TEXT",
+            "ALTER TABLE curves ADD COLUMN codec TEXT NOT NULL DEFAULT 'f64-zlib'",
+            "ALTER TABLE stations ADD COLUMN time_limit_end {float}",
+            """CREATE TABLE replies (
+                station     TEXT NOT NULL,
+                cmd_id      TEXT NOT NULL,
+                ok          INTEGER NOT NULL,
+                detail      TEXT NOT NULL,
+                received_at {float} NOT NULL,
+                PRIMARY KEY (station, cmd_id)
+            )""",
+            """CREATE TABLE events (
+                id          TEXT PRIMARY KEY,
+                definition  TEXT NOT NULL,
+                digest      TEXT NOT NULL,
+                loaded_at   {float} NOT NULL
+            )""",
+            """CREATE TABLE scheme_versions (
+                id          {pk},
+                scheme      TEXT NOT NULL,
+                version     INTEGER NOT NULL,
+                digest      TEXT NOT NULL,
+                definition  TEXT NOT NULL,
+                note        TEXT NOT NULL,
+                created_at  {float} NOT NULL,
+                UNIQUE (scheme, version),
+                UNIQUE (scheme, digest)
+            )""",
+            """CREATE TABLE module_clocks (
+                event        TEXT NOT NULL,
+                module       TEXT NOT NULL,
+                state        TEXT NOT NULL,
+                time_limit_s {float} NOT NULL,
+                started_at   {float},
+                end_ts       {float},
+                paused_at    {float},
+                paused_s     {float} NOT NULL DEFAULT 0,
+                updated_at   {float} NOT NULL,
+                PRIMARY KEY (event, module)
+            )""",
+            """CREATE TABLE module_log (
+                id          {pk},
+                event       TEXT NOT NULL,
+                module      TEXT NOT NULL,
+                action      TEXT NOT NULL,
+                detail      TEXT NOT NULL,
+                actor       TEXT NOT NULL,
+                at          {float} NOT NULL
+            )""",
+            """CREATE TABLE judgements (
+                id          {pk},
+                event       TEXT NOT NULL,
+                competitor  TEXT NOT NULL,
+                aspect      TEXT NOT NULL,
+                judge       TEXT NOT NULL,
+                score       {float} NOT NULL,
+                note        TEXT NOT NULL,
+                entered_at  {float} NOT NULL
+            )""",
+            "CREATE INDEX judgements_by_competitor ON judgements (event, competitor, aspect)",
+            """CREATE TABLE marks (
+                scheme_version {bigint} NOT NULL REFERENCES scheme_versions (id),
+                event       TEXT NOT NULL,
+                competitor  TEXT NOT NULL,
+                aspect      TEXT NOT NULL,
+                mark        {float} NOT NULL,
+                max_mark    {float} NOT NULL,
+                status      TEXT NOT NULL,
+                detail      TEXT NOT NULL,
+                run         {bigint},
+                computed_at {float} NOT NULL,
+                PRIMARY KEY (scheme_version, event, competitor, aspect)
+            )""",
+            """CREATE TABLE mark_changes (
+                id          {pk},
+                scheme_version {bigint} NOT NULL,
+                event       TEXT NOT NULL,
+                competitor  TEXT NOT NULL,
+                aspect      TEXT NOT NULL,
+                old_mark    {float},
+                new_mark    {float} NOT NULL,
+                reason      TEXT NOT NULL,
+                at          {float} NOT NULL
+            )""",
+        ),
+    ),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1].version
 
 _RUN_COLUMNS: Final = (
     "id, station, event, boot_id, seq, run_id, task, procedure, started_at, ended_at, "
-    "outcome, reason, historical, interrupted, received_at"
+    "outcome, reason, historical, interrupted, marked, received_at"
 )
-
-
-class StoreError(RuntimeError):
-    """The database cannot be used (closed, or written by an incompatible version)."""
 
 
 def _opt_str(value: Any, limit: int = 500) -> str | None:
@@ -141,79 +247,87 @@ def _opt_num(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-class Store:
-    """The scorer's database at ``path`` (created with its schema if missing)."""
+def pack_columns(data: list[list[float]]) -> bytes:
+    """Columns of equal length as shuffled, compressed float64 (codec ``f64-shuffle-zlib``)."""
+    flat = np.asarray([v for col in data for v in col], dtype="<f8")
+    shuffled = flat.view(np.uint8).reshape(-1, 8).T.copy() if flat.size else flat.view(np.uint8)
+    return zlib.compress(shuffled.tobytes(), 6)
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+
+def unpack_columns(codec: str, blob: bytes, n_columns: int, points: int) -> list[list[float]]:
+    """The inverse of :func:`pack_columns` (and of the first packing, ``f64-zlib``)."""
+    if codec not in ("f64-zlib", CURVE_CODEC):
+        raise StoreError(f"unknown curve codec {codec!r}")
+    raw = zlib.decompress(blob)
+    count = n_columns * points
+    if codec == "f64-zlib":
+        flat = list(struct.unpack(f"<{count}d", raw))
+    elif codec == CURVE_CODEC:
+        planes = np.frombuffer(raw, dtype=np.uint8).reshape(8, count)
+        flat = planes.T.copy().view("<f8").ravel().tolist()
+    return [flat[i * points : (i + 1) * points] for i in range(n_columns)]
+
+
+class Store:
+    """The scorer's database at ``target``: a SQLite file path (created with its schema if
+    missing) or a ``postgresql://`` URL. ``worker`` names this scorer in the record ledger."""
+
+    def __init__(self, target: str | Path, *, worker: str | None = None) -> None:
+        self.url = str(target)
+        self.postgres = is_postgres_url(target)
+        self.path = Path(sqlite_path(target)) if not self.postgres else Path(self.url)
+        self.worker = worker
         self._rejections_since_prune = 0
-        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0)
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            with conn:
-                conn.executescript(_SCHEMA)
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            if row is None:
-                with conn:
-                    conn.execute(
-                        "INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,)
-                    )
-            elif row[0] != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: database schema version {row[0]}, "
-                    f"this scorer uses {SCHEMA_VERSION}"
-                )
-        except BaseException:
-            conn.close()
-            raise
-        self._conn: sqlite3.Connection | None = conn
+        self.db: Database = open_database(target, MIGRATIONS)
 
     # -- plumbing ----------------------------------------------------------------------
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """The connection, locked, inside a transaction (committed or rolled back)."""
-        with self._lock:
-            if self._conn is None:
-                raise StoreError(f"{self.path}: store is closed")
-            with self._conn:
-                yield self._conn
+    def _tx(self) -> AbstractContextManager[Tx]:
+        return self.db.transaction()
 
     def close(self) -> None:
         """Close the database; calling it again does nothing."""
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self.db.close()
 
     @property
     def closed(self) -> bool:
-        return self._conn is None
+        return self.db.closed
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
 
     def journal_mode(self) -> str:
-        with self._tx() as c:
-            return str(c.execute("PRAGMA journal_mode").fetchone()[0])
+        with self._tx() as tx:
+            if tx.dialect != "sqlite":
+                return "postgresql"
+            return str(tx.scalar("PRAGMA journal_mode"))
 
     # -- writes ------------------------------------------------------------------------
-    def upsert_status(self, obj: Mapping[str, Any], received_at: float | None = None) -> None:
-        """Store a validated status payload as the station's current state."""
+    def upsert_status(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
+        """Store a validated status payload as the station's current state.
+
+        Returns False (and stores nothing) for a *stale boot*: an offline status (a Will, or a
+        goodbye) of a boot that is no longer the station's current one, while the station is
+        online with a newer boot. A station that restarts quickly can have its new birth
+        message delivered before the broker publishes the old connection's Will; without this
+        rule the hall would show a running station as offline.
+        """
         now = time.time() if received_at is None else received_at
-        with self._tx() as c:
-            c.execute(
+        limit_end = _opt_num(obj.get("time_limit_end"))
+        with self._tx() as tx:
+            cur = tx.execute(
                 """
-                INSERT INTO stations
-                    (id, event, state, online, boot_id, sw, task, reason, status_ts, last_seen)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO stations AS s
+                    (id, event, state, online, boot_id, sw, task, reason, status_ts, last_seen,
+                     time_limit_end)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     event = excluded.event, state = excluded.state, online = excluded.online,
                     boot_id = excluded.boot_id, sw = excluded.sw, task = excluded.task,
                     reason = excluded.reason, status_ts = excluded.status_ts,
-                    last_seen = excluded.last_seen
+                    last_seen = excluded.last_seen, time_limit_end = excluded.time_limit_end
+                WHERE NOT (excluded.online = 0 AND s.online = 1 AND s.boot_id IS NOT NULL
+                           AND s.boot_id <> excluded.boot_id)
                 """,
                 (
                     obj["station"],
@@ -226,15 +340,17 @@ class Store:
                     _opt_str(obj.get("reason")),
                     _opt_num(obj.get("ts")),
                     now,
+                    limit_end,
                 ),
             )
+            return bool(cur.rowcount == 1)
 
-    @staticmethod
-    def _ledger(c: sqlite3.Connection, obj: Mapping[str, Any], kind: str, now: float) -> bool:
+    def _ledger(self, tx: Tx, obj: Mapping[str, Any], kind: str, now: float) -> bool:
         """Enter a record in the ledger; False if (station, boot_id, seq) is already there."""
-        cur = c.execute(
-            "INSERT INTO records (station, boot_id, seq, kind, run_id, historical, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (station, boot_id, seq) DO NOTHING",
+        cur = tx.execute(
+            "INSERT INTO records (station, boot_id, seq, kind, run_id, historical, received_at, "
+            "worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (station, boot_id, seq) DO NOTHING",
             (
                 obj["station"],
                 obj["boot_id"],
@@ -243,9 +359,19 @@ class Store:
                 obj["run_id"],
                 1 if obj.get("historical") is True else 0,
                 now,
+                self.worker,
             ),
         )
-        return cur.rowcount == 1
+        return bool(cur.rowcount == 1)
+
+    @staticmethod
+    def _seen(tx: Tx, station: str, event: str, now: float) -> None:
+        tx.execute(
+            "INSERT INTO stations AS s (id, event, last_seen) VALUES (?, ?, ?) "
+            f"ON CONFLICT (id) DO UPDATE SET last_seen = {tx.greatest}(s.last_seen, "
+            "excluded.last_seen)",
+            (station, event, now),
+        )
 
     def add_record(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
         """Store a validated record of any kind; False if it was already stored."""
@@ -257,17 +383,15 @@ class Store:
         """Store a validated curve chunk (columns packed as float64); False if a duplicate."""
         now = time.time() if received_at is None else received_at
         columns = list(obj["columns"])
-        data = [list(col) for col in obj["data"]]
+        data = [[float(v) for v in col] for col in obj["data"]]
         points = len(data[0]) if data else 0
-        packed = zlib.compress(
-            struct.pack(f"<{points * len(columns)}d", *(v for col in data for v in col))
-        )
-        with self._tx() as c:
-            if not self._ledger(c, obj, "curve", now):
+        packed = pack_columns(data)
+        with self._tx() as tx:
+            if not self._ledger(tx, obj, "curve", now):
                 return False
-            c.execute(
+            tx.execute(
                 "INSERT INTO curves (station, boot_id, seq, run_id, curve, chunk, columns, "
-                "points, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "points, data, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     obj["station"],
                     obj["boot_id"],
@@ -278,53 +402,84 @@ class Store:
                     json.dumps(columns),
                     points,
                     packed,
+                    CURVE_CODEC,
                 ),
             )
-            c.execute(
-                "INSERT INTO stations (id, event, last_seen) VALUES (?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
-                (obj["station"], obj["event"], now),
-            )
+            self._seen(tx, obj["station"], obj["event"], now)
             return True
 
     def curve(self, station: str, run_id: str, name: str) -> dict[str, list[float]]:
         """A whole curve of a run, its chunks joined in order: ``{column: values}``."""
-        with self._tx() as c:
-            rows = c.execute(
-                "SELECT columns, points, data FROM curves WHERE station = ? AND run_id = ? "
-                "AND curve = ? ORDER BY chunk",
+        with self._tx() as tx:
+            rows = tx.all(
+                "SELECT columns, points, data, codec FROM curves WHERE station = ? "
+                "AND run_id = ? AND curve = ? ORDER BY chunk",
                 (station, run_id, name),
-            ).fetchall()
+            )
         out: dict[str, list[float]] = {}
         for row in rows:
             columns = json.loads(row["columns"])
-            flat = struct.unpack(f"<{row['points'] * len(columns)}d", zlib.decompress(row["data"]))
-            for i, col in enumerate(columns):
-                out.setdefault(col, []).extend(flat[i * row["points"] : (i + 1) * row["points"]])
+            cols = unpack_columns(row["codec"], bytes(row["data"]), len(columns), row["points"])
+            for col, values in zip(columns, cols, strict=True):
+                out.setdefault(col, []).extend(values)
         return out
+
+    def curve_names(self, station: str, run_id: str) -> list[str]:
+        with self._tx() as tx:
+            rows = tx.all(
+                "SELECT DISTINCT curve FROM curves WHERE station = ? AND run_id = ? ORDER BY curve",
+                (station, run_id),
+            )
+        return [r["curve"] for r in rows]
+
+    def curve_storage(self) -> dict[str, int]:
+        """Curve points and packed bytes stored (to check the packing stays compact)."""
+        with self._tx() as tx:
+            rows = tx.all("SELECT columns, points, data FROM curves")
+        values = sum(len(json.loads(r["columns"])) * int(r["points"]) for r in rows)
+        return {"values": values, "bytes": sum(len(bytes(r["data"])) for r in rows)}
 
     def record_log(self, station: str) -> list[tuple[str, int, str]]:
         """(boot_id, seq, kind) of every record of ``station``, in the order received."""
-        with self._tx() as c:
-            rows = c.execute(
+        with self._tx() as tx:
+            rows = tx.all(
                 "SELECT boot_id, seq, kind FROM records WHERE station = ? ORDER BY id", (station,)
-            ).fetchall()
+            )
         return [(r["boot_id"], r["seq"], r["kind"]) for r in rows]
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """Every record entered: station, boot_id, seq, kind, worker (in the order stored)."""
+        with self._tx() as tx:
+            return tx.all("SELECT station, boot_id, seq, kind, worker FROM records ORDER BY id")
 
     def add_run(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
         """Store a validated result record; False (and nothing written) if already stored."""
         now = time.time() if received_at is None else received_at
         station, boot_id, seq = obj["station"], obj["boot_id"], obj["seq"]
-        with self._tx() as c:
-            if not self._ledger(c, obj, "result", now):
+        with self._tx() as tx:
+            if not self._ledger(tx, obj, "result", now):
+                row = tx.one(
+                    "SELECT run_id FROM records WHERE station = ? AND boot_id = ? AND seq = ?",
+                    (station, boot_id, seq),
+                )
+                if row is not None and row["run_id"] != obj["run_id"]:
+                    log.warning(
+                        "station %s boot %s seq %s: already stored as run %s, "
+                        "ignoring a different run %s",
+                        station,
+                        boot_id,
+                        seq,
+                        row["run_id"],
+                        obj["run_id"],
+                    )
                 return False
-            cur = c.execute(
+            run_pk = tx.scalar(
                 """
                 INSERT INTO runs (station, event, boot_id, seq, run_id, task, procedure,
                                   started_at, ended_at, outcome, reason, historical,
-                                  interrupted, received_at, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (station, boot_id, seq) DO NOTHING
+                                  interrupted, marked, received_at, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING id
                 """,
                 (
                     station,
@@ -340,28 +495,12 @@ class Store:
                     obj["reason"],
                     1 if obj.get("historical") is True else 0,
                     1 if obj.get("interrupted") is True else 0,
+                    0 if obj.get("marked") is False else 1,
                     now,
                     json.dumps(obj, separators=(",", ":"), allow_nan=False),
                 ),
             )
-            if cur.rowcount == 0:
-                row = c.execute(
-                    "SELECT run_id FROM runs WHERE station = ? AND boot_id = ? AND seq = ?",
-                    (station, boot_id, seq),
-                ).fetchone()
-                if row is not None and row["run_id"] != obj["run_id"]:
-                    log.warning(
-                        "station %s boot %s seq %s: already stored as run %s, "
-                        "ignoring a different run %s",
-                        station,
-                        boot_id,
-                        seq,
-                        row["run_id"],
-                        obj["run_id"],
-                    )
-                return False
-            run_pk = cur.lastrowid
-            c.executemany(
+            tx.executemany(
                 """
                 INSERT INTO measurements (run, pos, name, value, unit, low, high, marginal_low,
                                           marginal_high, outcome, reason)
@@ -381,35 +520,58 @@ class Store:
                     for pos, m in enumerate(obj["measurements"])
                 ],
             )
-            c.execute(
-                """
-                INSERT INTO stations (id, event, last_seen) VALUES (?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)
-                """,
-                (station, obj["event"], now),
-            )
+            self._seen(tx, station, obj["event"], now)
             return True
+
+    def add_reply(self, obj: Mapping[str, Any], received_at: float | None = None) -> None:
+        """Keep a station's reply to a command (the last one per station and cmd_id)."""
+        now = time.time() if received_at is None else received_at
+        with self._tx() as tx:
+            tx.execute(
+                "INSERT INTO replies AS r (station, cmd_id, ok, detail, received_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (station, cmd_id) DO UPDATE SET "
+                "ok = excluded.ok, detail = excluded.detail, received_at = excluded.received_at",
+                (obj["station"], obj["cmd_id"], 1 if obj["ok"] else 0, obj["detail"], now),
+            )
+
+    def replies(self, cmd_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Replies to commands (all, or those of ``cmd_ids``), oldest first."""
+        with self._tx() as tx:
+            if cmd_ids is None:
+                rows = tx.all("SELECT * FROM replies ORDER BY received_at")
+            else:
+                ids = list(cmd_ids)
+                if not ids:
+                    return []
+                rows = tx.all(
+                    f"SELECT * FROM replies WHERE cmd_id IN {tx.in_list(len(ids))} "
+                    "ORDER BY received_at",
+                    ids,
+                )
+        for r in rows:
+            r["ok"] = bool(r["ok"])
+        return rows
 
     def add_rejection(
         self, topic: str, reason: str, detail: str, size: int, received_at: float | None = None
     ) -> None:
         """Record a payload that was not stored, and why."""
         now = time.time() if received_at is None else received_at
-        with self._tx() as c:
-            c.execute(
+        with self._tx() as tx:
+            tx.execute(
                 "INSERT INTO rejections (received_at, topic, reason, detail, size) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (now, topic[:_TOPIC_MAX], reason[:64], detail[:_DETAIL_MAX], size),
+                (now, _clean(topic)[:_TOPIC_MAX], reason[:64], _clean(detail)[:_DETAIL_MAX], size),
             )
-            c.execute(
-                "INSERT INTO rejection_totals (reason, count) VALUES (?, 1) "
-                "ON CONFLICT (reason) DO UPDATE SET count = count + 1",
+            tx.execute(
+                "INSERT INTO rejection_totals AS t (reason, count) VALUES (?, 1) "
+                "ON CONFLICT (reason) DO UPDATE SET count = t.count + 1",
                 (reason[:64],),
             )
             self._rejections_since_prune += 1
             if self._rejections_since_prune >= 1000:
                 self._rejections_since_prune = 0
-                c.execute(
+                tx.execute(
                     "DELETE FROM rejections WHERE id <= (SELECT max(id) FROM rejections) - ?",
                     (MAX_REJECTIONS_KEPT,),
                 )
@@ -418,21 +580,69 @@ class Store:
     def list_runs(self, station: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Runs, newest received first, each with its ``measurements``."""
         limit = max(0, int(limit))
-        with self._tx() as c:
+        with self._tx() as tx:
             if station is None:
-                rows = c.execute(
-                    f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)
-                ).fetchall()
+                rows = tx.all(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
             else:
-                rows = c.execute(
+                rows = tx.all(
                     f"SELECT {_RUN_COLUMNS} FROM runs WHERE station = ? ORDER BY id DESC LIMIT ?",
                     (station, limit),
-                ).fetchall()
-            return self._with_measurements(c, rows)
+                )
+            return self._with_measurements(tx, rows)
+
+    def runs_of_task(
+        self, event: str, task: str, stations: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Result runs of ``task`` in ``event`` (of ``stations`` if given), oldest first."""
+        with self._tx() as tx:
+            return self.runs_of_task_in(tx, event, task, stations)
+
+    @classmethod
+    def runs_of_task_in(
+        cls, tx: Tx, event: str, task: str, stations: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`runs_of_task` inside the transaction ``tx``."""
+        if stations is None:
+            rows = tx.all(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE event = ? AND task = ? ORDER BY id",
+                (event, task),
+            )
+        else:
+            ids = sorted(set(stations))
+            if not ids:
+                return []
+            rows = tx.all(
+                f"SELECT {_RUN_COLUMNS} FROM runs WHERE event = ? AND task = ? "
+                f"AND station IN {tx.in_list(len(ids))} ORDER BY id",
+                [event, task, *ids],
+            )
+        return cls._with_measurements(tx, rows)
+
+    def get_run(self, station: str, run_id: str) -> dict[str, Any] | None:
+        """The result of run ``run_id`` of ``station`` with its measurements and payload."""
+        with self._tx() as tx:
+            rows = tx.all(
+                f"SELECT {_RUN_COLUMNS}, payload FROM runs WHERE station = ? AND run_id = ? "
+                "ORDER BY id LIMIT 1",
+                (station, run_id),
+            )
+            runs = self._with_measurements(tx, rows)
+        if not runs:
+            return None
+        run = runs[0]
+        run["payload"] = json.loads(run["payload"])
+        return run
 
     def run_count(self) -> int:
-        with self._tx() as c:
-            return int(c.execute("SELECT count(*) FROM runs").fetchone()[0])
+        with self._tx() as tx:
+            return int(tx.scalar("SELECT count(*) FROM runs"))
+
+    def station(self, station: str) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            row = tx.one("SELECT * FROM stations WHERE id = ?", (station,))
+        if row is not None:
+            row["online"] = None if row["online"] is None else bool(row["online"])
+        return row
 
     def stations(self) -> list[dict[str, Any]]:
         """Every station seen, by id, with its ``last_run`` (or None).
@@ -440,12 +650,12 @@ class Store:
         The last run is the newest received live run; a station's replayed backlog
         (``historical``) only counts when it has nothing else.
         """
-        with self._tx() as c:
-            rows = c.execute(
-                "SELECT id, event, state, online, boot_id, sw, task, reason, status_ts, last_seen "
-                "FROM stations ORDER BY id"
-            ).fetchall()
-            last_rows = c.execute(
+        with self._tx() as tx:
+            rows = tx.all(
+                "SELECT id, event, state, online, boot_id, sw, task, reason, status_ts, "
+                "last_seen, time_limit_end FROM stations ORDER BY id"
+            )
+            last_rows = tx.all(
                 f"""
                 SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (
                     SELECT (SELECT r.id FROM runs r WHERE r.station = s.id
@@ -453,11 +663,10 @@ class Store:
                     FROM stations s
                 )
                 """
-            ).fetchall()
-            last = {r["station"]: r for r in self._with_measurements(c, last_rows)}
+            )
+            last = {r["station"]: r for r in self._with_measurements(tx, last_rows)}
         out = []
-        for row in rows:
-            d = dict(row)
+        for d in rows:
             d["online"] = None if d["online"] is None else bool(d["online"])
             d["last_run"] = last.get(d["id"])
             out.append(d)
@@ -465,37 +674,39 @@ class Store:
 
     def rejection_counts(self) -> dict[str, int]:
         """How many payloads were rejected, by reason, since the database was created."""
-        with self._tx() as c:
-            rows = c.execute("SELECT reason, count FROM rejection_totals ORDER BY reason")
+        with self._tx() as tx:
+            rows = tx.all("SELECT reason, count FROM rejection_totals ORDER BY reason")
             return {r["reason"]: int(r["count"]) for r in rows}
 
     def rejections(self, limit: int = 100) -> list[dict[str, Any]]:
         """The most recent rejected payloads, newest first."""
-        with self._tx() as c:
-            rows = c.execute(
+        with self._tx() as tx:
+            return tx.all(
                 "SELECT id, received_at, topic, reason, detail, size FROM rejections "
                 "ORDER BY id DESC LIMIT ?",
                 (max(0, int(limit)),),
-            ).fetchall()
-            return [dict(r) for r in rows]
+            )
 
     @staticmethod
-    def _with_measurements(c: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    def _with_measurements(tx: Tx, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         runs: list[dict[str, Any]] = []
         by_pk: dict[int, dict[str, Any]] = {}
-        for row in rows:
-            d = dict(row)
+        for d in rows:
             d["historical"] = bool(d["historical"])
+            if "marked" in d:
+                d["marked"] = bool(d["marked"])
+            if "interrupted" in d:
+                d["interrupted"] = bool(d["interrupted"])
             d["measurements"] = []
             runs.append(d)
             by_pk[d["id"]] = d
         ids = list(by_pk)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for m in c.execute(
-                f"SELECT run, name, value, unit, low, high, marginal_low, marginal_high, "
-                f"outcome, reason FROM measurements WHERE run IN ({marks}) ORDER BY run, pos",
+            for m in tx.all(
+                "SELECT run, name, value, unit, low, high, marginal_low, marginal_high, "
+                f"outcome, reason FROM measurements WHERE run IN {tx.in_list(len(chunk))} "
+                "ORDER BY run, pos",
                 chunk,
             ):
                 by_pk[m["run"]]["measurements"].append(
@@ -509,3 +720,8 @@ class Store:
                     }
                 )
         return runs
+
+
+def _clean(text: str) -> str:
+    """Text safe for any database: NUL characters (PostgreSQL refuses them) made visible."""
+    return text.replace("\x00", "\\x00")
