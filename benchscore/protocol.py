@@ -41,6 +41,7 @@ class PayloadError(ValueError):
             "unsupported",
             "bad_signature",
             "unknown_station",
+            "stale_boot",
         }
     )
 
@@ -216,6 +217,8 @@ def _text(obj: dict[str, Any], key: str, where: str, limit: int = 500) -> str:
     value: str = _field(obj, key, str, where)
     if len(value) > limit:
         raise PayloadError("schema", f"{where}.{key}: longer than {limit} characters")
+    if "\x00" in value:
+        raise PayloadError("schema", f"{where}.{key}: contains a NUL character")
     return value
 
 
@@ -266,8 +269,8 @@ def _validate_record(topic: TopicParts, obj: dict[str, Any]) -> None:
     _check_origin(obj, topic, where)
     _text(obj, "boot_id", where, 64)
     seq = _field(obj, "seq", int, where)
-    if seq < 0:
-        raise PayloadError("schema", f"{where}.seq: negative")
+    if not 0 <= seq < 2**63:
+        raise PayloadError("schema", f"{where}.seq: outside 0..2^63-1")
     _text(obj, "run_id", where, 64)
     kind = _choice(obj, "kind", RECORD_KINDS, where)
     if obj.get("historical") is not None:
@@ -322,8 +325,8 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
 def _validate_curve(obj: dict[str, Any], where: str) -> None:
     _text(obj, "curve", where, 64)
     chunk = _field(obj, "chunk", int, where)
-    if chunk < 0:
-        raise PayloadError("schema", f"{where}.chunk: negative")
+    if not 0 <= chunk < 2**31:
+        raise PayloadError("schema", f"{where}.chunk: outside 0..2^31-1")
     columns = _field(obj, "columns", list, where)
     data = _field(obj, "data", list, where)
     if not 1 <= len(columns) <= 16 or len(columns) != len(data):
