@@ -16,6 +16,7 @@ from types import FrameType
 
 import uvicorn
 
+from benchscore.sdnotify import notify, watchdog_interval_s
 from benchscore.signing import KeyRing
 
 from .competition import Competition
@@ -138,6 +139,15 @@ class ScorerService:
             time.sleep(0.02)
         log.info("scorer hall page at %s (database %s)", self.url, self.store.db.name)
 
+    def healthy(self) -> bool:
+        """True while the web server thread runs and the store is open (for the watchdog)."""
+        return (
+            self._thread is not None
+            and self._thread.is_alive()
+            and self.store is not None
+            and not self.store.closed
+        )
+
     def stop(self) -> None:
         """Stop the web server, the MQTT link and close the store; safe to call twice."""
         if self._server is not None:
@@ -199,8 +209,12 @@ def run_scorer(config_path: str | Path) -> int:
             config.broker.host,
             config.broker.port,
         )
-        while not stop.wait(1.0):
-            pass
+        notify("READY=1")  # the store is open and the page is served
+        watchdog = watchdog_interval_s()
+        while not stop.wait(min(1.0, watchdog or 1.0)):
+            if watchdog is not None and service.healthy():
+                notify("WATCHDOG=1")
+        notify("STOPPING=1")
         return 0
     finally:
         service.stop()
