@@ -1,4 +1,4 @@
-"""The ``benchscore`` command: station, scorer, demo, analyze."""
+"""The ``benchscore`` command: station, scorer, demo, analyze, calibrate."""
 
 from __future__ import annotations
 
@@ -59,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         analyze_cli.add_parser(sub)
+    from firmware_py import calibrate_cli
+
+    calibrate_cli.add_parser(sub)
+    try:
+        from scorer import event_cli
+    except ImportError:  # pragma: no cover - scorer extras missing
+        pass
+    else:
+        event_cli.add_parser(sub)
     return parser
 
 
@@ -117,6 +126,15 @@ def main(argv: list[str] | None = None) -> int:
         from benchscore import analyze_cli
 
         return analyze_cli.run(args)
+    if args.command == "event":
+        from scorer import event_cli
+
+        return event_cli.run(args)
+    if args.command == "calibrate":
+        setup_logging(args.log_level)
+        from firmware_py import calibrate_cli
+
+        return calibrate_cli.run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -2,9 +2,11 @@
 
 Starts a broker of its own on loopback (Mosquitto when its binary is present, otherwise the
 embedded MQTT 3.1.1 broker), the scorer with its hall page, and simulated stations with
-different assemblies (good ones, faulty ones, one with an unplugged sensor), each pressing
-START by itself every few seconds. Prints the page's address and each verdict as it arrives;
-stops every process it started on Ctrl-C or SIGTERM.
+different assemblies (LED assemblies, lighting installations and power banks; good ones,
+faulty ones, one with an unplugged sensor), each pressing START by itself every few seconds.
+The lighting and power-bank stations run in simulated time (``clock = "sim"``). Prints the
+page's address and each verdict as it arrives; stops every process it started on Ctrl-C or
+SIGTERM. ``--stations 10`` adds the tunable-white modules and a faulty lighting installation.
 """
 
 from __future__ import annotations
@@ -39,16 +41,66 @@ class DemoStation:
     fault: str
     unplugged: tuple[str, ...] = ()
     note: str = ""
+    task: str = "led_assembly"
+    """Task file in config/tasks (without .toml)."""
+    assembly: str = "led_assembly"
+    clock: str = "real"
+    """"sim" runs long procedures (a 3 h power-bank test) in simulated time."""
+    extra: str = ""
+    """More [simulation] lines."""
 
 
 LINEUP = (
-    DemoStation("st01", "none", note="good assembly"),
-    DemoStation("st02", "open_string", note="one string open"),
-    DemoStation("st03", "short_circuit", note="solder bridge across the supply"),
-    DemoStation("st04", "none", note="good assembly"),
-    DemoStation("st05", "wrong_bin", note="LEDs from a dim flux bin"),
-    DemoStation("st06", "shorted_led", note="one LED bridged"),
+    DemoStation("st01", "none", note="good LED assembly"),
+    DemoStation("st02", "open_string", note="LED assembly: one string open"),
+    DemoStation(
+        "st03",
+        "none",
+        note="good lighting installation (EN 12464-1 booth, simulated time)",
+        task="lighting_environment",
+        assembly="lighting_environment",
+        clock="sim",
+    ),
+    DemoStation(
+        "st04",
+        "none",
+        note="good power bank, full GB/T 35590 test (3 h in simulated time)",
+        task="power_bank",
+        assembly="power_bank",
+        clock="sim",
+    ),
+    DemoStation("st05", "wrong_bin", note="LED assembly: LEDs from a dim flux bin"),
+    DemoStation(
+        "st06",
+        "weak_cell",
+        note="power bank with a weak cell (45 % of its capacity)",
+        task="power_bank",
+        assembly="power_bank",
+        clock="sim",
+    ),
     DemoStation("st07", "none", ("light_sensor",), note="bench fault: light sensor unplugged"),
+    DemoStation(
+        "st08",
+        "swapped_channels",
+        note="tunable-white module with its channels swapped",
+        task="led_tunable_white",
+        extra='led_module = "tunable_white"',
+    ),
+    DemoStation(
+        "st09",
+        "dead_luminaire",
+        note="lighting installation with a dead luminaire",
+        task="lighting_environment",
+        assembly="lighting_environment",
+        clock="sim",
+    ),
+    DemoStation(
+        "st10",
+        "none",
+        note="good tunable-white module (check, channels, dimming, flicker)",
+        task="led_tunable_white",
+        extra='led_module = "tunable_white"',
+    ),
 )
 
 
@@ -158,19 +210,23 @@ class Demo:
             raise RuntimeError(f"the scorer did not start; see {self.workdir / 'scorer.log'}")
 
     def start_stations(self) -> None:
-        task = REPO_CONFIG / "tasks" / "led_assembly.toml"
-        if not task.exists():
-            raise RuntimeError(f"task definition {task} not found: run the demo from a checkout")
+        tasks = REPO_CONFIG / "tasks"
+        if not (tasks / "led_assembly.toml").exists():
+            raise RuntimeError(
+                f"task definitions not found in {tasks}: run the demo from a checkout"
+            )
         for i, st in enumerate(LINEUP[: self.n_stations]):
             conf = self.workdir / f"{st.id}.toml"
             unplugged = ", ".join(f'"{u}"' for u in st.unplugged)
             conf.write_text(
-                f'[station]\nid = "{st.id}"\nevent = "{EVENT}"\ntask = "{task}"\n'
+                f'[station]\nid = "{st.id}"\nevent = "{EVENT}"\n'
+                f'task = "{tasks / (st.task + ".toml")}"\n'
                 f'[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
                 f'protocol = "{self.protocol}"\n'
                 f'[hardware]\nbackend = "sim"\n'
-                f'[simulation]\nfault = "{st.fault}"\nseed = {i}\n'
-                f"auto_start_s = {6.0 + i * 0.7:.1f}\nunplugged = [{unplugged}]\n"
+                f'[simulation]\nassembly = "{st.assembly}"\nfault = "{st.fault}"\nseed = {i}\n'
+                f'clock = "{st.clock}"\n'
+                f"auto_start_s = {6.0 + i * 0.7:.1f}\nunplugged = [{unplugged}]\n{st.extra}\n"
             )
             self.spawn(
                 st.id, [sys.executable, "-m", "benchscore", "station", "--config", str(conf)]

@@ -1,36 +1,47 @@
 """Builds the station's hardware from its config: the I2C bus, the drivers, GPIO devices.
 
 With ``backend = "sim"`` the same drivers talk to simulated chips on a
-:class:`~benchscore.sim.i2c.SimI2CBus`, GPIO runs on gpiozero's ``MockFactory``, and the jig's
-relay pin switches the simulated assembly's supply: the physics sees exactly what the relay
-does. With ``backend = "hw"`` the bus is ``/dev/i2c-N`` and gpiozero picks the Pi's pins.
+:class:`~benchscore.sim.i2c.SimI2CBus` and to simulated instruments behind ptys
+(:mod:`firmware_py.simulation`), GPIO runs on gpiozero's ``MockFactory``, and the jig's
+relay pins switch the simulated assembly's supply: the physics sees exactly what the relays
+do. With ``backend = "hw"`` the bus is ``/dev/i2c-N``, serial instruments open the map's
+ports and gpiozero picks the Pi's pins.
+
+:meth:`StationHardware.open_bench` opens what the task's procedure needs and wraps every
+sensor in its calibration (:class:`~firmware_py.calibration.Corrections`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from benchscore.clock import Clock
-from drivers.bh1750 import BH1750
+from drivers.errors import DriverError
 from drivers.i2c import I2CBus
-from drivers.ina226 import INA226
-from firmware_py.config import StationConfig
+from firmware_py.calibration import CalibrationStore, CorrectedColour, Corrections
+from firmware_py.config import (
+    AdcInputConfig,
+    ColourSensorConfig,
+    InstrumentConfig,
+    PowerMonitorConfig,
+    StationConfig,
+)
 from firmware_py.procedures.led_assembly import LEDBench
+from firmware_py.procedures.lighting_environment import LightingBench
+from firmware_py.procedures.power_bank import PowerBankBench
+from firmware_py.simulation import SimBench, build_sim
 from firmware_py.state import StationState
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class SimBench:
-    """The simulated side of a station: bus with chips, jig physics, mock pins."""
-
-    bus: Any
-    jig: Any
-    pin_factory: Any
+__all__ = ["SimBench", "StationHardware", "StatusLights"]
 
 
 class StatusLights:
@@ -56,6 +67,205 @@ class StatusLights:
             lamp.close()
 
 
+# -- adapters: drivers to the procedures' protocols ---------------------------------------------
+
+
+def _light_reader(driver: Any) -> Callable[[], float]:
+    if hasattr(driver, "measure_lx"):
+        return driver.measure_lx  # type: ignore[no-any-return]
+    return lambda: float(driver.illuminance_lx)
+
+
+def _colour_reader(driver: Any) -> Callable[[], CorrectedColour]:
+    from benchscore.analysis.colour import cct_duv_from_xy, xyz_to_xy
+
+    def read() -> CorrectedColour:
+        reading = driver.read()
+        xyz = getattr(reading, "xyz", None)
+        if xyz is None:  # TCS34725: DN40 lux and CCT, no chromaticity
+            return CorrectedColour(reading.illuminance_lx, reading.cct_k, None, None)
+        if xyz[1] <= 0 or sum(xyz) <= 0:
+            return CorrectedColour(max(0.0, xyz[1]), None, None, None)
+        xy = xyz_to_xy(np.array(xyz))
+        cct, duv = cct_duv_from_xy(xy)
+        return CorrectedColour(float(xyz[1]), float(cct), float(duv), (float(xy[0]), float(xy[1])))
+
+    return read
+
+
+class AdcInput:
+    """An ADS1x15 input in physical units: ``(volts - offset_v) * scale``."""
+
+    def __init__(self, driver: Any, cfg: AdcInputConfig, correct: Callable[[float], float]):
+        self.driver = driver
+        self.cfg = cfg
+        self.correct = correct
+
+    @property
+    def rate_sps(self) -> int:
+        return self.cfg.rate_sps
+
+    def capture(self, n: int, rate_sps: int | None = None) -> npt.NDArray[np.float64]:
+        volts = self.driver.capture(n, rate_sps or self.cfg.rate_sps, self.cfg.channel)
+        values = (volts - self.cfg.offset_v) * self.cfg.scale
+        return np.array([self.correct(float(v)) for v in values]) if values.size else values
+
+    def read(self) -> float:
+        volts = self.driver.read_voltage_v(self.cfg.channel)
+        return self.correct((volts - self.cfg.offset_v) * self.cfg.scale)
+
+
+class MeasureAsRead:
+    """INA219/INA260 drivers call a coherent reading ``measure()``; procedures ``read()``."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    def read(self) -> Any:
+        return self.driver.measure()
+
+
+class Expander:
+    """MCP23017 output pins (channel switches, panel buttons); all outputs low at open."""
+
+    def __init__(self, driver: Any, pins: tuple[int, ...]) -> None:
+        self.driver = driver
+        mask = 0
+        for pin in pins:
+            mask |= 1 << pin
+        self.mask = mask
+        driver.set_outputs(mask, initial=0)
+
+    def write_pin(self, pin: int, value: bool) -> None:
+        self.driver.write_pin(pin, value)
+
+    def all_off(self) -> None:
+        self.driver.write_outputs(0)
+
+
+class W1Thermometer:
+    """A DS18B20; ``before_read`` lets the simulated w1 tree convert (the kernel does that
+    on a real read)."""
+
+    def __init__(self, driver: Any, before_read: Callable[[], None] | None, correct: Any):
+        self.driver, self.before_read, self.correct = driver, before_read, correct
+
+    def read_c(self) -> float:
+        if self.before_read is not None:
+            self.before_read()
+        return float(self.correct(self.driver.read_temperature_c()))
+
+
+def _confirm(name: str, what: str, wanted: Any, got: Any, tolerance: float = 0.0) -> None:
+    """A setting read back from an instrument must be what was sent (SCPI and Korad commands
+    get no reply: reading back is how the station knows they took effect)."""
+    if isinstance(wanted, bool) or not isinstance(wanted, float):
+        ok = wanted == got
+    else:
+        ok = abs(float(got) - wanted) <= tolerance
+    if not ok:
+        raise DriverError(f"{name}: {what} set to {wanted!r} but reads back {got!r}")
+
+
+class DL3000Load:
+    """Rigol DL3021/DL3031 in CC mode; every setting is read back."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        driver.verify_identity()
+        driver.reset()
+        driver.mode = "CC"
+        _confirm(driver.name, "mode", "CC", driver.mode)
+
+    def set_current_a(self, current_a: float) -> None:
+        self.driver.current_a = current_a
+        _confirm(self.driver.name, "current", float(current_a), self.driver.current_a, 1e-3)
+
+    def set_input(self, on: bool) -> None:
+        self.driver.input_enabled = on
+        _confirm(self.driver.name, "input", on, self.driver.input_enabled)
+
+
+class IT8500Load:
+    """ITECH IT8500+ in CC mode (remote control on)."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        driver.set_remote(True)
+        driver.input_enabled = False
+        driver.mode = "CC"
+
+    def set_current_a(self, current_a: float) -> None:
+        self.driver.current_a = current_a
+
+    def set_input(self, on: bool) -> None:
+        self.driver.input_enabled = on
+
+
+class KA3005PSupply:
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        identity = driver.identity
+        if "KA" not in identity.upper() and "KORAD" not in identity.upper():
+            from drivers.errors import DeviceMismatch
+
+            raise DeviceMismatch(f"{driver.name} on {driver.port_name} identifies as {identity!r}")
+        self.set_enabled(False)
+
+    def set_output(self, voltage_v: float, current_a: float) -> None:
+        self.driver.voltage_v = voltage_v
+        self.driver.current_a = current_a
+        _confirm(self.driver.name, "voltage", float(voltage_v), self.driver.voltage_v, 0.011)
+        _confirm(self.driver.name, "current", float(current_a), self.driver.current_a, 0.0011)
+
+    def set_enabled(self, on: bool) -> None:
+        self.driver.output_enabled = on
+        _confirm(self.driver.name, "output", on, self.driver.output_enabled)
+
+
+class RD6006Supply:
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        _ = driver.model  # reads the model id: DeviceMismatch if it is not a Riden
+        driver.output_enabled = False
+
+    def set_output(self, voltage_v: float, current_a: float) -> None:
+        self.driver.set_output(voltage_v, current_a)
+
+    def set_enabled(self, on: bool) -> None:
+        self.driver.output_enabled = on
+
+
+class GpioDimmer:
+    """PWM on the assembly's dimming input (gpiozero PWMOutputDevice)."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+
+    def set_level(self, fraction: float) -> None:
+        self.device.value = min(1.0, max(0.0, fraction))
+
+
+class _NamedI2CError(OSError):
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+
+def _named(name: str, read: Callable[[], Any]) -> Callable[[], Any]:
+    """Errors of a sensor behind the multiplexer name it by its map name too."""
+
+    def wrapped() -> Any:
+        try:
+            return read()
+        except OSError as exc:
+            raise _NamedI2CError(exc.errno, f"{name}: {exc}") from exc
+
+    return wrapped
+
+
+# -- the station's hardware ----------------------------------------------------------------------
+
+
 class StationHardware:
     """Owns every hardware resource of a station; ``close()`` releases all of them."""
 
@@ -69,11 +279,13 @@ class StationHardware:
         self._lock = threading.Lock()
         pin_factory: Any = None
         if hw.backend == "sim":
-            from gpiozero.pins.mock import MockFactory
+            from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-            pin_factory = MockFactory()
+            pin_factory = MockFactory(pin_class=MockPWMPin)
         self.pin_factory = pin_factory
         self.power_relay = DigitalOutputDevice(hw.gpio.power_relay, pin_factory=pin_factory)
+        self.check_relay = DigitalOutputDevice(hw.gpio.check_relay, pin_factory=pin_factory)
+        self.reverse_relay = DigitalOutputDevice(hw.gpio.reverse_relay, pin_factory=pin_factory)
         self.start_button = Button(
             hw.gpio.start_button, pull_up=True, bounce_time=None, pin_factory=pin_factory
         )
@@ -82,6 +294,8 @@ class StationHardware:
             LED(hw.gpio.light_amber, pin_factory=pin_factory),
             LED(hw.gpio.light_red, pin_factory=pin_factory),
         )
+        self._dimmer: Any = None
+        self.corrections = Corrections(CalibrationStore(config.calibration_path))
         self.bus: I2CBus = self._open_bus()
         self._drivers: list[Any] = []
 
@@ -91,60 +305,330 @@ class StationHardware:
             from drivers.i2c import SMBus2Bus
 
             return SMBus2Bus(hw.i2c_bus)
-        from benchscore.sim.assemblies.led import LEDAssembly, LEDFault, LEDJig, SupplySpec
-        from benchscore.sim.chips.bh1750 import SimBH1750
-        from benchscore.sim.chips.ina226 import SimINA226
-        from benchscore.sim.i2c import SimI2CBus
+        relays = {
+            "power": lambda: bool(self.power_relay.value),
+            "check": lambda: bool(self.check_relay.value),
+            "reverse": lambda: bool(self.reverse_relay.value),
+            "dim": lambda: 1.0 if self._dimmer is None else float(self._dimmer.value),
+        }
+        self.sim = build_sim(self.config, self.clock, self.pin_factory, relays)
+        return self.sim.bus
 
-        sim = self.config.simulation
-        bus = SimI2CBus()
-        jig = LEDJig(
-            LEDAssembly(fault=LEDFault(sim.fault)),
-            SupplySpec(voltage_v=sim.supply_v),
-            power_on=lambda: bool(self.power_relay.value),
-            ambient_lx=sim.ambient_lx,
-        )
-        pm, ls = hw.power_monitor, hw.light_sensor
-        if "power_monitor" not in sim.unplugged:
-            bus.attach(
-                pm.address,
-                SimINA226(
-                    self.clock,
-                    shunt_ohm=pm.shunt_ohm,
-                    source=jig.electrical,
-                    noise_v=2e-6 if sim.noise else 0.0,
-                    seed=sim.seed,
-                ),
-            )
-        if "light_sensor" not in sim.unplugged:
-            bus.attach(
-                ls.address,
-                SimBH1750(
-                    self.clock,
-                    source=jig.illuminance_lx,
-                    noise_lx=2.0 if sim.noise else 0.0,
-                    seed=sim.seed + 1,
-                ),
-            )
-        self.sim = SimBench(bus, jig, self.pin_factory)
-        return bus
+    # -- opening drivers ---------------------------------------------------------------------
+    def _keep(self, driver: Any) -> Any:
+        self._drivers.append(driver)
+        return driver
 
-    def open_bench(self) -> LEDBench:
-        """Open (or re-open) the sensors; raises a DriverError naming a missing device."""
-        with self._lock:
-            self._close_drivers()
-            hw = self.config.hardware
-            pm = INA226(
-                self.bus,
-                hw.power_monitor.address,
-                shunt_ohm=hw.power_monitor.shunt_ohm,
-                max_current_a=hw.power_monitor.max_current_a,
+    def _monitor(self, cfg: PowerMonitorConfig, bus: I2CBus | None = None) -> Any:
+        bus = bus or self.bus
+        if cfg.chip == "ina219":
+            from drivers.ina219 import INA219
+
+            ina219 = self._keep(INA219(bus, cfg.address, clock=self.clock))
+            ina219.calibrate(cfg.shunt_ohm, cfg.max_current_a)
+            return MeasureAsRead(ina219)
+        if cfg.chip == "ina260":
+            from drivers.ina260 import INA260
+
+            return MeasureAsRead(self._keep(INA260(bus, cfg.address, clock=self.clock)))
+        from drivers.ina226 import INA226
+
+        return self._keep(
+            INA226(
+                bus,
+                cfg.address,
+                shunt_ohm=cfg.shunt_ohm,
+                max_current_a=cfg.max_current_a,
                 clock=self.clock,
             )
-            self._drivers.append(pm)
-            ls = BH1750(self.bus, hw.light_sensor.address, clock=self.clock)
-            self._drivers.append(ls)
-            return LEDBench(power=self.power_relay, power_monitor=pm, light_sensor=ls)
+        )
+
+    def _light(self, chip: str, address: int, bus: I2CBus | None = None) -> Any:
+        bus = bus or self.bus
+        if chip == "veml7700":
+            from drivers.veml7700 import VEML7700
+
+            return self._keep(VEML7700(bus, address, clock=self.clock))
+        if chip == "tsl2591":
+            from drivers.tsl2591 import TSL2591
+
+            return self._keep(TSL2591(bus, address, clock=self.clock))
+        from drivers.bh1750 import BH1750
+
+        return self._keep(BH1750(bus, address, clock=self.clock))
+
+    def _colour(self, cfg: ColourSensorConfig, bus: I2CBus | None = None) -> Any:
+        bus = bus or self.bus
+        if cfg.chip == "tcs34725":
+            from drivers.tcs34725 import TCS34725
+            from drivers.tcs34725 import Gain as TGain
+
+            gain = _gain_member(TGain, cfg.gain, "tcs34725")
+            return self._keep(TCS34725(bus, cfg.address, gain=gain, clock=self.clock))
+        from drivers.as7341 import AS7341
+        from drivers.as7341 import Gain as AGain
+
+        gain = _gain_member(AGain, cfg.gain, "as7341")
+        return self._keep(AS7341(bus, cfg.address, gain=gain, clock=self.clock))
+
+    def _adc(self, cfg: AdcInputConfig, name: str, quantity: str) -> AdcInput:
+        from drivers.ads1x15 import ADS1015, ADS1115, PGA
+
+        full_scale = {
+            6.144: PGA.FSR_6_144V,
+            4.096: PGA.FSR_4_096V,
+            2.048: PGA.FSR_2_048V,
+            1.024: PGA.FSR_1_024V,
+            0.512: PGA.FSR_0_512V,
+            0.256: PGA.FSR_0_256V,
+        }
+        pga = full_scale.get(round(cfg.full_scale_v, 3))
+        if pga is None:
+            raise DriverError(f"{name}: full_scale_v {cfg.full_scale_v} is not an ADS1x15 range")
+        cls = ADS1015 if cfg.chip == "ads1015" else ADS1115
+        driver = self._keep(cls(self.bus, cfg.address, gain=pga, clock=self.clock))
+        driver.read_voltage_v(cfg.channel, allow_saturation=True)  # is it there?
+        corrections = self.corrections
+        corrections.use(name, quantity)
+        return AdcInput(driver, cfg, lambda v: corrections.correct(name, quantity, v))
+
+    def _expander(self, address: int, pins: tuple[int, ...]) -> Expander:
+        from drivers.mcp23017 import MCP23017
+
+        return Expander(self._keep(MCP23017(self.bus, address)), pins)
+
+    def _instrument(self, name: str, cfg: InstrumentConfig) -> Any:
+        port = cfg.port if self.sim is None else self.sim.ports.get(name, cfg.port)
+        kwargs: dict[str, Any] = {"clock": self.clock}
+        if cfg.baudrate:
+            kwargs["baudrate"] = cfg.baudrate
+        if cfg.driver in ("dl3021", "dl3031"):
+            from drivers.dl3000 import DL3021, DL3031
+
+            cls = DL3031 if cfg.driver == "dl3031" else DL3021
+            return DL3000Load(self._keep(cls(port, **kwargs)))
+        if cfg.driver == "it8500":
+            from drivers.it8500 import IT8500
+
+            return IT8500Load(self._keep(IT8500(port, address=cfg.address, **kwargs)))
+        if cfg.driver == "rd6006":
+            from drivers.rd6006 import RD6006
+
+            return RD6006Supply(self._keep(RD6006(port, slave=cfg.address or 1, **kwargs)))
+        from drivers.ka3005p import KA3005P
+
+        return KA3005PSupply(self._keep(KA3005P(port, **kwargs)))
+
+    # -- benches -----------------------------------------------------------------------------
+    def open_bench(self, *, raw: bool = False) -> Any:
+        """Open (or re-open) what the task's procedure needs; raises a DriverError or an
+        OSError naming a missing device. ``raw`` leaves calibrations out (to calibrate)."""
+        with self._lock:
+            self._close_drivers()
+            store = None if raw else CalibrationStore(self.config.calibration_path)
+            self.corrections = Corrections(store)
+            procedure = self.config.task.procedure
+            try:
+                if procedure == "lighting_environment":
+                    return self._open_lighting()
+                if procedure == "power_bank":
+                    return self._open_power_bank()
+                return self._open_led()
+            except BaseException:
+                self._close_drivers()
+                raise
+
+    def _open_led(self) -> LEDBench:
+        hw, task = self.config.hardware, self.config.task
+        c = self.corrections
+        pm = c.monitor("power_monitor", self._monitor(hw.power_monitor))
+        ls = c.light(
+            "light_sensor",
+            _light_reader(self._light(hw.light_sensor.chip, hw.light_sensor.address)),
+        )
+        bench = LEDBench(power=self.power_relay, power_monitor=pm, light_sensor=ls, calibrations=c)
+        limits = task.limits
+        if any(k.startswith("check_") for k in limits):
+            bench.check_power = self.check_relay
+            bench.reverse_polarity = self.reverse_relay
+        if any(k in limits for k in ("cct_k", "duv")) or task.channels:
+            bench.colour_sensor = c.colour(
+                "colour_sensor", _colour_reader(self._colour(hw.colour_sensor))
+            )
+        if any(k.startswith("flicker_") for k in limits):
+            bench.photodiode = self._adc(hw.photodiode, "photodiode", "illuminance_lx")
+        if task.channels:
+            bench.channels = self._expander(hw.channel_switch.address, hw.channel_switch.pins)
+            bench.channel_pins = hw.channel_switch.pins
+        if any(k.startswith("dimming_") for k in limits):
+            bench.dimmer = GpioDimmer(self._pwm())
+        return bench
+
+    def _pwm(self) -> Any:
+        if self._dimmer is None:
+            from gpiozero import PWMOutputDevice
+
+            self._dimmer = PWMOutputDevice(
+                self.config.hardware.gpio.dim_pwm,
+                initial_value=1.0,
+                frequency=1000,
+                pin_factory=self.pin_factory,
+            )
+        return self._dimmer
+
+    def _open_lighting(self) -> LightingBench:
+        from drivers.tca9548a import TCA9548A
+
+        hw = self.config.hardware
+        c = self.corrections
+        mux = self._keep(TCA9548A(self.bus, hw.mux.address))
+        mux.disable_all()  # is it there?
+        grid = hw.light_grid
+        sensors = []
+        for k in range(grid.count):
+            channel, address = grid.slot(k)
+            name = f"grid.{k}"
+            try:
+                driver = self._light(grid.chip, address, mux.channel(channel))
+            except OSError as exc:
+                raise _NamedI2CError(exc.errno, f"{name} (mux channel {channel}): {exc}") from exc
+            sensors.append(
+                c.light(name, _named(f"{name} (mux channel {channel})", _light_reader(driver)))
+            )
+        zones = {}
+        for zone in hw.zones:
+            name = f"zone.{zone.name}"
+            cfg = ColourSensorConfig(zone.chip, zone.address, zone.gain)
+            try:
+                driver = self._colour(cfg, mux.channel(zone.channel))
+            except OSError as exc:
+                raise _NamedI2CError(
+                    exc.errno, f"{name} (mux channel {zone.channel}): {exc}"
+                ) from exc
+            zones[zone.name] = c.colour(name, _named(name, _colour_reader(driver)))
+        panel = hw.panel
+        expander = self._expander(panel.address, (*panel.scene_pins, panel.presence_pin))
+        photodiode = self._adc(hw.photodiode, "photodiode", "illuminance_lx")
+        return LightingBench(
+            grid=sensors,
+            grid_positions=[grid.position_m(k) for k in range(grid.count)],
+            zones=zones,
+            panel=expander,
+            scene_pins=panel.scene_pins,
+            presence_pin=panel.presence_pin,
+            press_s=panel.press_s,
+            photodiode=photodiode,
+            calibrations=c,
+        )
+
+    def _open_power_bank(self) -> PowerBankBench:
+        from drivers.ds18b20 import DS18B20
+
+        hw = self.config.hardware
+        c = self.corrections
+        eload = self._instrument("eload", hw.eload)
+        supply = self._instrument("supply", hw.supply)
+        w1_dir = hw.thermometer.w1_dir if self.sim is None else str(self.sim.w1.base_dir)
+        refresh = None if self.sim is None else self.sim.w1.refresh
+        probe = self._keep(DS18B20(hw.thermometer.device_id, base_dir=w1_dir, clock=self.clock))
+        thermometer = W1Thermometer(
+            probe, refresh, lambda v: c.correct("thermometer", "temperature_c", v)
+        )
+        c.use("thermometer", "temperature_c")
+        thermometer.read_c()  # is it there?
+        return PowerBankBench(
+            eload=eload,
+            supply=supply,
+            input_monitor=c.monitor("input_monitor", self._monitor(hw.input_monitor)),
+            output_monitor=c.monitor("output_monitor", self._monitor(hw.output_monitor)),
+            ripple=self._adc(hw.ripple_adc, "ripple_adc", "ripple_v"),
+            thermometer=thermometer,
+            calibrations=c,
+        )
+
+    # -- calibration support -----------------------------------------------------------------
+    def sensor_reader(self, bench: Any, sensor: str, quantity: str) -> Callable[[], float]:
+        """A reader of one quantity of one sensor of an open bench (KeyError if none)."""
+        device: Any = None
+        if sensor.startswith("grid."):
+            grid = getattr(bench, "grid", [])
+            k = int(sensor.split(".", 1)[1])
+            device = grid[k] if 0 <= k < len(grid) else None
+        elif sensor.startswith("zone."):
+            device = getattr(bench, "zones", {}).get(sensor.split(".", 1)[1])
+        else:
+            device = getattr(bench, sensor, None)
+        if device is None:
+            raise KeyError(f"{sensor}: no such sensor on this station's bench")
+        if quantity == "illuminance_lx" and hasattr(device, "measure_lx"):
+            return device.measure_lx  # type: ignore[no-any-return]
+        if quantity == "illuminance_lx" and hasattr(device, "read_colour"):
+            return lambda: float(device.read_colour().illuminance_lx)
+        if quantity in ("illuminance_lx", "ripple_v") and isinstance(device, AdcInput):
+            return device.read
+        if quantity in ("current_a", "bus_voltage_v") and hasattr(device, "read"):
+            return lambda: float(getattr(device.read(), quantity))
+        if quantity == "temperature_c" and hasattr(device, "read_c"):
+            return device.read_c  # type: ignore[no-any-return]
+        raise KeyError(f"{sensor} does not measure {quantity}")
+
+    @contextmanager
+    def stimulus(
+        self, bench: Any, sensor: str, quantity: str, known_load_a: float | None = None
+    ) -> Iterator[None]:
+        """What the sensor needs to see while it is calibrated: the assembly lit, the first
+        scene on, the charger running or a known load drawn from the bank's output."""
+        procedure = self.config.task.procedure
+        if procedure == "lighting_environment":
+            from firmware_py.procedures.lighting_environment import press
+
+            scenes = self.config.task.scenes
+            press(bench, scenes[0].number if scenes else 0, self.clock)
+            self.clock.sleep(5.0)
+            try:
+                yield
+            finally:
+                press(bench, int(self.config.task.parameters.get("off_scene", 2)), self.clock)
+            return
+        if procedure == "power_bank":
+            params = self.config.task.parameters
+            if sensor == "input_monitor":
+                bench.supply.set_output(
+                    params.get("supply_voltage_v", 5.0), params.get("supply_current_a", 2.5)
+                )
+                bench.supply.set_enabled(True)
+            elif sensor == "output_monitor" and quantity == "current_a":
+                bench.eload.set_current_a(1.0 if known_load_a is None else known_load_a)
+                bench.eload.set_input(True)
+            self.clock.sleep(2.0)
+            try:
+                yield
+            finally:
+                bench.eload.set_input(False)
+                bench.supply.set_enabled(False)
+            return
+        if getattr(bench, "channels", None) is not None:
+            for pin in bench.channel_pins:
+                bench.channels.write_pin(pin, True)
+        if getattr(bench, "dimmer", None) is not None:
+            bench.dimmer.set_level(1.0)
+        self.power_relay.on()
+        self.clock.sleep(0.5)
+        try:
+            yield
+        finally:
+            self.power_relay.off()
+            if getattr(bench, "channels", None) is not None:
+                bench.channels.all_off()
+
+    def truth(self, sensor: str, quantity: str) -> Callable[[], float]:
+        """Simulation: the physical value at a sensor (what a reference instrument reads)."""
+        if self.sim is None:
+            raise RuntimeError('the simulation ground truth needs backend = "sim"')
+        try:
+            return self.sim.truth[(sensor, quantity)]
+        except KeyError:
+            raise KeyError(f"{sensor}/{quantity}: the simulation has no reference for it") from None
 
     def press_start(self, hold_s: float = 0.05) -> None:
         """Simulation only: press and release START on the mock pin, as a contestant would."""
@@ -156,19 +640,35 @@ class StationHardware:
         pin.drive_high()
 
     def _close_drivers(self) -> None:
-        for drv in self._drivers:
-            drv.close()
+        for drv in reversed(self._drivers):
+            try:
+                drv.close()
+            except Exception:  # noqa: BLE001 - closing must go on
+                log.exception("could not close %r", drv)
         self._drivers.clear()
 
     def close(self) -> None:
         """Power off and release everything; safe to call twice."""
         with self._lock:
-            try:
-                self.power_relay.off()
-            except Exception:  # noqa: BLE001 - closing must go on
-                log.exception("could not switch the jig power off")
+            for relay in (self.power_relay, self.check_relay, self.reverse_relay):
+                try:
+                    relay.off()
+                except Exception:  # noqa: BLE001 - closing must go on
+                    log.exception("could not switch a jig relay off")
             self._close_drivers()
             self.start_button.close()
-            self.power_relay.close()
+            for device in (self.power_relay, self.check_relay, self.reverse_relay, self._dimmer):
+                if device is not None:
+                    device.close()
             self.lights.close()
             self.bus.close()
+            if self.sim is not None:
+                self.sim.close()
+
+
+def _gain_member(enum: Any, factor: float, chip: str) -> Any:
+    for member in enum:
+        if abs(member.factor - factor) < 1e-9:
+            return member
+    allowed = sorted(m.factor for m in enum)
+    raise DriverError(f"{chip}: gain {factor:g} is not one of {allowed}")
