@@ -296,6 +296,10 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
     for flag in ("interrupted", "marked"):
         if obj.get(flag) is not None:
             _field(obj, flag, bool, where)
+    if obj.get("calibrations") is not None:
+        cals = _field(obj, "calibrations", list, where)
+        if len(cals) > 64 or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in cals):
+            raise PayloadError("schema", f"{where}.calibrations: at most 64 ids of 1-64 characters")
     meas = _field(obj, "measurements", list, where)
     if len(meas) > 1000:
         raise PayloadError("schema", f"{where}.measurements: more than 1000 entries")

@@ -108,6 +108,7 @@ class Station:
             extra["last_outcome"] = self._last_outcome.value
         if self.time_limit_end is not None:
             extra["time_limit_end"] = self.time_limit_end
+        extra["calibrations"] = list(self.hardware.corrections)
         self.link.publish_status(self.state.value, self.machine.reason, **extra)
 
     def _check_hardware(self) -> bool:
@@ -334,6 +335,7 @@ class Station:
             "outcome": outcome.value,
             "reason": result.reason[:500],
             "measurements": [m.to_dict() for m in result.measurements],
+            "calibrations": result.calibrations,
         }
         record["seq"] = self.link.put_record(record, closes_run=run_id)
         self.runs.append(record)

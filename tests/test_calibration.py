@@ -189,3 +189,24 @@ def test_unknown_sensor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     path = led_station(tmp_path, "st", 1.0)
     assert cli("--config", str(path), "sensor", "grid.3", "--reference", "500") == 1
     assert "grid.3" in capsys.readouterr().out
+
+
+def test_every_record_names_the_calibration_it_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from firmware_py.config import load_station_config
+    from firmware_py.station import Station
+
+    path = led_station(tmp_path, "stc", 0.9)
+    assert cli("--config", str(path), "sensor", "light_sensor", "--reference-sim") == 0
+    cal_id = capsys.readouterr().out.split("stored ")[1].split()[0].rstrip(":")
+    assert cal_id.startswith("stc.light_sensor.illuminance_lx.")
+    st = Station(load_station_config(path))  # its broker is not there: records wait
+    try:
+        st.start()
+        record = st.run_once()
+        assert record["outcome"] == "pass"
+        assert record["calibrations"] == [cal_id]
+        assert st.link._status["calibrations"] == [cal_id]  # the status names it too
+    finally:
+        st.close()
