@@ -64,10 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_cli.add_parser(sub)
     try:
         from scorer import event_cli
+        from scorer.console import cli as console_cli
     except ImportError:  # pragma: no cover - scorer extras missing
         pass
     else:
         event_cli.add_parser(sub)
+        console_cli.add_parser(sub)
     return parser
 
 
@@ -126,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchscore import analyze_cli
 
         return analyze_cli.run(args)
+    if args.command == "users":
+        from scorer.console import cli as console_cli
+
+        return console_cli.run(args)
     if args.command == "event":
         from scorer import event_cli
 

@@ -1,7 +1,11 @@
-"""The judges' hall page and the scorer's JSON API (Starlette).
+"""The scorer's web app (Starlette): the judges' console and the raw JSON API.
 
-``GET /`` is a self-contained page (its script and style come from this server only) that
-polls ``/api/hall`` every second. The API is read-only:
+The console (:mod:`scorer.console`: accounts, roles, the hall, stations with live curves,
+judgement entry, chief-expert controls, fleet health, audit log, reports, the public board)
+is described in ``docs/CONSOLE.md``. ``GET /`` sends a visitor to the public board, or a
+logged-in user to their role's first page.
+
+The raw API is read-only:
 
 =====================  ==========================================================
 ``/api/hall``          stations, each with its last run and latest live sample
@@ -11,8 +15,10 @@ polls ``/api/hall`` every second. The API is read-only:
 ``/api/health``        ``{"ok": true, "accepted": n, "rejected": n, ...}``
 =====================  ==========================================================
 
-Endpoints are plain functions: Starlette runs them in its thread pool, so the store's
-blocking SQLite calls never stall the event loop.
+``/api/health`` is public. The others carry limits and raw values, so they answer clients on
+this machine (scripts, the demo, tests) and logged-in staff with the ``raw_api`` permission
+(chief expert, judge, technician); anyone else gets 401/403. Endpoints are plain functions:
+Starlette runs them in its thread pool, so blocking SQLite calls never stall the event loop.
 """
 
 from __future__ import annotations
@@ -24,26 +30,30 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from benchscore.protocol import ID_RE
 
+from .competition import Competition
+from .console.views import SECURITY_HEADERS as _SECURITY_HEADERS
+from .console.views import Console, ConsoleSettings
 from .ingest import Ingest
 from .store import Store
 
-_SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 _NO_CACHE = {"Cache-Control": "no-store"}
+_JS = "text/javascript; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
 _STATIC = {
-    "hall.js": "text/javascript; charset=utf-8",
-    "hall.css": "text/css; charset=utf-8",
+    "hall.js": _JS,
+    "console.js": _JS,
+    "station.js": _JS,
+    "uplot.min.js": _JS,
+    "hall.css": _CSS,
+    "console.css": _CSS,
+    "report.css": _CSS,
+    "uplot.min.css": _CSS,
+    "uplot.LICENSE.txt": "text/plain; charset=utf-8",
 }
 MAX_LIMIT = 1000
 
@@ -74,11 +84,19 @@ def _json(data: Any, status_code: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status_code, headers=_NO_CACHE)
 
 
-def create_app(store: Store, ingest: Ingest) -> Starlette:
-    """The web app over ``store`` (runs, stations, rejections) and ``ingest`` (live, counts)."""
-
-    def hall_page(request: Request) -> Response:
-        return HTMLResponse(_static("hall.html"), headers={**_SECURITY_HEADERS, **_NO_CACHE})
+def create_app(
+    store: Store,
+    ingest: Ingest,
+    competition: Competition | None = None,
+    *,
+    console: ConsoleSettings | None = None,
+) -> Starlette:
+    """The web app over ``store`` (runs, stations, rejections) and ``ingest`` (live, counts);
+    with ``competition`` also the marks API (:mod:`scorer.api_marks`), behind the console's
+    access rules. ``app.state.console`` is the :class:`~scorer.console.views.Console`; it sends
+    station commands through ``competition.send`` (the service sets it to the MQTT link).
+    """
+    con = Console(store, ingest, competition, console)
 
     def static(request: Request) -> Response:
         name = request.path_params["name"]
@@ -88,6 +106,8 @@ def create_app(store: Store, ingest: Ingest) -> Starlette:
         return Response(_static(name), media_type=media_type, headers=_SECURITY_HEADERS)
 
     def api_runs(request: Request) -> Response:
+        if (denied := con.raw_api_denied(request)) is not None:
+            return denied
         station = request.query_params.get("station")
         if station is not None and not ID_RE.match(station):
             return _json({"error": f"station: invalid id {station!r}"}, 400)
@@ -98,9 +118,13 @@ def create_app(store: Store, ingest: Ingest) -> Starlette:
         return _json(store.list_runs(station=station, limit=limit))
 
     def api_stations(request: Request) -> Response:
+        if (denied := con.raw_api_denied(request)) is not None:
+            return denied
         return _json(store.stations())
 
     def api_hall(request: Request) -> Response:
+        if (denied := con.raw_api_denied(request)) is not None:
+            return denied
         stations = store.stations()
         live = ingest.all_live()
         known = {s["id"] for s in stations}
@@ -134,6 +158,8 @@ def create_app(store: Store, ingest: Ingest) -> Starlette:
         )
 
     def api_rejections(request: Request) -> Response:
+        if (denied := con.raw_api_denied(request)) is not None:
+            return denied
         try:
             limit = _limit(request, 100)
         except _BadRequest as exc:
@@ -152,14 +178,22 @@ def create_app(store: Store, ingest: Ingest) -> Starlette:
             }
         )
 
-    return Starlette(
+    extra: list[BaseRoute] = []
+    if competition is not None:
+        from . import api_marks
+
+        extra = con.guard_routes(list(api_marks.routes(competition)))
+    app = Starlette(
         routes=[
-            Route("/", hall_page),
             Route("/static/{name}", static),
             Route("/api/hall", api_hall),
             Route("/api/stations", api_stations),
             Route("/api/runs", api_runs),
             Route("/api/rejections", api_rejections),
             Route("/api/health", api_health),
+            *con.routes(),
+            *extra,
         ]
     )
+    app.state.console = con
+    return app

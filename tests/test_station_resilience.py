@@ -52,9 +52,13 @@ def start_scorer(port: int, db: Path) -> ScorerService:
 
 
 def outbox_state(db: Path) -> tuple[list[int], list[str]]:
-    with sqlite3.connect(db, timeout=5) as conn:
-        seqs = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
-        runs = [r[0] for r in conn.execute("SELECT run_id FROM open_runs")]
+    """(seqs waiting, runs open) as another process sees the outbox; empty while it is new."""
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            seqs = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
+            runs = [r[0] for r in conn.execute("SELECT run_id FROM open_runs")]
+    except sqlite3.OperationalError:  # the daemon has not created its tables yet
+        return [], []
     return seqs, runs
 
 

@@ -1,149 +1,115 @@
 "use strict";
-// The judges' hall: poll /api/hall every second and draw one card per station.
-// Every text from a station goes through textContent: nothing it sends is parsed as HTML.
+// The hall grid: every station's state, contestant, time left in the module, last verdict and
+// health badges, from /console/api/hall (polled every second), with live values pushed over
+// Server-Sent Events (/console/api/live). Station texts only ever go through textContent.
 (function () {
   const POLL_MS = 1000;
   const LIVE_STALE_S = 10;
-  const UNITS = { _v: "V", _a: "A", _w: "W", _lx: "lx", _c: "°C", _s: "s", _wh: "Wh", _mah: "mAh" };
-
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function num(v) {
-    if (v === null || v === undefined) return "—";
-    if (typeof v !== "number") return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-    if (a >= 1e4) return v.toFixed(0);
-    const s = v.toPrecision(4);
-    return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
-  }
-
-  function liveLabel(name) {
-    for (const suffix of Object.keys(UNITS)) {
-      if (name.toLowerCase().endsWith(suffix)) {
-        return [name.slice(0, -suffix.length), UNITS[suffix]];
-      }
+  function liveBox(lv, now) {
+    const BS = window.BS;
+    const stale = typeof lv.received_at === "number" && now - lv.received_at > LIVE_STALE_S;
+    const box = BS.el("div", "live" + (stale ? " stale" : ""));
+    if (lv.phase) box.append(BS.el("span", "phase", BS.phase(lv.phase)));
+    for (const [name, value] of Object.entries(lv.values || {})) {
+      const [label, unit] = BS.quantity(name);
+      const item = BS.el("span", "value");
+      item.dataset.name = name;
+      item.append(label + " ", BS.el("span", "v", BS.num(value)), unit ? " " + unit : "");
+      box.append(item);
     }
-    return [name, ""];
+    return box;
   }
 
-  function band(lo, hi) {
-    if (lo === undefined && hi === undefined) return "";
-    if (hi === undefined) return "≥ " + num(lo);
-    if (lo === undefined) return "≤ " + num(hi);
-    return num(lo) + " … " + num(hi);
-  }
-
-  function limitsText(l) {
-    if (!l) return "";
-    const marginal = band(l.marginal_low, l.marginal_high);
-    return band(l.low, l.high) + (marginal ? " (marginal outside " + marginal + ")" : "");
-  }
-
-  function ago(now, t) {
-    if (typeof t !== "number") return "never";
-    const s = Math.max(0, Math.round(now - t));
-    if (s < 60) return s + " s ago";
-    if (s < 3600) return Math.floor(s / 60) + " min ago";
-    return Math.floor(s / 3600) + " h ago";
+  function badges(h) {
+    const BS = window.BS;
+    const b = BS.el("div", "badges");
+    b.append(BS.el("span", "badge " + (h.online ? "ok" : "bad"),
+      BS.t(h.online ? "health.online" : "health.offline")));
+    if (h.clock_synced === true) b.append(BS.el("span", "badge ok", BS.t("health.clock_ok")));
+    else if (h.clock_synced === false) b.append(BS.el("span", "badge bad", BS.t("health.clock_bad")));
+    if (h.bus_errors) b.append(BS.el("span", "badge bad", BS.t("health.bus_errors", { n: h.bus_errors })));
+    if (h.outbox_full) b.append(BS.el("span", "badge bad", BS.t("health.outbox_full")));
+    else if (h.outbox_depth) b.append(BS.el("span", "badge warn", BS.t("health.backlog", { n: h.outbox_depth })));
+    if (typeof h.cpu_temp_c === "number" && h.cpu_temp_c >= 70) {
+      b.append(BS.el("span", "badge warn", BS.t("health.cpu", { c: BS.num(h.cpu_temp_c) })));
+    }
+    return b;
   }
 
   function card(st, now) {
+    const BS = window.BS;
     const state = st.state || "unknown";
-    const c = el("section", "card state-" + state + (st.online === false ? " is-offline" : ""));
+    const c = BS.el("a", "card state-" + state + (st.online === false ? " is-offline" : ""));
+    c.href = "/console/station/" + encodeURIComponent(st.id);
     c.dataset.station = st.id;
-    const h = el("h2");
-    h.append(el("span", "id", st.id), el("span", "badge " + state, state));
+    const h = BS.el("h2");
+    h.append(BS.el("span", "id", st.id), BS.el("span", "badge state " + state, BS.t("state." + state)));
     c.append(h);
-
-    const online = st.online === true ? "online" : st.online === false ? "offline" : "status unknown";
-    const meta = [online];
-    if (st.task) meta.push("task " + st.task);
-    if (st.sw) meta.push("sw " + st.sw);
-    meta.push("seen " + ago(now, st.last_seen));
-    c.append(el("div", "meta", meta.join(" · ")));
-    if (st.reason) c.append(el("div", "meta", st.reason));
-
+    const ctx = st.context;
+    const who = BS.el("div", "who", ctx ? ctx.competitor + " · " + ctx.name : BS.t("hall.unassigned"));
+    c.append(who);
+    if (ctx && ctx.clock) {
+      const clock = BS.el("div", "clock clock-" + ctx.clock.state, BS.t("common.time_left") + ": " +
+        BS.clockText(ctx.clock));
+      c.append(clock);
+    }
     const run = st.last_run;
-    const r = el("div", "run");
+    const r = BS.el("div", "run");
     if (run) {
-      r.append(el("span", "outcome " + run.outcome, run.outcome), " ");
-      r.append(el("span", "meta", run.task + " · " + run.run_id + (run.historical ? " · replayed" : "")));
-      if (run.reason) r.append(el("div", "reason", run.reason));
-      c.append(r);
-      if (run.measurements && run.measurements.length) {
-        const t = el("table");
-        const head = el("tr");
-        for (const k of ["measurement", "value", "unit", "limits", "outcome"]) head.append(el("th", "", k));
-        t.append(head);
-        for (const m of run.measurements) {
-          const tr = el("tr");
-          tr.title = m.reason || "";
-          tr.append(el("td", "", m.name), el("td", "num", num(m.value)), el("td", "", m.unit),
-            el("td", "", limitsText(m.limits)), el("td", "outcome " + m.outcome, m.outcome));
-          t.append(tr);
-        }
-        c.append(t);
-      }
+      r.append(BS.outcome(run.outcome), " ", BS.el("span", "meta", run.run_id));
+      if (run.reason) r.append(BS.el("div", "reason", run.reason));
     } else {
-      r.append(el("span", "meta", "no run yet"));
-      c.append(r);
+      r.append(BS.el("span", "meta", BS.t("hall.no_run")));
     }
-
-    const lv = st.live;
-    if (lv && lv.values) {
-      const stale = typeof lv.received_at === "number" && now - lv.received_at > LIVE_STALE_S;
-      const box = el("div", "live" + (stale ? " stale" : ""));
-      if (lv.phase) box.append(el("span", "", lv.phase));
-      for (const [name, value] of Object.entries(lv.values)) {
-        const [label, unit] = liveLabel(name);
-        const item = el("span");
-        item.append(label + " ", el("span", "v", num(value)), unit ? " " + unit : "");
-        box.append(item);
-      }
-      box.append(el("span", "meta", ago(now, lv.received_at)));
-      c.append(box);
-    }
+    c.append(r);
+    if (st.reason && state === "fault") c.append(BS.el("div", "reason", st.reason));
+    c.append(badges(st.health));
+    const live = st.live ? liveBox(st.live, now) : BS.el("div", "live");
+    live.dataset.live = st.id;
+    c.append(live);
     return c;
   }
 
-  function render(data) {
-    const hall = document.getElementById("hall");
-    const now = data.now;
-    const cards = data.stations.map((st) => card(st, now));
-    if (cards.length === 0) cards.push(el("p", "empty", "No station has reported yet."));
-    hall.replaceChildren(...cards);
+  window.BS.pages.hall = function () {
+    const BS = window.BS;
+    let cards = new Map();
+    const grid = BS.el("div", "grid");
+    grid.id = "hall";
+    const summary = BS.el("p", "summary");
+    BS.content(summary, grid);
 
-    const counts = {};
-    for (const st of data.stations) {
-      const k = st.last_run ? st.last_run.outcome : "no run";
-      counts[k] = (counts[k] || 0) + 1;
+    async function poll() {
+      try {
+        const resp = await BS.api("/console/api/hall");
+        if (resp.ok) {
+          const data = resp.data;
+          cards = new Map();
+          const nodes = data.stations.map((st) => {
+            const c = card(st, data.now);
+            cards.set(st.id, c);
+            return c;
+          });
+          if (!nodes.length) nodes.push(BS.el("p", "meta", BS.t("hall.empty")));
+          grid.replaceChildren(...nodes);
+          summary.textContent = BS.t("hall.stations", { n: data.stations.length });
+        }
+      } finally {
+        setTimeout(poll, POLL_MS);
+      }
     }
-    const rejected = Object.values(data.rejections || {}).reduce((a, b) => a + b, 0);
-    const parts = [data.stations.length + " stations"];
-    for (const [k, n] of Object.entries(counts)) parts.push(n + " " + k);
-    parts.push(rejected + " rejected payloads");
-    document.getElementById("summary").textContent = parts.join(" · ");
-  }
+    poll();
 
-  async function poll() {
-    const conn = document.getElementById("conn");
-    try {
-      const resp = await fetch("/api/hall", { cache: "no-store" });
-      if (!resp.ok) throw new Error("HTTP " + resp.status);
-      render(await resp.json());
-      conn.hidden = true;
-    } catch (err) {
-      conn.hidden = false;
-    } finally {
-      setTimeout(poll, POLL_MS);
-    }
-  }
-
-  poll();
+    const source = new EventSource("/console/api/live");
+    source.addEventListener("live", (ev) => {
+      const now = Date.now() / 1000;
+      for (const s of JSON.parse(ev.data).samples) {
+        const c = cards.get(s.station);
+        if (!c) continue;
+        const old = c.querySelector("[data-live]");
+        const box = liveBox(s, now);
+        box.dataset.live = s.station;
+        if (old) old.replaceWith(box); else c.append(box);
+      }
+    });
+  };
 })();
