@@ -33,6 +33,13 @@ log = logging.getLogger("benchscore.demo")
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
 EVENT = "demo"
+DEMO_COMPETITORS = {
+    "C01": "Anna Ivanova",
+    "C02": "Boris Petrov",
+    "C03": "Chen Wei",
+    "C04": "Daria Smirnova",
+}
+"""The competitors of config/event/demo.toml (each gets a contestant account)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,7 @@ class Demo:
         self.protocol = "3.1.1" if self.embedded else "5"
         self.duration: float | None = args.duration
         self.workdir = Path(tempfile.mkdtemp(prefix="benchscore-demo-"))
+        self.keys_dir = self.workdir / "keys"
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.stop_event = threading.Event()
 
@@ -198,12 +206,28 @@ class Demo:
                 f"{self.workdir / 'broker.log'}"
             )
 
+    def make_keys(self) -> None:
+        """One HMAC key per station; the scorer holds the copies and requires signatures."""
+        from benchscore.signing import generate_key_file
+
+        self.keys_dir.mkdir()
+        for st in LINEUP[: self.n_stations]:
+            generate_key_file(self.keys_dir / f"{st.id}.key")
+
+    def make_accounts(self) -> list[tuple[str, str, str]]:
+        """The console's demo accounts (random passwords, printed once)."""
+        from scorer.console.demo import create_demo_accounts
+
+        return create_demo_accounts(self.workdir / "scorer.db", DEMO_COMPETITORS)
+
     def start_scorer(self) -> None:
         conf = self.workdir / "scorer.toml"
         conf.write_text(
             f'event = "{EVENT}"\n[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
             f'protocol = "{self.protocol}"\n[storage]\npath = "scorer.db"\n'
             f'[http]\nhost = "127.0.0.1"\nport = {self.http_port}\n'
+            f'[security]\nkeys_dir = "{self.keys_dir}"\nrequire_signatures = true\n'
+            f'[competition]\nevent_file = "{REPO_CONFIG / "event" / "demo.toml"}"\n'
         )
         self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer", "--config", str(conf)])
         if not wait_port(self.http_port, 20):
@@ -221,6 +245,7 @@ class Demo:
             conf.write_text(
                 f'[station]\nid = "{st.id}"\nevent = "{EVENT}"\n'
                 f'task = "{tasks / (st.task + ".toml")}"\n'
+                f'key_file = "{self.keys_dir / (st.id + ".key")}"\n'
                 f'[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
                 f'protocol = "{self.protocol}"\n'
                 f'[hardware]\nbackend = "sim"\n'
@@ -278,6 +303,8 @@ class Demo:
             print(f"port {self.http_port} is in use: pass --http-port N", file=sys.stderr)
             return 2
         try:
+            self.make_keys()
+            accounts = self.make_accounts()
             self.start_broker()
             self.start_scorer()
             self.start_stations()
@@ -297,6 +324,9 @@ class Demo:
                 f"Watch the wire: mosquitto_sub -p {self.mqtt_port} -v -t 'benchscore/#'",
                 flush=True,
             )
+            print("Console accounts (demo only; random passwords):", flush=True)
+            for user, role, password in accounts:
+                print(f"  {user:10s} {role:11s} {password}", flush=True)
             print(f"Logs: {self.workdir}", flush=True)
             watcher = threading.Thread(target=self.report_verdicts, daemon=True)
             watcher.start()
