@@ -56,8 +56,6 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
         str(http_port),
         "--mqtt-port",
         str(mqtt_port),
-        "--stations",
-        "7",
     ]
     if embedded:
         argv.append("--embedded-broker")
