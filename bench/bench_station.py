@@ -5,14 +5,13 @@
    sampler reading 3 constant channels (the scheduling cost alone).
 2. Outbox throughput: records stored (durable commits), published and acknowledged by a real
    scorer through a real Mosquitto, next to bare paho QoS 1 publish+PUBACK on the same broker.
-3. Station RSS after a two-hour simulated run (target <= 60 MB).
+(Station RSS after a two-hour simulated run: bench/bench_procedures.py.)
 
 Run: .venv/bin/python bench/bench_station.py
 """
 
 from __future__ import annotations
 
-import resource
 import sys
 import tempfile
 import threading
@@ -167,12 +166,6 @@ def outbox_throughput(n: int = 2000) -> None:
     )
 
 
-def rss() -> None:
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"3. peak RSS of this process so far: {peak_mb:.1f} MB (target for a station <= 60 MB)")
-
-
 if __name__ == "__main__":
     sampling()
     outbox_throughput()
-    rss()
