@@ -95,6 +95,12 @@ class GpioConfig:
     reverse_relay: int = 6
     dim_pwm: int = 18
     """Hardware-PWM pin driving the assembly's dimming input."""
+    abort_button: int = 16
+    """ABORT push-button (to ground): stops a run; the teardown still powers off."""
+    jig_sense: int = 25
+    """Jig-presence switch (to ground when the jig is closed on an assembly)."""
+    buzzer: int = 12
+    """Active buzzer: one beep pass, three beeps fail, a long tone fault."""
 
 
 @dataclass(frozen=True)
@@ -328,6 +334,10 @@ class StationConfig:
     file: Path
     calibration_file: Path | None = None
     """The calibration store (JSON); default ``<state_dir>/calibration.json``."""
+    max_marked_attempts: int = 0
+    """Marked runs a contestant may make on this station's task (0: no limit)."""
+    display_file: Path | None = None
+    """Where the station writes its two-line operator message for a small display."""
 
     @property
     def calibration_path(self) -> Path:
@@ -455,6 +465,9 @@ def _hardware(t: Table) -> HardwareConfig:
         "check_relay",
         "reverse_relay",
         "dim_pwm",
+        "abort_button",
+        "jig_sense",
+        "buzzer",
     )
     gpio = GpioConfig(**{name: g_t.get_int(name, getattr(defaults, name), min=0) for name in names})
     g_t.check_unknown()
@@ -736,6 +749,8 @@ def load_station_config(file: str | Path) -> StationConfig:
     key_file = st.get_path("key_file", None)
     outbox_capacity = st.get_int("outbox_capacity", 100_000, min=1)
     calibration_file = st.get_path("calibration_file", None)
+    max_marked_attempts = st.get_int("max_marked_attempts", 0, min=0)
+    display_file = st.get_path("display_file", None)
     st.check_unknown()
     try:
         broker = _broker(root.table("broker", required=False))
@@ -775,6 +790,8 @@ def load_station_config(file: str | Path) -> StationConfig:
         task=task,
         file=Path(file),
         calibration_file=calibration_file,
+        max_marked_attempts=max_marked_attempts,
+        display_file=display_file,
     )
 
 

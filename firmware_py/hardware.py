@@ -33,38 +33,15 @@ from firmware_py.config import (
     PowerMonitorConfig,
     StationConfig,
 )
+from firmware_py.operator_io import Sounder, StatusLights
 from firmware_py.procedures.led_assembly import LEDBench
 from firmware_py.procedures.lighting_environment import LightingBench
 from firmware_py.procedures.power_bank import PowerBankBench
 from firmware_py.simulation import SimBench, build_sim
-from firmware_py.state import StationState
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SimBench", "StationHardware", "StatusLights"]
-
-
-class StatusLights:
-    """Tower light: green ready/pass, amber running (blinking), red fault (blinking)/fail."""
-
-    def __init__(self, green: Any, amber: Any, red: Any) -> None:
-        self.green, self.amber, self.red = green, amber, red
-
-    def show(self, state: StationState, passed: bool | None = None) -> None:
-        for lamp in (self.green, self.amber, self.red):
-            lamp.off()
-        if state is StationState.RUNNING:
-            self.amber.blink(on_time=0.25, off_time=0.25)
-        elif state is StationState.FAULT:
-            self.red.blink(on_time=0.5, off_time=0.5)
-        elif state is StationState.DONE:
-            (self.green if passed else self.red).on()
-        elif state is StationState.READY:
-            self.green.on()
-
-    def close(self) -> None:
-        for lamp in (self.green, self.amber, self.red):
-            lamp.close()
 
 
 # -- adapters: drivers to the procedures' protocols ---------------------------------------------
@@ -270,7 +247,7 @@ class StationHardware:
     """Owns every hardware resource of a station; ``close()`` releases all of them."""
 
     def __init__(self, config: StationConfig, clock: Clock) -> None:
-        from gpiozero import LED, Button, DigitalOutputDevice
+        from gpiozero import LED, Button, Buzzer, DigitalOutputDevice
 
         self.config = config
         self.clock = clock
@@ -289,11 +266,20 @@ class StationHardware:
         self.start_button = Button(
             hw.gpio.start_button, pull_up=True, bounce_time=None, pin_factory=pin_factory
         )
+        self.abort_button = Button(
+            hw.gpio.abort_button, pull_up=True, bounce_time=None, pin_factory=pin_factory
+        )
+        self.jig_sense = Button(
+            hw.gpio.jig_sense, pull_up=True, bounce_time=None, pin_factory=pin_factory
+        )
+        if pin_factory is not None:  # the simulated jig starts closed on its assembly
+            pin_factory.pin(hw.gpio.jig_sense).drive_low()
         self.lights = StatusLights(
             LED(hw.gpio.light_green, pin_factory=pin_factory),
             LED(hw.gpio.light_amber, pin_factory=pin_factory),
             LED(hw.gpio.light_red, pin_factory=pin_factory),
         )
+        self.sounder = Sounder(Buzzer(hw.gpio.buzzer, pin_factory=pin_factory))
         self._dimmer: Any = None
         self.corrections = Corrections(CalibrationStore(config.calibration_path))
         self.bus: I2CBus = self._open_bus()
@@ -630,14 +616,37 @@ class StationHardware:
         except KeyError:
             raise KeyError(f"{sensor}/{quantity}: the simulation has no reference for it") from None
 
+    @property
+    def jig_closed(self) -> bool:
+        """True while the jig's presence switch says an assembly is clamped in."""
+        return bool(self.jig_sense.is_pressed)
+
+    def _mock_pin(self, bcm: int) -> Any:
+        if self.pin_factory is None:
+            raise RuntimeError("this needs the simulated (mock) GPIO backend")
+        return self.pin_factory.pin(bcm)
+
     def press_start(self, hold_s: float = 0.05) -> None:
         """Simulation only: press and release START on the mock pin, as a contestant would."""
-        if self.pin_factory is None:
-            raise RuntimeError("press_start needs the simulated (mock) GPIO backend")
-        pin = self.pin_factory.pin(self.config.hardware.gpio.start_button)
+        self._press(self.config.hardware.gpio.start_button, hold_s)
+
+    def press_abort(self, hold_s: float = 0.05) -> None:
+        """Simulation only: press and release ABORT."""
+        self._press(self.config.hardware.gpio.abort_button, hold_s)
+
+    def _press(self, bcm: int, hold_s: float) -> None:
+        pin = self._mock_pin(bcm)
         pin.drive_low()
         threading.Event().wait(hold_s)
         pin.drive_high()
+
+    def set_jig(self, closed: bool) -> None:
+        """Simulation only: close the jig on the assembly, or open it."""
+        pin = self._mock_pin(self.config.hardware.gpio.jig_sense)
+        if closed:
+            pin.drive_low()
+        else:
+            pin.drive_high()
 
     def _close_drivers(self) -> None:
         for drv in reversed(self._drivers):
@@ -656,7 +665,9 @@ class StationHardware:
                 except Exception:  # noqa: BLE001 - closing must go on
                     log.exception("could not switch a jig relay off")
             self._close_drivers()
-            self.start_button.close()
+            for button in (self.start_button, self.abort_button, self.jig_sense):
+                button.close()
+            self.sounder.close()
             for device in (self.power_relay, self.check_relay, self.reverse_relay, self._dimmer):
                 if device is not None:
                     device.close()

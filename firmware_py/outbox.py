@@ -211,6 +211,30 @@ class Outbox:
         with self._lock:
             self._changed.wait(timeout_s)
 
+    # -- counters that must survive restarts (marked attempts) ----------------------------
+    def counter(self, name: str) -> int:
+        """The value of a persistent counter (0 if never bumped)."""
+        with self._lock:
+            row = (
+                self._conn()
+                .execute("SELECT value FROM meta WHERE key = ?", (f"count:{name}",))
+                .fetchone()
+            )
+        return int(row[0]) if row else 0
+
+    def bump(self, name: str) -> int:
+        """Add one to a persistent counter (durably); return the new value."""
+        with self._lock:
+            db = self._conn()
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE "
+                "SET value = CAST(value AS INTEGER) + 1",
+                (f"count:{name}",),
+            )
+            return int(
+                db.execute("SELECT value FROM meta WHERE key = ?", (f"count:{name}",)).fetchone()[0]
+            )
+
     # -- runs in progress --------------------------------------------------------------------
     def open_run(
         self,

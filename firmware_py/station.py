@@ -26,6 +26,7 @@ from firmware_py.config import StationConfig
 from firmware_py.hardware import StationHardware
 from firmware_py.health import Health
 from firmware_py.link import StationLink
+from firmware_py.operator_io import Display, FileDisplay, NullDisplay, message
 from firmware_py.outbox import Outbox
 from firmware_py.procedures import PROCEDURES
 from firmware_py.procedures.base import ProcedureResult
@@ -85,8 +86,15 @@ class Station:
         self.time_limit_end: float | None = None
         """Wall time after which marked runs are refused (set by the scorer)."""
         self.runs: list[dict[str, Any]] = []
+        self.display: Display = (
+            FileDisplay(config.display_file) if config.display_file else NullDisplay()
+        )
+        self._abort_cause = ""
         self.machine.add_listener(self._on_state)
         self.hardware.start_button.when_pressed = lambda: self.request_start("button")
+        self.hardware.abort_button.when_pressed = lambda: self.abort("ABORT pressed")
+        self.hardware.jig_sense.when_released = self._jig_opened
+        self.hardware.jig_sense.when_pressed = self._jig_closed
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -95,9 +103,43 @@ class Station:
 
     def _on_state(self, old: StationState, new: StationState, reason: str) -> None:
         log.info("state %s -> %s%s", old.value, new.value, f" ({reason})" if reason else "")
-        self.hardware.lights.show(new, self._last_outcome is RunOutcome.PASS)
+        self._show()
+        if new in (StationState.DONE, StationState.FAULT) and old is StationState.RUNNING:
+            self.hardware.sounder.verdict(
+                self._last_outcome.value if self._last_outcome else "fault"
+            )
         self.publish_status()
         notify(f"STATUS={new.value}{': ' + reason if reason else ''}")
+
+    def _show(self) -> None:
+        """Tower light and display for the current state."""
+        self.hardware.lights.show(
+            self.state, self._last_outcome is RunOutcome.PASS, self.hardware.jig_closed
+        )
+        outcome = self._last_outcome.value if self._last_outcome else None
+        self.display.show(*message(self.state, self.machine.reason, outcome))
+
+    def _jig_opened(self) -> None:
+        if self.state is StationState.RUNNING:
+            self.abort("jig opened during the run")
+        self._show()
+
+    def _jig_closed(self) -> None:
+        self._show()
+
+    def abort(self, cause: str) -> bool:
+        """Abort the running procedure (its teardown still powers off); False if none runs."""
+        if self.state is not StationState.RUNNING:
+            return False
+        self._abort_cause = cause
+        self._abort.set()
+        log.warning("aborting the run: %s", cause)
+        return True
+
+    @property
+    def marked_attempts(self) -> int:
+        """Marked runs with a verdict on this station's task so far (kept across restarts)."""
+        return self.outbox.counter(f"marked:{self.config.task.id}")
 
     def publish_status(self) -> None:
         """Publish the retained status with health figures."""
@@ -108,6 +150,10 @@ class Station:
             extra["last_outcome"] = self._last_outcome.value
         if self.time_limit_end is not None:
             extra["time_limit_end"] = self.time_limit_end
+        extra["jig_closed"] = self.hardware.jig_closed
+        extra["marked_attempts"] = self.marked_attempts
+        if self.config.max_marked_attempts:
+            extra["max_marked_attempts"] = self.config.max_marked_attempts
         extra["calibrations"] = list(self.hardware.corrections)
         self.link.publish_status(self.state.value, self.machine.reason, **extra)
 
@@ -173,9 +219,8 @@ class Station:
             ok = self.request_start("scorer", marked)
             return ok, "queued" if ok else f"busy ({self.state.value})"
         if command == "abort":
-            if self.state is not StationState.RUNNING:
+            if not self.abort("aborted by the scorer"):
                 return False, f"nothing to abort ({self.state.value})"
-            self._abort.set()
             return True, "aborting"
         if command == "set_time_limit":
             end = args.get("end_ts")
@@ -193,6 +238,11 @@ class Station:
 
     def refusal(self, marked: bool) -> str:
         """Why a run may not start now ('' if it may)."""
+        if not self.hardware.jig_closed:
+            return "no assembly in the jig: close the jig, then press START"
+        limit = self.config.max_marked_attempts
+        if marked and limit and self.marked_attempts >= limit:
+            return f"all {limit} marked attempts used: only self-check runs remain"
         if self.outbox.full:
             return (
                 f"outbox full: {self.outbox.depth} records wait for the scorer; "
@@ -234,6 +284,7 @@ class Station:
             if refusal:
                 log.warning("START from %s refused: %s", request.source, refusal)
                 self.machine.reason = refusal
+                self._show()
                 self.publish_status()
                 continue
             log.info(
@@ -303,6 +354,7 @@ class Station:
         task = self.config.task
         started = self.clock.time()
         self._abort.clear()
+        self._abort_cause = ""
         self.outbox.open_run(run_id, self.boot_id, task.id, task.procedure, started, marked)
         if self.state is StationState.FAULT and not self._check_hardware():
             result = ProcedureResult(fault_reason=self.machine.reason)
@@ -318,8 +370,12 @@ class Station:
             )
             result = procedure.run()
             self.health.count_error(result.fault_error)
+            if result.fault_reason == "aborted" and self._abort_cause:
+                result.fault_reason = f"aborted: {self._abort_cause}"
         outcome = result.outcome
         self._last_outcome = outcome
+        if marked and outcome is not RunOutcome.FAULT:  # a bench fault costs no attempt
+            self.outbox.bump(f"marked:{task.id}")
         record: dict[str, Any] = {
             "schema": SCHEMA_VERSION,
             "type": "record",
