@@ -23,7 +23,8 @@ pointer-based chip (INA226, ADS1115), the last opcode of an opcode chip (BH1750)
 byte of a chip with a command bit (TCS34725: ``0xA0 | reg``).
 
 Serial instruments have their own faults on :class:`benchscore.sim.serial_sim.PtyInstrument`
-(``fault = "timeout" | "garbage"``).
+(``fault = "timeout" | "garbage"``, from the ``fault_after``-th answered request on, for
+``fault_for`` replies).
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@
 (``/dev/pts/N``) exactly as it would open ``/dev/ttyUSB0``, so pyserial, termios, timeouts and
 byte timing are the real ones. Every request and reply is recorded for tests, and faults can be
 injected while running: ``"timeout"`` (the instrument stops answering) and ``"garbage"`` (it
-answers random bytes of the right length, terminator kept).
+answers random bytes of the right length, terminator kept). ``fault_after`` lets that many
+requests be answered first, ``fault_for`` ends the fault after that many faulty replies::
+
+    with PtyInstrument(sim, fault="timeout", fault_after=3) as pty:
+        ...  # three queries answered, then silence
 
 :class:`ScriptedPeer` is the ``expected_protocol`` of this project: a simulator scripted with
 (request, reply) byte pairs that records any unexpected byte; :func:`scripted` runs one on a pty
@@ -132,19 +136,42 @@ class ScriptedPeer(SerialSimulator):
 class PtyInstrument:
     """Runs ``simulator`` on the master side of a pty; drivers open :attr:`port`.
 
-    ``idle_s`` is how long the line must be quiet to count as idle. ``fault`` may be set at
-    any time. ``start()`` and ``stop()`` are idempotent; the object is a context manager.
+    ``idle_s`` is how long the line must be quiet to count as idle. ``start()`` and ``stop()``
+    are idempotent; the object is a context manager.
+
+    Faults act on replies (a request the instrument does not answer, such as a set command,
+    is neither answered nor faulted). :attr:`fault` may be set at any time; from then on,
+    :attr:`fault_after` replies go out intact, then the fault hits every reply, or only the
+    next :attr:`fault_for` ones if that is not None (after which replies are intact again).
+    Setting :attr:`fault` starts that count afresh.
     """
 
     def __init__(
-        self, simulator: SerialSimulator, *, idle_s: float = 0.02, garbage_seed: int = 0
+        self,
+        simulator: SerialSimulator,
+        *,
+        idle_s: float = 0.02,
+        garbage_seed: int = 0,
+        fault: Fault | None = None,
+        fault_after: int = 0,
+        fault_for: int | None = None,
     ) -> None:
+        if fault_after < 0:
+            raise ValueError(f"fault_after must be >= 0, got {fault_after}")
+        if fault_for is not None and fault_for < 0:
+            raise ValueError(f"fault_for must be None or >= 0, got {fault_for}")
         self.simulator = simulator
         self.idle_s = idle_s
-        self.fault: Fault | None = None
+        self.fault_after = fault_after
+        """Replies answered intact after :attr:`fault` is set, before the fault applies."""
+        self.fault_for = fault_for
+        """How many replies the fault hits before replies are intact again (None: all)."""
         self.port = ""
         self._rng = random.Random(garbage_seed)
         self._lock = threading.Condition()
+        self._fault: Fault | None = fault
+        self._answered_since_fault = 0
+        self._fault_count = 0
         self._received = bytearray()
         self._sent = bytearray()
         self._exchanges: list[Exchange] = []
@@ -203,6 +230,25 @@ class PtyInstrument:
         self.stop()
         if et is None and self._errors:
             raise RuntimeError(f"simulator failed: {self._errors[0]!r}") from self._errors[0]
+
+    # -- faults ------------------------------------------------------------------------------
+    @property
+    def fault(self) -> Fault | None:
+        """The fault injected into replies (None: none); setting it restarts the counts."""
+        return self._fault
+
+    @fault.setter
+    def fault(self, fault: Fault | None) -> None:
+        with self._lock:
+            self._fault = fault
+            self._answered_since_fault = 0
+            self._fault_count = 0
+
+    @property
+    def fault_count(self) -> int:
+        """How many replies the present fault has hit since it was set."""
+        with self._lock:
+            return self._fault_count
 
     # -- records -----------------------------------------------------------------------------
     @property
@@ -281,11 +327,25 @@ class PtyInstrument:
             if reply:
                 os.write(master, reply)
 
+    def _due_fault(self, reply: bytes) -> Fault | None:
+        """The fault to apply to ``reply`` now, counting it (None: send it intact)."""
+        with self._lock:
+            fault = self._fault
+            if fault is None or not reply:
+                return None
+            if self._answered_since_fault < self.fault_after:
+                self._answered_since_fault += 1
+                return None
+            if self.fault_for is not None and self._fault_count >= self.fault_for:
+                return None
+            self._fault_count += 1
+            return fault
+
     def _apply_fault(self, reply: bytes) -> bytes:
-        fault = self.fault
+        fault = self._due_fault(reply)
         if fault == "timeout":
             return b""
-        if fault == "garbage" and reply:
+        if fault == "garbage":
             term = self.simulator.reply_terminator
             keep = term if term and reply.endswith(term) else b""
             size = max(1, len(reply) - len(keep))

@@ -1,21 +1,4 @@
-"""Physics of a lighting installation under test: luminaires in a room, seen by light sensors.
-
-* **Photometry**: each luminaire is a point source aimed along ``aim`` (straight down by
-  default) with a rotationally symmetric ``cos^m`` intensity distribution (``m = 1`` is
-  Lambertian). Its luminous intensity is ``I(θ) = Φ (m + 1) / (2π) cos^m θ`` cd, so the flux
-  ``Φ`` fills the hemisphere it faces. A sensor point with surface normal ``n`` at distance
-  ``d`` receives ``E = I(θ) cos(ε) / d²`` (inverse-square and cosine law, ``ε`` the angle of
-  incidence). Direct light only: no inter-reflections, no obstructions, plus an optional
-  uniform ``ambient_lx`` (daylight, stray light).
-* **DALI** (IEC 62386-102): the logarithmic dimming curve
-  ``X(n) = 10^((n - 1) / (253/3) - 1) %`` for arc power levels 1..254 (0 = off), fades that are
-  linear in arc level (so exponential in light), fade-time codes ``T(N) = 0.5 √(2^N)`` s,
-  scenes 0..15 stored per luminaire, addressing by short address, group or broadcast, and a
-  per-luminaire response delay (driver latency) before a command starts to act.
-* **Occupancy**: a presence sensor switches its target to an occupied level after a detection
-  delay, and back to a vacant level once nobody has been seen for the hold time.
-* **Colour**: each luminaire has a CCT; the chromaticity at a point is the illuminance-weighted
-  mix of the luminaires' Planckian chromaticities (CIE 1931 x, y), for colour-sensor sims.
+"""The room: luminaires, scenes and presence sensors on one clock, and what sensors read.
 
 Time is the clock seam's: commands act at ``clock.monotonic()`` (plus delays); timed events
 (occupancy hold expiry) are processed lazily when a query reaches their time.
@@ -27,251 +10,27 @@ import heapq
 import itertools
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 
 from benchscore.clock import Clock
-
-Vector = tuple[float, float, float]
-
-DALI_OFF = 0
-DALI_MIN_ARC = 1
-DALI_MAX_ARC = 254
-DALI_MASK = 255
-DALI_SCENES = 16
-_DALI_STEPS_PER_DECADE = 253.0 / 3.0
-
-
-# -- DALI curve -----------------------------------------------------------------------------
-
-
-def dali_arc_to_fraction(arc_level: float) -> float:
-    """Light output fraction (0..1) at DALI arc power level ``arc_level`` (0 = off).
-
-    Non-integer levels (mid-fade) follow the same curve. 1 gives 0.1 %, 254 gives 100 %.
-    """
-    if arc_level <= 0:
-        return 0.0
-    if arc_level > DALI_MAX_ARC:
-        raise ValueError(f"arc level {arc_level} is above {DALI_MAX_ARC} (255 is MASK)")
-    arc = max(float(DALI_MIN_ARC), arc_level)
-    return math.pow(10.0, (arc - 1.0) / _DALI_STEPS_PER_DECADE - 1.0) / 100.0
-
-
-def dali_fraction_to_arc(fraction: float) -> int:
-    """Nearest DALI arc power level for a light output fraction (0..1); 0 for off."""
-    if fraction <= 0:
-        return DALI_OFF
-    arc = 1.0 + _DALI_STEPS_PER_DECADE * (math.log10(fraction * 100.0) + 1.0)
-    return int(min(DALI_MAX_ARC, max(DALI_MIN_ARC, round(arc))))
-
-
-def dali_fade_time_s(fade_code: int) -> float:
-    """Fade time for DALI fade-time code ``fade_code`` (0 = no fade, 1..15), s."""
-    if not 0 <= fade_code <= 15:
-        raise ValueError(f"fade-time code must be 0..15, got {fade_code}")
-    return 0.0 if fade_code == 0 else 0.5 * math.sqrt(math.pow(2.0, fade_code))
-
-
-# -- colour ---------------------------------------------------------------------------------
-
-
-def planckian_xy(cct_k: float) -> tuple[float, float]:
-    """CIE 1931 chromaticity of a Planckian radiator at ``cct_k`` (Kim et al. 2002 spline).
-
-    Valid 1667..25000 K (clamped outside).
-    """
-    t = min(25000.0, max(1667.0, cct_k))
-    if t <= 4000.0:
-        x = -0.2661239e9 / t**3 - 0.2343589e6 / t**2 + 0.8776956e3 / t + 0.179910
-    else:
-        x = -3.0258469e9 / t**3 + 2.1070379e6 / t**2 + 0.2226347e3 / t + 0.240390
-    if t <= 2222.0:
-        y = -1.1063814 * x**3 - 1.34811020 * x**2 + 2.18555832 * x - 0.20219683
-    elif t <= 4000.0:
-        y = -0.9549476 * x**3 - 1.37418593 * x**2 + 2.09137015 * x - 0.16748867
-    else:
-        y = 3.0817580 * x**3 - 5.87338670 * x**2 + 3.75112997 * x - 0.37001483
-    return x, y
-
-
-def mccamy_cct_k(x: float, y: float) -> float:
-    """Correlated colour temperature from CIE 1931 x, y by McCamy's cubic (near the locus)."""
-    n = (x - 0.3320) / (0.1858 - y)
-    return 449.0 * n**3 + 3525.0 * n**2 + 6823.3 * n + 5520.33
-
-
-# -- geometry -------------------------------------------------------------------------------
-
-
-def _sub(a: Vector, b: Vector) -> Vector:
-    return a[0] - b[0], a[1] - b[1], a[2] - b[2]
-
-
-def _dot(a: Vector, b: Vector) -> float:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
-def _unit(v: Vector) -> Vector:
-    length = math.sqrt(_dot(v, v))
-    if length == 0:
-        raise ValueError("a direction must not be the zero vector")
-    return v[0] / length, v[1] / length, v[2] / length
-
-
-def en12464_grid_spacing_m(longer_side_m: float) -> float:
-    """Maximum calculation-grid spacing ``p = 0.2 * 5^log10(d)`` (capped at 10 m), m."""
-    return min(10.0, 0.2 * math.pow(5.0, math.log10(longer_side_m)))
-
-
-# -- luminaire ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Transition:
-    """A fade from ``from_arc`` at ``start_s`` to ``to_arc`` over ``fade_s``."""
-
-    start_s: float
-    from_arc: float
-    to_arc: float
-    fade_s: float
-
-    def arc_level(self, t_s: float) -> float:
-        if t_s < self.start_s:
-            return self.from_arc
-        if self.fade_s <= 0 or t_s >= self.start_s + self.fade_s:
-            return self.to_arc
-        # From off the lamp lights at its minimum level; towards off it fades down to the
-        # minimum level and goes out at the end (IEC 62386-102 behaviour).
-        low = self.from_arc if self.from_arc > 0 else float(DALI_MIN_ARC)
-        high = self.to_arc if self.to_arc > 0 else float(DALI_MIN_ARC)
-        return low + (high - low) * (t_s - self.start_s) / self.fade_s
-
-
-@dataclass
-class Luminaire:
-    """A DALI luminaire at ``position_m`` giving ``flux_lm`` at arc level 254.
-
-    ``distribution_exponent`` is ``m`` of the ``cos^m`` intensity distribution (1 =
-    Lambertian, higher = narrower). ``scene_levels`` maps scene number to arc level (255 =
-    MASK, the luminaire ignores that scene). ``output_factor`` scales the flux (maintenance,
-    ageing, a dirty diffuser). ``target_arc`` is the level at power-up, then the level last
-    commanded (the actual level follows it after the response delay and fade).
-    """
-
-    name: str
-    position_m: Vector
-    flux_lm: float
-    address: int
-    groups: frozenset[int] = frozenset()
-    distribution_exponent: float = 1.0
-    aim: Vector = (0.0, 0.0, -1.0)
-    cct_k: float = 4000.0
-    fade_time_s: float = 0.0
-    response_delay_s: float = 0.05
-    output_factor: float = 1.0
-    min_arc: int = DALI_MIN_ARC
-    max_arc: int = DALI_MAX_ARC
-    target_arc: int = DALI_OFF
-    scene_levels: dict[int, int] = field(default_factory=dict)
-    _transitions: list[_Transition] = field(default_factory=list, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.address <= 63:
-            raise ValueError(f"DALI short address must be 0..63, got {self.address}")
-        if any(not 0 <= g <= 15 for g in self.groups):
-            raise ValueError(f"DALI groups must be 0..15, got {sorted(self.groups)}")
-        self.aim = _unit(self.aim)
-        self._transitions.append(_Transition(-math.inf, self.target_arc, self.target_arc, 0.0))
-
-    @property
-    def peak_intensity_cd_per_lm(self) -> float:
-        """Intensity along the aim per lumen of flux, cd/lm."""
-        return (self.distribution_exponent + 1.0) / (2.0 * math.pi)
-
-    def candela_per_lm(self, angle_rad: float) -> float:
-        """Intensity per lumen at ``angle_rad`` from the aim, cd/lm (0 behind the luminaire)."""
-        cosine = math.cos(angle_rad)
-        if cosine <= 0:
-            return 0.0
-        return self.peak_intensity_cd_per_lm * math.pow(cosine, self.distribution_exponent)
-
-    def level_at(self, t_s: float) -> float:
-        """Arc power level at ``t_s`` (fractional while fading)."""
-        for transition in reversed(self._transitions):
-            if transition.start_s <= t_s:
-                return transition.arc_level(t_s)
-        return self._transitions[0].from_arc
-
-    def output_fraction(self, t_s: float) -> float:
-        """Light output at ``t_s`` as a fraction of ``flux_lm`` (DALI curve, output factor)."""
-        return dali_arc_to_fraction(self.level_at(t_s)) * self.output_factor
-
-    def flux_at_lm(self, t_s: float) -> float:
-        """Luminous flux at ``t_s``, lm."""
-        return self.flux_lm * self.output_fraction(t_s)
-
-    def intensity_cd(self, angle_rad: float, t_s: float) -> float:
-        """Luminous intensity at ``angle_rad`` from the aim at ``t_s``, cd."""
-        return self.flux_at_lm(t_s) * self.candela_per_lm(angle_rad)
-
-    def chromaticity_xy(self) -> tuple[float, float]:
-        """CIE 1931 chromaticity of the light (Planckian at ``cct_k``)."""
-        return planckian_xy(self.cct_k)
-
-    def command_arc(self, arc_level: int, issued_s: float, fade_s: float | None = None) -> None:
-        """Go to ``arc_level`` (clamped to min..max, 0 = off) after the response delay.
-
-        ``fade_s`` None uses the luminaire's fade time. 255 (MASK) changes nothing.
-        """
-        if arc_level == DALI_MASK:
-            return
-        if not 0 <= arc_level <= DALI_MAX_ARC:
-            raise ValueError(f"arc level must be 0..254 or 255 (MASK), got {arc_level}")
-        target = 0 if arc_level == 0 else min(self.max_arc, max(self.min_arc, arc_level))
-        start_s = issued_s + self.response_delay_s
-        fade = self.fade_time_s if fade_s is None else fade_s
-        self._transitions = [t for t in self._transitions if t.start_s < start_s][-7:]
-        self._transitions.append(_Transition(start_s, self.level_at(start_s), target, fade))
-        self.target_arc = target
-
-
-# -- occupancy ------------------------------------------------------------------------------
-
-
-@dataclass
-class OccupancySensor:
-    """A presence sensor switching a DALI target (``group``/``address``; both None = all).
-
-    On detection the target goes to ``occupied_arc`` after ``detection_delay_s``; when the
-    area has been vacant for ``hold_time_s`` it goes to ``vacant_arc`` (0 = off).
-    """
-
-    name: str
-    group: int | None = None
-    address: int | None = None
-    occupied_arc: int = DALI_MAX_ARC
-    vacant_arc: int = DALI_OFF
-    hold_time_s: float = 300.0
-    detection_delay_s: float = 0.5
-    occupied: bool = False
-    _generation: int = field(default=0, init=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Scene:
-    """A DALI scene: arc level per short address (addresses not listed keep MASK)."""
-
-    number: int
-    levels: Mapping[int, int]
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.number < DALI_SCENES:
-            raise ValueError(f"DALI scene number must be 0..15, got {self.number}")
-
-
-# -- room -----------------------------------------------------------------------------------
+from benchscore.sim.assemblies.lighting_room.colour import mccamy_cct_k
+from benchscore.sim.assemblies.lighting_room.dali import (
+    DALI_MASK,
+    DALI_MAX_ARC,
+    DALI_MIN_ARC,
+    DALI_OFF,
+    DALI_SCENES,
+    Scene,
+)
+from benchscore.sim.assemblies.lighting_room.geometry import (
+    Vector,
+    dot,
+    en12464_grid_spacing_m,
+    sub,
+    unit,
+)
+from benchscore.sim.assemblies.lighting_room.luminaire import Luminaire
+from benchscore.sim.assemblies.lighting_room.occupancy import OccupancySensor
 
 
 class Room:
@@ -495,13 +254,13 @@ class Room:
     def _illuminance_from_lx(
         self, luminaire: Luminaire, point: Vector, normal: Vector, t_s: float
     ) -> float:
-        to_luminaire = _sub(luminaire.position_m, point)
-        distance_sq_m2 = _dot(to_luminaire, to_luminaire)
+        to_luminaire = sub(luminaire.position_m, point)
+        distance_sq_m2 = dot(to_luminaire, to_luminaire)
         if distance_sq_m2 == 0:
             raise ValueError(f"sensor point {point} is at luminaire {luminaire.name!r}")
         distance_m = math.sqrt(distance_sq_m2)
-        cos_incidence = _dot(normal, to_luminaire) / distance_m
-        cos_emission = -_dot(luminaire.aim, to_luminaire) / distance_m
+        cos_incidence = dot(normal, to_luminaire) / distance_m
+        cos_emission = -dot(luminaire.aim, to_luminaire) / distance_m
         if cos_incidence <= 0 or cos_emission <= 0:
             return 0.0
         intensity_cd = (
@@ -522,7 +281,7 @@ class Room:
         """Illuminance at ``point`` on a surface facing ``normal`` at ``t_s`` (default now), lx."""
         with self._lock:
             when_s = self._resolve(t_s)
-            unit_normal = _unit(normal)
+            unit_normal = unit(normal)
             direct_lx = sum(
                 self._illuminance_from_lx(lum, point, unit_normal, when_s)
                 for lum in self.luminaires
@@ -556,7 +315,7 @@ class Room:
         """
         with self._lock:
             when_s = self._resolve(t_s)
-            unit_normal = _unit(normal)
+            unit_normal = unit(normal)
             total_x = total_y = total_z = 0.0
             contributions = [
                 (self._illuminance_from_lx(lum, point, unit_normal, when_s), lum.chromaticity_xy())
