@@ -34,7 +34,6 @@ and pass the result of :func:`fit_xyz_matrix` to :meth:`AS7341.calibrate`.
 
 from __future__ import annotations
 
-import errno
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from enum import IntEnum
@@ -42,11 +41,13 @@ from typing import Final
 
 import numpy as np
 
+from benchscore.analysis.colour import cct_mccamy_k
 from benchscore.clock import Clock, RealClock
-from drivers.errors import BusError, DeviceMismatch, ReadingOutOfRange
+from drivers.errors import ReadingOutOfRange
 from drivers.i2c import I2CBus
 from drivers.registers import I2CDevice, RWReg16
 from drivers.registers8 import ROBits8, ROReg8, RWReg8, read_block, write_block
+from drivers.waiting import poll_flag
 
 ADDRESS: Final = 0x39
 DEVICE_ID: Final = 0b001001
@@ -137,8 +138,7 @@ def full_scale(atime: int, astep: int) -> int:
 
 def cct_mccamy(x: float, y: float) -> float:
     """Return CCT (K) from CIE 1931 x, y by McCamy (1992); valid near the Planckian locus."""
-    n = (x - 0.3320) / (0.1858 - y)
-    return ((449.0 * n + 3525.0) * n + 6823.3) * n + 5520.33
+    return float(cct_mccamy_k((x, y)))
 
 
 @dataclass(frozen=True)
@@ -245,11 +245,11 @@ class AS7341(I2CDevice):
         super().__init__(bus, address)
         self.clock: Clock = RealClock() if clock is None else clock
         found = self.device_id
-        if found != DEVICE_ID:
-            raise DeviceMismatch(
-                f"{self.name} at 0x{address:02X}: ID register 0x92 bits 7:2 read "
-                f"0b{found:06b} (byte 0x{found << 2:02X}), expected 0b{DEVICE_ID:06b} (0x24)"
-            )
+        self._require_id(
+            found == DEVICE_ID,
+            f"ID register 0x92 bits 7:2 read 0b{found:06b} (byte 0x{found << 2:02X})",
+            f"0b{DEVICE_ID:06b} (0x24)",
+        )
         self.xyz_matrix: XYZMatrix = NOMINAL_XYZ_MATRIX
         self.calibrate(xyz_matrix)
         self._check_timing(atime, astep)
@@ -306,30 +306,35 @@ class AS7341(I2CDevice):
         self.enable = 0x00
 
     # -- the two SMUX passes -----------------------------------------------------------
-    def _timeout(self, register: int, what: str) -> BusError:
-        return BusError(self.name, self.address, register, TimeoutError(errno.ETIMEDOUT, what))
-
     def _load_smux(self, ram: bytes) -> None:
         self.enable = PON  # 1. clear SP_EN
         self.cfg6 = SMUX_CMD_WRITE  # 2. SMUX_CMD = write from RAM
         write_block(self, SMUX_RAM, ram)  # 3. the 20 RAM bytes
         self.enable = PON | SMUXEN  # 4. run it, poll until SMUXEN clears
-        deadline = self.clock.monotonic() + _SMUX_TIMEOUT_S
-        while self.enable & SMUXEN:
-            if self.clock.monotonic() > deadline:
-                raise self._timeout(0x80, "SMUXEN did not clear")
-            self.clock.sleep(_SMUX_POLL_S)
+        poll_flag(
+            self,
+            self.clock,
+            lambda: not self.enable & SMUXEN,
+            register=0x80,
+            what="SMUXEN did not clear",
+            deadline_s=self.clock.monotonic() + _SMUX_TIMEOUT_S,
+            poll_s=_SMUX_POLL_S,
+        )
 
     def _measure_pass(self, ram: bytes) -> tuple[int, ...]:
         self._load_smux(ram)
         self.enable = PON | SP_EN  # 5. measure
         t_int = self.integration_time_s
         self.clock.sleep(t_int)
-        deadline = self.clock.monotonic() + t_int + 0.05
-        while not self.avalid:
-            if self.clock.monotonic() > deadline:
-                raise self._timeout(0xA3, "AVALID not set after the integration time")
-            self.clock.sleep(_POLL_S)
+        poll_flag(
+            self,
+            self.clock,
+            lambda: self.avalid,
+            register=0xA3,
+            what="AVALID not set after the integration time",
+            deadline_s=self.clock.monotonic() + t_int + 0.05,
+            poll_s=_POLL_S,
+        )
         data = read_block(self, self.ASTATUS_AND_DATA, 13)
         return tuple(int.from_bytes(data[i : i + 2], "little") for i in range(1, 13, 2))
 

@@ -24,7 +24,8 @@ from typing import Final
 from benchscore.clock import Clock, RealClock
 from drivers.errors import DriverError, ReadingOutOfRange
 from drivers.i2c import I2CBus
-from drivers.registers import I2CDevice, ROBits16, ROReg16, RWBits16, RWReg16
+from drivers.ina2xx import check_triggered, wait_for_conversion
+from drivers.registers import I2CDevice, ROBits16, ROReg16, RWBits16, RWEnumBits16, RWReg16
 
 __all__ = [
     "INA219",
@@ -226,6 +227,17 @@ class INA219(I2CDevice):
     raw_current = ROReg16(_REG_CURRENT, signed=True)
     raw_calibration = RWReg16(_REG_CALIBRATION)
 
+    bus_range = RWEnumBits16(_REG_CONFIG, lowest_bit=13, enum=BusRange)
+    """Control the bus voltage range."""
+    gain = RWEnumBits16(_REG_CONFIG, lowest_bit=11, width=2, enum=Gain)
+    """Control the shunt PGA gain."""
+    bus_adc = RWEnumBits16(_REG_CONFIG, lowest_bit=7, width=4, enum=ADCResolution)
+    """Control the bus ADC resolution/averaging."""
+    shunt_adc = RWEnumBits16(_REG_CONFIG, lowest_bit=3, width=4, enum=ADCResolution)
+    """Control the shunt ADC resolution/averaging."""
+    mode = RWEnumBits16(_REG_CONFIG, lowest_bit=0, width=3, enum=Mode)
+    """Control the operating mode."""
+
     def __init__(self, bus: I2CBus, address: int = 0x40, *, clock: Clock | None = None) -> None:
         if not 0x40 <= address <= 0x4F:
             raise ValueError(f"INA219 address 0x{address:02X} outside 0x40..0x4F")
@@ -277,51 +289,6 @@ class INA219(I2CDevice):
         self.calibration = cal
         return cal
 
-    @property
-    def bus_range(self) -> BusRange:
-        """Get the bus voltage range."""
-        return BusRange(self.raw_bus_range)
-
-    @bus_range.setter
-    def bus_range(self, value: BusRange) -> None:
-        self.raw_bus_range = BusRange(value)
-
-    @property
-    def gain(self) -> Gain:
-        """Get the shunt PGA gain."""
-        return Gain(self.raw_gain)
-
-    @gain.setter
-    def gain(self, value: Gain) -> None:
-        self.raw_gain = Gain(value)
-
-    @property
-    def bus_adc(self) -> ADCResolution:
-        """Get the bus ADC resolution/averaging."""
-        return ADCResolution(self.raw_bus_adc)
-
-    @bus_adc.setter
-    def bus_adc(self, value: ADCResolution) -> None:
-        self.raw_bus_adc = ADCResolution(value)
-
-    @property
-    def shunt_adc(self) -> ADCResolution:
-        """Get the shunt ADC resolution/averaging."""
-        return ADCResolution(self.raw_shunt_adc)
-
-    @shunt_adc.setter
-    def shunt_adc(self, value: ADCResolution) -> None:
-        self.raw_shunt_adc = ADCResolution(value)
-
-    @property
-    def mode(self) -> Mode:
-        """Get the operating mode."""
-        return Mode(self.raw_mode)
-
-    @mode.setter
-    def mode(self, value: Mode) -> None:
-        self.raw_mode = Mode(value)
-
     # -- status ------------------------------------------------------------------------
     @property
     def conversion_ready(self) -> bool:
@@ -343,20 +310,14 @@ class INA219(I2CDevice):
 
     def trigger(self, mode: Mode = Mode.SHUNT_BUS_TRIGGERED) -> None:
         """Start one triggered conversion (writing the mode starts it)."""
-        if mode not in (Mode.SHUNT_TRIGGERED, Mode.BUS_TRIGGERED, Mode.SHUNT_BUS_TRIGGERED):
-            raise ValueError(f"{mode!r} is not a triggered mode")
+        check_triggered(mode)
         self.mode = mode
 
     def wait_conversion(self, timeout_s: float = 0.5) -> None:
         """Poll CNVR until a conversion is ready; raise TimeoutError after ``timeout_s``."""
         deadline = self.clock.monotonic() + timeout_s
         step = max(self.conversion_time_s() / 4, 50e-6)
-        while not self.conversion_ready:
-            if self.clock.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"{self.name} at 0x{self.address:02X}: no conversion after {timeout_s} s"
-                )
-            self.clock.sleep(step)
+        wait_for_conversion(self, deadline_s=deadline, poll_s=step, timeout_s=timeout_s)
 
     # -- results in SI units -----------------------------------------------------------
     @property

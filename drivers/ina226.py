@@ -17,9 +17,11 @@ from enum import IntEnum
 from typing import Final
 
 from benchscore.clock import Clock, RealClock
-from drivers.errors import DeviceMismatch, DriverError
+from drivers.errors import DriverError
 from drivers.i2c import I2CBus
+from drivers.ina2xx import AVERAGING_SAMPLES, CONVERSION_TIME_S, AveragingCount, ConversionTime
 from drivers.registers import I2CDevice, ROBits16, ROReg16, RWReg16
+from drivers.waiting import poll_until
 
 _CONFIG: Final = 0x00
 _SHUNT_VOLTAGE: Final = 0x01
@@ -56,48 +58,6 @@ _FIELD3: Final = 0b111
 _CVRF: Final = 1 << 3
 
 
-class AveragingCount(IntEnum):
-    """Config AVG (bits 11:9): samples averaged per result."""
-
-    COUNT_1 = 0
-    COUNT_4 = 1
-    COUNT_16 = 2
-    COUNT_64 = 3
-    COUNT_128 = 4
-    COUNT_256 = 5
-    COUNT_512 = 6
-    COUNT_1024 = 7
-
-    @property
-    def samples(self) -> int:
-        """Get the number of samples averaged."""
-        return _AVG_SAMPLES[self.value]
-
-
-_AVG_SAMPLES: Final = (1, 4, 16, 64, 128, 256, 512, 1024)
-
-
-class ConversionTime(IntEnum):
-    """Config VBUSCT (bits 8:6) and VSHCT (bits 5:3): ADC conversion time per sample."""
-
-    TIME_140_US = 0
-    TIME_204_US = 1
-    TIME_332_US = 2
-    TIME_588_US = 3
-    TIME_1_1_MS = 4  # power-on default
-    TIME_2_116_MS = 5
-    TIME_4_156_MS = 6
-    TIME_8_244_MS = 7
-
-    @property
-    def seconds(self) -> float:
-        """Get the conversion time in seconds."""
-        return _CONVERSION_S[self.value]
-
-
-_CONVERSION_S: Final = (140e-6, 204e-6, 332e-6, 588e-6, 1.1e-3, 2.116e-3, 4.156e-3, 8.244e-3)
-
-
 class Mode(IntEnum):
     """Config MODE (bits 2:0). Code 4 is also power-down; it reads back as POWER_DOWN."""
 
@@ -126,9 +86,9 @@ def _mode_from_code(code: int) -> Mode:
 
 def conversion_time_from_config(config: int) -> float:
     """Return seconds for one full result of a config word: (t_bus + t_shunt) x AVG."""
-    avg = _AVG_SAMPLES[(config >> _AVG_SHIFT) & _FIELD3]
-    t_bus = _CONVERSION_S[(config >> _VBUSCT_SHIFT) & _FIELD3]
-    t_shunt = _CONVERSION_S[(config >> _VSHCT_SHIFT) & _FIELD3]
+    avg = AVERAGING_SAMPLES[(config >> _AVG_SHIFT) & _FIELD3]
+    t_bus = CONVERSION_TIME_S[(config >> _VBUSCT_SHIFT) & _FIELD3]
+    t_shunt = CONVERSION_TIME_S[(config >> _VSHCT_SHIFT) & _FIELD3]
     return (t_bus + t_shunt) * avg
 
 
@@ -193,11 +153,11 @@ class INA226(I2CDevice):
 
     def _check_id(self) -> None:
         manufacturer, die = self.manufacturer_id, self.die_id
-        if (manufacturer, die) != (MANUFACTURER_ID, DIE_ID):
-            raise DeviceMismatch(
-                f"{self.name} at 0x{self.address:02X}: read manufacturer id 0x{manufacturer:04X}"
-                f" and die id 0x{die:04X}, expected 0x{MANUFACTURER_ID:04X} and 0x{DIE_ID:04X}"
-            )
+        self._require_id(
+            (manufacturer, die) == (MANUFACTURER_ID, DIE_ID),
+            f"read manufacturer id 0x{manufacturer:04X} and die id 0x{die:04X}",
+            f"0x{MANUFACTURER_ID:04X} and 0x{DIE_ID:04X}",
+        )
 
     # -- calibration and configuration ---------------------------------------------------
     def calibrate(
@@ -360,14 +320,17 @@ class INA226(I2CDevice):
         self.clock.sleep(conversion_s)
         # The internal oscillator is within a few percent; allow twice the nominal time.
         deadline = start + max(2 * conversion_s, conversion_s + 0.01)
-        poll_s = max(conversion_s / 20, 100e-6)
-        while not self.conversion_ready:
-            if self.clock.monotonic() >= deadline:
-                raise ConversionTimeout(
-                    f"{self.name} at 0x{self.address:02X}: no conversion ready (CVRF) within"
-                    f" {deadline - start:.4f} s of the trigger"
-                )
-            self.clock.sleep(poll_s)
+        poll_until(
+            self.clock,
+            lambda: self.conversion_ready,
+            deadline_s=deadline,
+            poll_s=max(conversion_s / 20, 100e-6),
+            timeout=lambda: ConversionTimeout(
+                f"{self.name} at 0x{self.address:02X}: no conversion ready (CVRF) within"
+                f" {deadline - start:.4f} s of the trigger"
+            ),
+            inclusive=True,
+        )
 
     def _shutdown(self) -> None:
         self.config = self.config & ~(_CONFIG_RST | _FIELD3)  # MODE 000: power-down

@@ -20,7 +20,15 @@ from typing import Final
 from benchscore.clock import Clock, RealClock
 from drivers.errors import DeviceMismatch, ReadingOutOfRange
 from drivers.i2c import I2CBus
-from drivers.registers import I2CDevice, ROBits16, ROReg16, RWBits16, RWReg16
+from drivers.ina2xx import (
+    AVERAGING_SAMPLES,
+    CONVERSION_TIME_S,
+    AveragingCount,
+    ConversionTime,
+    check_triggered,
+    wait_for_conversion,
+)
+from drivers.registers import I2CDevice, ROBits16, ROReg16, RWBits16, RWEnumBits16, RWReg16
 
 __all__ = [
     "INA260",
@@ -45,47 +53,6 @@ DEVICE_ID: Final = 0x227  # die ID bits 15:4; bits 3:0 are the revision
 CURRENT_LSB_A: Final = 1.25e-3
 BUS_LSB_V: Final = 1.25e-3
 POWER_LSB_W: Final = 10e-3
-
-
-class AveragingCount(IntEnum):
-    """Samples averaged per result (config bits 11:9, AVG)."""
-
-    COUNT_1 = 0  # reset value
-    COUNT_4 = 1
-    COUNT_16 = 2
-    COUNT_64 = 3
-    COUNT_128 = 4
-    COUNT_256 = 5
-    COUNT_512 = 6
-    COUNT_1024 = 7
-
-
-AVERAGING_SAMPLES: Final[tuple[int, ...]] = (1, 4, 16, 64, 128, 256, 512, 1024)
-
-
-class ConversionTime(IntEnum):
-    """Conversion time of one sample (config bits 8:6 VBUSCT, 5:3 ISHCT)."""
-
-    TIME_140_US = 0
-    TIME_204_US = 1
-    TIME_332_US = 2
-    TIME_588_US = 3
-    TIME_1_1_MS = 4  # reset value
-    TIME_2_116_MS = 5
-    TIME_4_156_MS = 6
-    TIME_8_244_MS = 7
-
-
-CONVERSION_TIME_S: Final[tuple[float, ...]] = (
-    140e-6,
-    204e-6,
-    332e-6,
-    588e-6,
-    1.1e-3,
-    2.116e-3,
-    4.156e-3,
-    8.244e-3,
-)
 
 
 class Mode(IntEnum):
@@ -146,6 +113,15 @@ class INA260(I2CDevice):
     device_id = ROBits16(_REG_DIE_ID, lowest_bit=4, width=12)
     revision = ROBits16(_REG_DIE_ID, lowest_bit=0, width=4)
 
+    averaging = RWEnumBits16(_REG_CONFIG, lowest_bit=9, width=3, enum=AveragingCount)
+    """Control the number of samples averaged per result."""
+    bus_conversion = RWEnumBits16(_REG_CONFIG, lowest_bit=6, width=3, enum=ConversionTime)
+    """Control the bus voltage conversion time."""
+    current_conversion = RWEnumBits16(_REG_CONFIG, lowest_bit=3, width=3, enum=ConversionTime)
+    """Control the current conversion time."""
+    mode = RWEnumBits16(_REG_CONFIG, lowest_bit=0, width=3, enum=Mode)
+    """Control the operating mode."""
+
     def __init__(
         self,
         bus: I2CBus,
@@ -194,42 +170,6 @@ class INA260(I2CDevice):
         )
         self.write_u16(_REG_CONFIG, value)
 
-    @property
-    def averaging(self) -> AveragingCount:
-        """Get the number of samples averaged per result."""
-        return AveragingCount(self.raw_averaging)
-
-    @averaging.setter
-    def averaging(self, value: AveragingCount) -> None:
-        self.raw_averaging = AveragingCount(value)
-
-    @property
-    def bus_conversion(self) -> ConversionTime:
-        """Get the bus voltage conversion time."""
-        return ConversionTime(self.raw_bus_conversion)
-
-    @bus_conversion.setter
-    def bus_conversion(self, value: ConversionTime) -> None:
-        self.raw_bus_conversion = ConversionTime(value)
-
-    @property
-    def current_conversion(self) -> ConversionTime:
-        """Get the current conversion time."""
-        return ConversionTime(self.raw_current_conversion)
-
-    @current_conversion.setter
-    def current_conversion(self, value: ConversionTime) -> None:
-        self.raw_current_conversion = ConversionTime(value)
-
-    @property
-    def mode(self) -> Mode:
-        """Get the operating mode."""
-        return Mode(self.raw_mode)
-
-    @mode.setter
-    def mode(self, value: Mode) -> None:
-        self.raw_mode = Mode(value)
-
     # -- status ------------------------------------------------------------------------
     def conversion_time_s(self) -> float:
         """Return the time in seconds one result of the current configuration takes."""
@@ -247,8 +187,7 @@ class INA260(I2CDevice):
 
     def trigger(self, mode: Mode = Mode.CURRENT_BUS_TRIGGERED) -> None:
         """Start one triggered conversion (writing the mode starts it)."""
-        if mode not in (Mode.CURRENT_TRIGGERED, Mode.BUS_TRIGGERED, Mode.CURRENT_BUS_TRIGGERED):
-            raise ValueError(f"{mode!r} is not a triggered mode")
+        check_triggered(mode)
         self.mode = mode
 
     def wait_conversion(self, timeout_s: float | None = None) -> None:
@@ -261,12 +200,7 @@ class INA260(I2CDevice):
             timeout_s = 2 * expected + 0.010
         deadline = self.clock.monotonic() + timeout_s
         step = max(expected / 8, 100e-6)
-        while not self.conversion_ready:
-            if self.clock.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"{self.name} at 0x{self.address:02X}: no conversion after {timeout_s} s"
-                )
-            self.clock.sleep(step)
+        wait_for_conversion(self, deadline_s=deadline, poll_s=step, timeout_s=timeout_s)
 
     # -- results in SI units -----------------------------------------------------------
     @property

@@ -2,9 +2,10 @@
 
 A driver's class body lists its registers like the datasheet table::
 
-    class INA226(I2CDevice):
-        raw_bus_voltage = ROReg16(0x02)
-        avg = RWBits16(0x00, lowest_bit=9, width=3)
+    class INA219(I2CDevice):
+        raw_shunt_voltage = ROReg16(0x01, signed=True)
+        raw_bus_adc = RWBits16(0x00, lowest_bit=7, width=4)
+        gain = RWEnumBits16(0x00, lowest_bit=11, width=2, enum=Gain)  # reads a Gain member
 
 Registers wider than a byte name their byte order; big-endian chips (INA2xx, ADS1x15) get the
 SMBus word swapped in exactly one place, :meth:`I2CDevice.read_u16`. Each access goes through
@@ -15,10 +16,11 @@ device, address and register. No module-level buffers: every call has its own.
 from __future__ import annotations
 
 import contextlib
+from enum import IntEnum
 from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar, overload
 
-from drivers.errors import BusError
+from drivers.errors import BusError, DeviceMismatch
 from drivers.i2c import I2CBus
 
 ByteOrder = Literal["big", "little"]
@@ -73,6 +75,14 @@ class I2CDevice:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(address=0x{self.address:02X})"
+
+    def _require_id(self, ok: bool, read: str, expected: str) -> None:
+        """Raise DeviceMismatch unless ``ok``; ``read`` says what the identity register(s)
+        read, ``expected`` what this chip reads there."""
+        if not ok:
+            raise DeviceMismatch(
+                f"{self.name} at 0x{self.address:02X}: {read}, expected {expected}"
+            )
 
     # -- raw access --------------------------------------------------------------------
     def _error(self, register: int | None, exc: OSError) -> BusError:
@@ -159,7 +169,7 @@ class ROBits16(_Field[int]):
     """A bit field of ``width`` bits at ``lowest_bit`` inside a 16-bit register."""
 
     def __init__(self, register: int, *, lowest_bit: int, width: int = 1) -> None:
-        if not lowest_bit >= 0 and lowest_bit + width <= 16:
+        if width < 1 or lowest_bit < 0 or lowest_bit + width > 16:
             raise ValueError("bit field does not fit in 16 bits")
         self.register = register
         self.lowest_bit = lowest_bit
@@ -179,3 +189,26 @@ class RWBits16(ROBits16):
         with obj.bus.lock:
             current = obj.read_u16(self.register)
             obj.write_u16(self.register, (current & ~self.mask) | (int(value) << self.lowest_bit))
+
+
+_E = TypeVar("_E", bound=IntEnum)
+
+
+class RWEnumBits16(_Field[_E]):
+    """A read-modify-write bit field inside a 16-bit register whose codes are the members of
+    ``enum``: reading returns the member, writing takes a member (or its value; anything else
+    raises ValueError before the bus is touched)."""
+
+    def __init__(self, register: int, *, lowest_bit: int, width: int = 1, enum: type[_E]) -> None:
+        self.bits = RWBits16(register, lowest_bit=lowest_bit, width=width)
+        self.enum = enum
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self.bits.__set_name__(owner, name)
+
+    def get(self, obj: I2CDevice) -> _E:
+        return self.enum(self.bits.get(obj))
+
+    def __set__(self, obj: I2CDevice, value: _E) -> None:
+        self.bits.__set__(obj, self.enum(value))

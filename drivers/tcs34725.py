@@ -26,16 +26,18 @@ Lux and CCT follow ams DN40 as Adafruit implements it (``_temperature_and_lux_dn
 
 from __future__ import annotations
 
-import errno
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Final
 
+from benchscore.analysis import photometry
 from benchscore.clock import Clock, RealClock
-from drivers.errors import BusError, DeviceMismatch, ReadingOutOfRange
+from drivers.errors import ReadingOutOfRange
 from drivers.i2c import I2CBus
 from drivers.registers import I2CDevice
 from drivers.registers8 import ROBits8, ROReg8, RWReg8, read_block
+from drivers.waiting import wait_for_avalid
 
 ADDRESS: Final = 0x29
 CHIP_IDS: Final = frozenset({0x44, 0x4D, 0x10})
@@ -56,13 +58,13 @@ AINT: Final = 0x10
 
 CYCLE_MS: Final = 2.4
 """One integration cycle; also the warm-up after PON."""
-# DN40 coefficients (Appendix I, Table 1, as Adafruit uses them)
-DN40_DF: Final = 310.0
-DN40_R: Final = 0.136
-DN40_G: Final = 1.000
-DN40_B: Final = -0.444
-DN40_CT: Final = 3810.0
-DN40_CT_OFFSET: Final = 1391.0
+# DN40 coefficients (Appendix I, Table 1, as Adafruit uses them), from the shared analysis
+DN40_DF: Final = photometry.DN40_DEVICE_FACTOR
+DN40_R: Final = photometry.DN40_R_COEF
+DN40_G: Final = photometry.DN40_G_COEF
+DN40_B: Final = photometry.DN40_B_COEF
+DN40_CT: Final = photometry.DN40_CT_COEF_K
+DN40_CT_OFFSET: Final = photometry.DN40_CT_OFFSET_K
 
 _MARGIN: Final = 1.1
 _POLL_S: Final = 0.005
@@ -159,14 +161,17 @@ def dn40(counts: ColourCounts, glass_attenuation: float = 1.0) -> tuple[float, f
             f"clear channel {counts.clear} at or above the DN40 limit "
             f"{dn40_saturation(counts.atime):.0f}"
         )
-    r, g, b, c = counts.red, counts.green, counts.blue, counts.clear
-    ir = (r + g + b - c) / 2.0 if r + g + b > c else 0.0
-    r2, g2, b2 = r - ir, g - ir, b - ir
-    g1 = DN40_R * r2 + DN40_G * g2 + DN40_B * b2
-    cpl = counts.integration_time_ms * counts.gain / (glass_attenuation * DN40_DF)
-    lux = max(g1 / cpl, 0.0)
-    cct = DN40_CT * b2 / r2 + DN40_CT_OFFSET if r2 > 0 else None
-    return lux, cct
+    result = photometry.tcs34725_dn40(
+        counts.red,
+        counts.green,
+        counts.blue,
+        counts.clear,
+        integration_time_ms=counts.integration_time_ms,
+        gain=counts.gain,
+        glass_attenuation=glass_attenuation,
+    )
+    cct = float(result.cct_k)
+    return max(float(result.illuminance_lx), 0.0), None if math.isnan(cct) else cct
 
 
 class TCS34725(I2CDevice):
@@ -209,11 +214,11 @@ class TCS34725(I2CDevice):
             raise ValueError(f"glass attenuation {glass_attenuation} must be positive")
         self.glass_attenuation = glass_attenuation
         found = self.device_id
-        if found not in CHIP_IDS:
-            raise DeviceMismatch(
-                f"{self.name} at 0x{address:02X}: ID register 0x12 reads 0x{found:02X}, "
-                f"expected one of {', '.join(f'0x{i:02X}' for i in sorted(CHIP_IDS))}"
-            )
+        self._require_id(
+            found in CHIP_IDS,
+            f"ID register 0x12 reads 0x{found:02X}",
+            f"one of {', '.join(f'0x{i:02X}' for i in sorted(CHIP_IDS))}",
+        )
         self._gain = Gain(gain)
         self._integration_time = IntegrationTime(integration_time)
         self._ready_at = 0.0
@@ -263,24 +268,16 @@ class TCS34725(I2CDevice):
         self.enable = 0x00
 
     # -- readings ----------------------------------------------------------------------
-    def _wait_for_data(self) -> None:
-        delay = self._ready_at - self.clock.monotonic()
-        if delay > 0:
-            self.clock.sleep(delay)
-        deadline = self.clock.monotonic() + 2 * self.integration_time_s + 0.05
-        while not self.avalid:
-            if self.clock.monotonic() > deadline:
-                raise BusError(
-                    self.name,
-                    self.address,
-                    0x13,
-                    TimeoutError(errno.ETIMEDOUT, "AVALID not set after the integration time"),
-                )
-            self.clock.sleep(_POLL_S)
-
     def read_counts(self) -> ColourCounts:
         """Return raw C, R, G, B counts of a fresh cycle (check ``saturated`` yourself)."""
-        self._wait_for_data()
+        wait_for_avalid(
+            self,
+            self.clock,
+            lambda: self.avalid,
+            ready_at=self._ready_at,
+            integration_s=self.integration_time_s,
+            poll_s=_POLL_S,
+        )
         data = read_block(self, self.CDATAL, 8, command_bits=COMMAND_AUTO_INCREMENT)
         self._ready_at = self.clock.monotonic() + self.integration_time_s * _MARGIN
         c, r, g, b = (int.from_bytes(data[i : i + 2], "little") for i in range(0, 8, 2))

@@ -20,15 +20,15 @@ Lux uses the ams preliminary coefficients as the current Adafruit Arduino driver
 
 from __future__ import annotations
 
-import errno
 from enum import IntEnum
 from typing import Final, NamedTuple
 
 from benchscore.clock import Clock, RealClock
-from drivers.errors import BusError, DeviceMismatch, ReadingOutOfRange
+from drivers.errors import ReadingOutOfRange
 from drivers.i2c import I2CBus
 from drivers.registers import I2CDevice
 from drivers.registers8 import ROBits8, ROReg8, RWReg8, read_block
+from drivers.waiting import wait_for_avalid
 
 ADDRESS: Final = 0x29
 CHIP_ID: Final = 0x50
@@ -152,11 +152,9 @@ class TSL2591(I2CDevice):
         super().__init__(bus, address)
         self.clock: Clock = RealClock() if clock is None else clock
         found = self.device_id
-        if found != CHIP_ID:
-            raise DeviceMismatch(
-                f"{self.name} at 0x{address:02X}: ID register 0x12 reads 0x{found:02X}, "
-                f"expected 0x{CHIP_ID:02X}"
-            )
+        self._require_id(
+            found == CHIP_ID, f"ID register 0x12 reads 0x{found:02X}", f"0x{CHIP_ID:02X}"
+        )
         self._gain = Gain(gain)
         self._integration_time = IntegrationTime(integration_time)
         self._ready_at = 0.0
@@ -202,24 +200,16 @@ class TSL2591(I2CDevice):
         self.enable = 0x00
 
     # -- readings ----------------------------------------------------------------------
-    def _wait_for_data(self) -> None:
-        delay = self._ready_at - self.clock.monotonic()
-        if delay > 0:
-            self.clock.sleep(delay)
-        deadline = self.clock.monotonic() + 2 * self.integration_time_s + 0.05
-        while not self.avalid:
-            if self.clock.monotonic() > deadline:
-                raise BusError(
-                    self.name,
-                    self.address,
-                    0x13,
-                    TimeoutError(errno.ETIMEDOUT, "AVALID not set after the integration time"),
-                )
-            self.clock.sleep(_POLL_S)
-
     def read_counts(self) -> TSL2591Counts:
         """Return the counts of a fresh ALS cycle (no saturation check)."""
-        self._wait_for_data()
+        wait_for_avalid(
+            self,
+            self.clock,
+            lambda: self.avalid,
+            ready_at=self._ready_at,
+            integration_s=self.integration_time_s,
+            poll_s=_POLL_S,
+        )
         data = read_block(self, self.C0DATAL, 4)
         self._ready_at = self.clock.monotonic() + self.integration_time_s * _READY_MARGIN
         return TSL2591Counts(

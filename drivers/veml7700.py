@@ -25,9 +25,10 @@ from enum import IntEnum
 from typing import Final, NamedTuple
 
 from benchscore.clock import Clock, RealClock
-from drivers.errors import DeviceMismatch, ReadingOutOfRange
+from drivers.errors import ReadingOutOfRange
 from drivers.i2c import I2CBus
 from drivers.registers import I2CDevice, ROReg16, RWReg16
+from drivers.waiting import sleep_until
 
 ADDRESS: Final = 0x10
 DEVICE_ID: Final = 0x81
@@ -149,11 +150,11 @@ class VEML7700(I2CDevice):
         self.clock: Clock = RealClock() if clock is None else clock
         self.correct_nonlinearity = correct_nonlinearity
         found = self.device_id
-        if found & 0xFF != DEVICE_ID:
-            raise DeviceMismatch(
-                f"{self.name} at 0x{address:02X}: ID register 0x07 reads 0x{found:04X}, "
-                f"expected low byte 0x{DEVICE_ID:02X}"
-            )
+        self._require_id(
+            found & 0xFF == DEVICE_ID,
+            f"ID register 0x07 reads 0x{found:04X}",
+            f"low byte 0x{DEVICE_ID:02X}",
+        )
         self._gain = Gain(gain)
         self._integration_time = IntegrationTime(integration_time)
         self._ready_at = 0.0
@@ -201,9 +202,7 @@ class VEML7700(I2CDevice):
     # -- readings ----------------------------------------------------------------------
     def read_counts(self) -> VEML7700Counts:
         """Return ALS and WHITE counts of a fresh integration (no saturation check)."""
-        delay = self._ready_at - self.clock.monotonic()
-        if delay > 0:
-            self.clock.sleep(delay)
+        sleep_until(self.clock, self._ready_at)
         counts = VEML7700Counts(self.als, self.white)
         self._ready_at = self.clock.monotonic() + self.integration_time_s * _MARGIN
         return counts

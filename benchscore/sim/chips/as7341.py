@@ -27,14 +27,12 @@ from __future__ import annotations
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.light_sensor import SimLightSensor
 from benchscore.sim.light import (
     KM_LM_PER_W,
     FloatArray,
-    IntegrationCycle,
     LightSource,
     LightSpec,
-    Noise,
     as_light,
     gaussian_band,
     logistic_edge,
@@ -110,7 +108,7 @@ def basic_counts(light: LightSpec) -> dict[str, float]:
     }
 
 
-class SimAS7341(SimI2CDevice):
+class SimAS7341(SimLightSensor):
     """An AS7341 lit by ``source`` (a LightSpec, or lux of 4000 K LED light).
 
     ``noise_fraction`` is the relative RMS noise on each count (``seed`` makes it
@@ -127,12 +125,13 @@ class SimAS7341(SimI2CDevice):
         oscillator_error: float = 0.0,
         id_byte: int = ID_BYTE,
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.noise = Noise(noise_fraction, seed)
-        if not -0.5 < oscillator_error < 0.5:
-            raise ValueError(f"oscillator_error {oscillator_error} outside -0.5..0.5")
-        self.oscillator_error = oscillator_error
+        super().__init__(
+            clock,
+            source=source,
+            noise_fraction=noise_fraction,
+            seed=seed,
+            oscillator_error=oscillator_error,
+        )
         self.regs = bytearray(0x100)
         self.regs[_ID] = id_byte
         self.regs[_CFG1] = 0x09  # AGAIN 256x at reset
@@ -143,7 +142,6 @@ class SimAS7341(SimI2CDevice):
         self.smux_commands = 0
         self._smux_done_at: float | None = None
         self._pointer = 0
-        self._cycle = IntegrationCycle(clock, stretch=1.0 + oscillator_error)
 
     # -- state -------------------------------------------------------------------------
     @property

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.ina2xx import SimINA2xx
 
 __all__ = ["SimINA219"]
 
@@ -47,10 +47,9 @@ _ADC_TIME_S: Final = (
     34.05e-3,
     68.10e-3,
 )
-_EPS: Final = 1e-12
 
 
-class SimINA219(SimI2CDevice):
+class SimINA219(SimINA2xx):
     """A simulated INA219 whose inputs come from ``source() -> (bus_voltage_v, current_a)``."""
 
     def __init__(
@@ -60,10 +59,8 @@ class SimINA219(SimI2CDevice):
         *,
         shunt_ohm: float = 0.1,
     ) -> None:
-        self.clock = clock
-        self.source = source
+        super().__init__(clock, source)
         self.shunt_ohm = shunt_ohm
-        self.pointer = 0
         self._power_on()
 
     def _power_on(self) -> None:
@@ -73,8 +70,7 @@ class SimINA219(SimI2CDevice):
         self.bus_count = 0
         self.cnvr = False
         self.conversions = 0
-        self._start = self.clock.monotonic()
-        self._done = 0  # conversions completed since _start
+        self._restart()
 
     # -- timing ------------------------------------------------------------------------
     def conversion_period_s(self) -> float:
@@ -83,18 +79,6 @@ class SimINA219(SimI2CDevice):
         t_bus = _ADC_TIME_S[(self.config >> 7) & 0xF]
         t_shunt = _ADC_TIME_S[(self.config >> 3) & 0xF]
         return (t_shunt if mode & 0x1 else 0.0) + (t_bus if mode & 0x2 else 0.0)
-
-    def _update(self) -> None:
-        mode = self.config & 0x7
-        if mode in (0, 4):
-            return
-        period = self.conversion_period_s()
-        due = math.floor((self.clock.monotonic() - self._start) / period + _EPS)
-        if not mode & 0x4:  # triggered: a single conversion
-            due = min(due, 1)
-        if due > self._done:
-            self._done = due
-            self._convert(mode)
 
     def _convert(self, mode: int) -> None:
         bus_v, current_a = self.source()
@@ -139,29 +123,17 @@ class SimINA219(SimI2CDevice):
         return 0
 
     # -- wire --------------------------------------------------------------------------
-    def on_write(self, data: bytes) -> None:
-        if not data:
-            return
-        self._update()
-        self.pointer = data[0]
-        if len(data) < 3:
-            return
-        value = (data[1] << 8) | data[2]
-        if self.pointer == 0x00:
+    def _write_word(self, reg: int, value: int) -> None:
+        if reg == 0x00:
             if value & 0x8000:
                 self._power_on()
                 return
             self.config = value & 0x3FFF  # bit 14 is unused
             self.cnvr = False
-            self._start = self.clock.monotonic()
-            self._done = 0
-        elif self.pointer == 0x05:
+            self._restart()
+        elif reg == 0x05:
             self.calibration = value & 0xFFFE  # bit 0 (FS0) is void and reads 0
 
-    def on_read(self, length: int) -> bytes:
-        self._update()
-        value = self.register(self.pointer)
-        if self.pointer == 0x03:
+    def _after_read(self, reg: int) -> None:
+        if reg == 0x03:
             self.cnvr = False
-        pair = bytes([value >> 8, value & 0xFF])
-        return (pair * (length // 2 + 1))[:length]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.ina2xx import SimINA2xx
 
 __all__ = ["SimINA260"]
 
@@ -33,20 +33,17 @@ _CVRF: Final = 1 << 3
 _AFF: Final = 1 << 4
 _OVF: Final = 1 << 2
 _LEN: Final = 1 << 0
-_EPS: Final = 1e-12
 
 
 def _signed(value: int) -> int:
     return value - 0x10000 if value & 0x8000 else value
 
 
-class SimINA260(SimI2CDevice):
+class SimINA260(SimINA2xx):
     """A simulated INA260 whose inputs come from ``source() -> (bus_voltage_v, current_a)``."""
 
     def __init__(self, clock: Clock, source: Callable[[], tuple[float, float]]) -> None:
-        self.clock = clock
-        self.source = source
-        self.pointer = 0
+        super().__init__(clock, source)
         self._power_on()
 
     def _power_on(self) -> None:
@@ -58,8 +55,7 @@ class SimINA260(SimI2CDevice):
         self.cvrf = False
         self.aff = False
         self.conversions = 0
-        self._start = self.clock.monotonic()
-        self._done = 0
+        self._restart()
 
     def conversion_period_s(self) -> float:
         """Return the time in seconds one (averaged) result takes."""
@@ -68,17 +64,6 @@ class SimINA260(SimI2CDevice):
         t_cur = _CT_S[(self.config >> 3) & 0x7]
         avg = _AVG[(self.config >> 9) & 0x7]
         return avg * ((t_cur if mode & 0x1 else 0.0) + (t_bus if mode & 0x2 else 0.0))
-
-    def _update(self) -> None:
-        mode = self.config & 0x7
-        if mode in (0, 4):
-            return
-        due = math.floor((self.clock.monotonic() - self._start) / self.conversion_period_s() + _EPS)
-        if not mode & 0x4:
-            due = min(due, 1)
-        if due > self._done:
-            self._done = due
-            self._convert(mode)
 
     def _convert(self, mode: int) -> None:
         bus_v, current_a = self.source()
@@ -135,33 +120,21 @@ class SimINA260(SimI2CDevice):
             return DIE_ID
         return 0
 
-    def on_write(self, data: bytes) -> None:
-        if not data:
-            return
-        self._update()
-        self.pointer = data[0]
-        if len(data) < 3:
-            return
-        value = (data[1] << 8) | data[2]
-        if self.pointer == 0x00:
+    def _write_word(self, reg: int, value: int) -> None:
+        if reg == 0x00:
             if value & 0x8000:
                 self._power_on()
                 return
             self.config = value & 0x0FFF
             self.cvrf = False
-            self._start = self.clock.monotonic()
-            self._done = 0
-        elif self.pointer == 0x06:
+            self._restart()
+        elif reg == 0x06:
             self.mask_enable = value & 0xFC03
-        elif self.pointer == 0x07:
+        elif reg == 0x07:
             self.alert_limit = value
 
-    def on_read(self, length: int) -> bytes:
-        self._update()
-        value = self.register(self.pointer)
-        if self.pointer == 0x06:
+    def _after_read(self, reg: int) -> None:
+        if reg == 0x06:
             self.cvrf = False
             if self.mask_enable & _LEN:
                 self.aff = False
-        pair = bytes([value >> 8, value & 0xFF])
-        return (pair * (length // 2 + 1))[:length]

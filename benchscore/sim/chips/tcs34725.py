@@ -26,13 +26,11 @@ from __future__ import annotations
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.light_sensor import SimLightSensor
 from benchscore.sim.light import (
     KM_LM_PER_W,
-    IntegrationCycle,
     LightSource,
     LightSpec,
-    Noise,
     as_light,
     logistic_edge,
     quantise,
@@ -73,7 +71,7 @@ def channel_model(light: LightSpec) -> tuple[float, float, float, float]:
     return r, g, b, ir
 
 
-class SimTCS34725(SimI2CDevice):
+class SimTCS34725(SimLightSensor):
     """A TCS34725 lit by ``source`` (a LightSpec, or lux of 4000 K LED light).
 
     ``noise_fraction`` is the relative RMS noise on each count (``seed`` makes it
@@ -93,12 +91,13 @@ class SimTCS34725(SimI2CDevice):
         oscillator_error: float = 0.0,
         chip_id: int = CHIP_ID,
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.noise = Noise(noise_fraction, seed)
-        if not -0.5 < oscillator_error < 0.5:
-            raise ValueError(f"oscillator_error {oscillator_error} outside -0.5..0.5")
-        self.oscillator_error = oscillator_error
+        super().__init__(
+            clock,
+            source=source,
+            noise_fraction=noise_fraction,
+            seed=seed,
+            oscillator_error=oscillator_error,
+        )
         self.regs = bytearray(0x20)
         self.regs[_ATIME] = 0xFF
         self.regs[_WTIME] = 0xFF
@@ -109,7 +108,6 @@ class SimTCS34725(SimI2CDevice):
         self._data = bytes(8)
         self._shadow = bytearray(4)
         self._pon_at = 0.0
-        self._cycle = IntegrationCycle(clock, stretch=1.0 + oscillator_error)
 
     # -- state -------------------------------------------------------------------------
     @property

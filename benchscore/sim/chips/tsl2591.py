@@ -21,11 +21,9 @@ from __future__ import annotations
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.light_sensor import SimLightSensor
 from benchscore.sim.light import (
-    IntegrationCycle,
     LightSource,
-    Noise,
     as_light,
     logistic_edge,
     quantise,
@@ -44,7 +42,7 @@ CH1_RESPONSE: Final = silicon_response() * (0.08 + 0.92 * logistic_edge(760.0, 2
 _ENABLE, _CONTROL, _PID, _ID, _STATUS, _C0DATAL = 0x00, 0x01, 0x11, 0x12, 0x13, 0x14
 
 
-class SimTSL2591(SimI2CDevice):
+class SimTSL2591(SimLightSensor):
     """A TSL2591 lit by ``source`` (lux or a LightSpec), timed by ``clock``.
 
     ``noise_fraction`` is the relative RMS noise on each count (``seed`` makes it
@@ -65,19 +63,19 @@ class SimTSL2591(SimI2CDevice):
         oscillator_error: float = 0.0,
         chip_id: int = CHIP_ID,
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.noise = Noise(noise_fraction, seed)
-        if not -0.5 < oscillator_error < 0.5:
-            raise ValueError(f"oscillator_error {oscillator_error} outside -0.5..0.5")
-        self.oscillator_error = oscillator_error
+        super().__init__(
+            clock,
+            source=source,
+            noise_fraction=noise_fraction,
+            seed=seed,
+            oscillator_error=oscillator_error,
+        )
         self.chip_id = chip_id
         self.regs = bytearray(0x20)
         self.forced_counts: tuple[int, int] | None = None
         self._pointer = 0
         self._shadow = bytes(3)
         self._data = bytes(4)
-        self._cycle = IntegrationCycle(clock, stretch=1.0 + oscillator_error)
         self._reset()
 
     def _reset(self) -> None:

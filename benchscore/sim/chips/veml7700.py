@@ -20,12 +20,10 @@ from __future__ import annotations
 from typing import Final
 
 from benchscore.clock import Clock
-from benchscore.sim.i2c import SimI2CDevice
+from benchscore.sim.chips.light_sensor import SimLightSensor
 from benchscore.sim.light import (
     CMF_Y,
-    IntegrationCycle,
     LightSource,
-    Noise,
     as_light,
     logistic_edge,
     quantise,
@@ -62,7 +60,7 @@ def linear_lux(true_lux: float) -> float:
     return guess
 
 
-class SimVEML7700(SimI2CDevice):
+class SimVEML7700(SimLightSensor):
     """A VEML7700 lit by ``source`` (lux or a LightSpec), timed by ``clock``.
 
     ``noise_fraction`` is the relative RMS noise on each count (``seed`` makes it
@@ -79,17 +77,17 @@ class SimVEML7700(SimI2CDevice):
         oscillator_error: float = 0.0,
         id_word: int = ID_WORD,
     ) -> None:
-        self.source = source
-        self.clock = clock
-        self.noise = Noise(noise_fraction, seed)
-        if not -0.5 < oscillator_error < 0.5:
-            raise ValueError(f"oscillator_error {oscillator_error} outside -0.5..0.5")
-        self.oscillator_error = oscillator_error
+        super().__init__(
+            clock,
+            source=source,
+            noise_fraction=noise_fraction,
+            seed=seed,
+            oscillator_error=oscillator_error,
+        )
         self.words = [0] * 8
         self.words[0] = RESET_CONF
         self.words[7] = id_word
         self._pointer = 0
-        self._cycle = IntegrationCycle(clock, stretch=1.0 + oscillator_error)
 
     @property
     def gain(self) -> float:
