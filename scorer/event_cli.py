@@ -30,14 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchscore import protocol
-from benchscore.mqtt import BrokerConfig, connect_async, expiry_properties, make_client
+from benchscore.mqtt import BrokerConfig, connect_async, make_client
 
 from .appeals import appeal
 from .competition import Competition, CompetitionError
 from .config import ConfigError, ScorerConfig, load_config
 from .db import StoreError
 from .exports import dumps, mark_sheet, marks_csv, marks_json, skill_record, standardised
+from .mqtt_ingest import publish_command
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -104,22 +104,8 @@ class CommandSender:
     def send(
         self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
     ) -> None:
-        payload = {
-            "schema": protocol.SCHEMA_VERSION,
-            "type": "cmd",
-            "event": event,
-            "station": station,
-            "cmd_id": cmd_id,
-            "command": command,
-            "args": args,
-        }
         self._infos.append(
-            self.client.publish(
-                protocol.scorer_topic(event, station, "cmd"),
-                protocol.encode(payload),
-                qos=1,
-                properties=expiry_properties(self.broker, 60),
-            )
+            publish_command(self.client, self.broker, event, station, cmd_id, command, args)
         )
 
     def close(self) -> None:

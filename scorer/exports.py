@@ -168,43 +168,14 @@ def mark_sheet(
             subtotal += r["mark"]
             sub_max += a.max_mark
         total += subtotal
-        w.writerow(
-            [
-                sub.id,
-                f"Subtotal {sub.name}",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                _num(sub_max),
-                _num(subtotal),
-                "",
-                "",
-                "",
-            ]
-        )
-    w.writerow(
-        [
-            "",
-            "Total",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            _num(sv.scheme.max_total),
-            _num(total),
-            "",
-            "",
-            "",
-        ]
-    )
+        w.writerow(_sum_row(sub.id, f"Subtotal {sub.name}", sub_max, subtotal))
+    w.writerow(_sum_row("", "Total", sv.scheme.max_total, total))
     return out.getvalue()
+
+
+def _sum_row(sub_id: str, label: str, max_mark: float, mark: float) -> list[str]:
+    """A subtotal or total line of the mark sheet: the sums under Max Mark and Awarded Mark."""
+    return [sub_id, label, *[""] * 7, _num(max_mark), _num(mark), "", "", ""]
 
 
 def _num(x: Any) -> str:

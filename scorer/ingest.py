@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from benchscore.protocol import PayloadError, parse
@@ -256,6 +256,33 @@ def _nul_in(value: Any, where: str) -> str | None:
 def _opt_str(value: Any) -> str | None:
     """A field the protocol does not check: kept only if it is a short string."""
     return value[:64] if isinstance(value, str) else None
+
+
+def with_live_only(
+    stations: list[dict[str, Any]], live: Mapping[str, Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``stations`` (the store's rows) plus a row for each station seen only live so far (its
+    retained status not received yet), sorted by id."""
+    known = {s["id"] for s in stations}
+    for sid, sample in live.items():
+        if sid not in known:
+            stations.append(
+                {
+                    "id": sid,
+                    "event": sample["event"],
+                    "state": None,
+                    "online": None,
+                    "boot_id": sample["boot_id"],
+                    "sw": None,
+                    "task": None,
+                    "reason": None,
+                    "status_ts": None,
+                    "last_seen": sample["received_at"],
+                    "last_run": None,
+                }
+            )
+    stations.sort(key=lambda s: str(s["id"]))
+    return stations
 
 
 def _copy_live(sample: dict[str, Any]) -> dict[str, Any]:

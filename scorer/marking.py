@@ -162,8 +162,7 @@ class Scheme:
 
     @property
     def digest(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return json_digest(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Scheme:
@@ -329,15 +328,20 @@ def parse_scheme(raw: dict[str, Any], file: Path) -> Scheme:
     return Scheme(scheme_id, name, tuple(criteria), tuple(subs), tuple(aspects))
 
 
-def load_scheme(file: str | Path) -> Scheme:
-    """Load a scheme TOML file; raise :class:`ConfigError` naming the file and the key."""
-    path = Path(file)
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML file ``path``; one that cannot be read or parsed raises ConfigError."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+
+
+def load_scheme(file: str | Path) -> Scheme:
+    """Load a scheme TOML file; raise :class:`ConfigError` naming the file and the key."""
+    path = Path(file)
+    raw = read_toml(path)
     return parse_scheme(raw, path)
 
 
@@ -359,7 +363,14 @@ class AspectMark:
     scores: tuple[float, ...] = ()
 
 
-def _round(x: float) -> float:
+def json_digest(data: Any) -> str:
+    """SHA-256 of ``data`` as canonical JSON (sorted keys, no spaces): a content digest."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def round_mark(x: float) -> float:
+    """``x`` to the marks' decimals (and -0.0 as 0.0)."""
     return round(x + 0.0, MARK_DECIMALS)
 
 
@@ -377,7 +388,7 @@ def mark_measurement(aspect: Aspect, value: float | None, *, has_run: bool = Tru
         if band.holds(value):
             return AspectMark(
                 aspect.id,
-                _round(band.mark),
+                round_mark(band.mark),
                 aspect.max_mark,
                 "ok",
                 f"{aspect.measurement} {value:g}{unit} in the {name} band {band.text()}",
@@ -407,7 +418,7 @@ def mark_judgement(aspect: Aspect, scores: Sequence[float]) -> AspectMark:
             scores=got,
         )
     mean = statistics.fmean(got)
-    mark = _round(aspect.max_mark * mean / 3.0)
+    mark = round_mark(aspect.max_mark * mean / 3.0)
     spread = max(got) - min(got)
     if spread > aspect.max_spread:
         return AspectMark(
@@ -429,5 +440,5 @@ def mark_entered(aspect: Aspect, entered: float | None) -> AspectMark:
     if entered is None:
         return AspectMark(aspect.id, 0.0, aspect.max_mark, "pending", "not entered yet")
     return AspectMark(
-        aspect.id, _round(entered), aspect.max_mark, "ok", f"entered {entered:g}", entered
+        aspect.id, round_mark(entered), aspect.max_mark, "ok", f"entered {entered:g}", entered
     )

@@ -43,6 +43,33 @@ def subscriptions(event: str = "+", share_group: str | None = None) -> list[str]
     ]
 
 
+def publish_command(
+    client: mqtt.Client,
+    broker: BrokerConfig,
+    event: str,
+    station: str,
+    cmd_id: str,
+    command: str,
+    args: dict[str, Any],
+) -> mqtt.MQTTMessageInfo:
+    """Publish a command to ``station`` (QoS 1, expires after 60 s on MQTT 5)."""
+    payload = {
+        "schema": protocol.SCHEMA_VERSION,
+        "type": "cmd",
+        "event": event,
+        "station": station,
+        "cmd_id": cmd_id,
+        "command": command,
+        "args": args,
+    }
+    return client.publish(
+        protocol.scorer_topic(event, station, "cmd"),
+        protocol.encode(payload),
+        qos=1,
+        properties=expiry_properties(broker, 60),
+    )
+
+
 class MqttIngest:
     """A paho client subscribed to ``protocol.subscription(event)`` at QoS 1 (records and
     replies through ``$share/<share_group>/`` when several scorer workers share the ingest)."""
@@ -179,21 +206,7 @@ class MqttIngest:
         self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
     ) -> None:
         """Send a command to ``station`` (QoS 1, expires after 60 s on MQTT 5)."""
-        payload = {
-            "schema": protocol.SCHEMA_VERSION,
-            "type": "cmd",
-            "event": event,
-            "station": station,
-            "cmd_id": cmd_id,
-            "command": command,
-            "args": args,
-        }
-        self.client.publish(
-            protocol.scorer_topic(event, station, "cmd"),
-            protocol.encode(payload),
-            qos=1,
-            properties=expiry_properties(self.broker, 60),
-        )
+        publish_command(self.client, self.broker, event, station, cmd_id, command, args)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:

@@ -38,7 +38,7 @@ from benchscore.protocol import ID_RE
 from .competition import Competition
 from .console.views import SECURITY_HEADERS as _SECURITY_HEADERS
 from .console.views import Console, ConsoleSettings
-from .ingest import Ingest
+from .ingest import Ingest, with_live_only
 from .store import Store
 
 _NO_CACHE = {"Cache-Control": "no-store"}
@@ -125,27 +125,9 @@ def create_app(
     def api_hall(request: Request) -> Response:
         if (denied := con.raw_api_denied(request)) is not None:
             return denied
-        stations = store.stations()
+        stored = store.stations()
         live = ingest.all_live()
-        known = {s["id"] for s in stations}
-        for sid, sample in live.items():
-            if sid not in known:  # seen live only (its retained status not received yet)
-                stations.append(
-                    {
-                        "id": sid,
-                        "event": sample["event"],
-                        "state": None,
-                        "online": None,
-                        "boot_id": sample["boot_id"],
-                        "sw": None,
-                        "task": None,
-                        "reason": None,
-                        "status_ts": None,
-                        "last_seen": sample["received_at"],
-                        "last_run": None,
-                    }
-                )
-        stations.sort(key=lambda s: str(s["id"]))
+        stations = with_live_only(stored, live)  # and those seen live only
         for s in stations:
             s["live"] = live.get(s["id"])
         return _json(

@@ -147,9 +147,7 @@ def build(
 ) -> str:
     """The report of ``competitor`` as a complete HTML document."""
     who = ev.competitor(competitor)
-    stations = sorted(
-        {st for m in ev.modules for st, c in ev.stations_of(m.id).items() if c == competitor}
-    )
+    stations = ev.stations_of_competitor(competitor)
     rows = mk.mark_rows(comp, db, ev, [competitor])
     tot = mk.totals(rows).get(competitor, {"total": 0.0, "max": 0.0})
     chain = audit.head(db)
