@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -209,36 +209,15 @@ class PowerBankProcedure(Procedure):
         terminated_at: int | None = None
         while True:
             self.wait(p["charge_interval_s"])
-            reading = bench.input_monitor.read()
-            temp = self._temperature()
-            t = self._now()
-            stream.append(
-                t_s=t,
-                voltage_v=reading.bus_voltage_v,
-                current_a=reading.current_a,
-                temperature_c=temp,
+            reading, temp, energy_wh = self._sample(
+                "charge", bench.input_monitor, stream, energy_wh, expected_wh, start
             )
             cols = stream.columns
-            if len(cols["t_s"]) > 1:
-                dt = cols["t_s"][-1] - cols["t_s"][-2]
-                energy_wh += 0.5 * dt * (reading.power_w + _power(cols, -2)) / 3600.0
-            elapsed = self.clock.monotonic() - start
-            self.progress(
-                "charge",
-                {
-                    "voltage_v": reading.bus_voltage_v,
-                    "current_a": reading.current_a,
-                    "energy_wh": energy_wh,
-                    "temperature_c": temp,
-                },
-                fraction=min(0.99, energy_wh / expected_wh),
-                elapsed_s=elapsed,
-            )
             below = below + 1 if reading.current_a < p["charge_end_current_a"] else 0
             if below >= 2:
                 terminated_at = len(cols["t_s"]) - 2  # the first sample below the threshold
                 break
-            if elapsed >= p["charge_timeout_s"] or self._too_hot(temp):
+            if self.clock.monotonic() - start >= p["charge_timeout_s"] or self._too_hot(temp):
                 break
         stream.flush()
         self.progress("charge", {"energy_wh": energy_wh}, fraction=1.0, force=True)
@@ -297,6 +276,42 @@ class PowerBankProcedure(Procedure):
         return out
 
     # -- 3. protection ---------------------------------------------------------------------
+    def _sample(
+        self,
+        phase: str,
+        monitor: Any,
+        stream: CurveStream,
+        energy_wh: float,
+        expected_wh: float,
+        start: float,
+    ) -> tuple[Any, float, float]:
+        """One sample of a long phase: read the monitor and the temperature, stream the row,
+        integrate energy (trapezoid, Wh), report progress; return (reading, temp, energy)."""
+        reading = monitor.read()
+        temp = self._temperature()
+        stream.append(
+            t_s=self._now(),
+            voltage_v=reading.bus_voltage_v,
+            current_a=reading.current_a,
+            temperature_c=temp,
+        )
+        cols = stream.columns
+        if len(cols["t_s"]) > 1:
+            dt = cols["t_s"][-1] - cols["t_s"][-2]
+            energy_wh += 0.5 * dt * (reading.power_w + _power(cols, -2)) / 3600.0
+        self.progress(
+            phase,
+            {
+                "voltage_v": reading.bus_voltage_v,
+                "current_a": reading.current_a,
+                "energy_wh": energy_wh,
+                "temperature_c": temp,
+            },
+            fraction=min(0.99, energy_wh / expected_wh),
+            elapsed_s=self.clock.monotonic() - start,
+        )
+        return reading, temp, energy_wh
+
     def _protection(self) -> list[Measurement]:
         out: list[Measurement] = []
         for test, current in (
@@ -403,29 +418,8 @@ class PowerBankProcedure(Procedure):
         ended_by = "timeout"
         while True:
             self.wait(p["discharge_interval_s"])
-            reading = bench.output_monitor.read()
-            temp = self._temperature()
-            stream.append(
-                t_s=self._now(),
-                voltage_v=reading.bus_voltage_v,
-                current_a=reading.current_a,
-                temperature_c=temp,
-            )
-            cols = stream.columns
-            if len(cols["t_s"]) > 1:
-                dt = cols["t_s"][-1] - cols["t_s"][-2]
-                energy_wh += 0.5 * dt * (reading.power_w + _power(cols, -2)) / 3600.0
-            elapsed = self.clock.monotonic() - start
-            self.progress(
-                "discharge",
-                {
-                    "voltage_v": reading.bus_voltage_v,
-                    "current_a": reading.current_a,
-                    "energy_wh": energy_wh,
-                    "temperature_c": temp,
-                },
-                fraction=min(0.99, energy_wh / expected_wh),
-                elapsed_s=elapsed,
+            reading, temp, energy_wh = self._sample(
+                "discharge", bench.output_monitor, stream, energy_wh, expected_wh, start
             )
             if self._too_hot(temp):
                 ended_by = "overtemperature"
@@ -439,7 +433,7 @@ class PowerBankProcedure(Procedure):
             if self.clock.monotonic() >= next_ripple:
                 ripples.append(self._ripple(ripple))
                 next_ripple += p["ripple_every_s"]
-            if elapsed >= p["discharge_timeout_s"]:
+            if self.clock.monotonic() - start >= p["discharge_timeout_s"]:
                 break
         bench.eload.set_input(False)
         stream.flush()
