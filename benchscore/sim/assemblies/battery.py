@@ -5,7 +5,7 @@ state estimation:
 
 * an open-circuit voltage ``OCV(SOC)`` from a table typical of NMC/LCO graphite cells
   (3.0 V empty to 4.2 V full, shaped after real 0.5 C discharges such as the Maccor recording in
-  ``/work/shared/data/cyclers``),
+  ``../shared/data/cyclers``),
 * a series resistance ``R0`` that rises at low state of charge and in the cold (Arrhenius),
 * one RC polarisation branch (``R1``, time constant ``tau_s``) that makes the voltage sag
   under a load step and relax after it,
