@@ -193,5 +193,22 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "mark overrides: the chief expert's marks in place of computed ones, with who and why "
+        "(the console's own console_overrides rows are moved here by the console's schema setup)",
+        (
+            """CREATE TABLE mark_overrides (
+                event       TEXT NOT NULL,
+                competitor  TEXT NOT NULL,
+                aspect      TEXT NOT NULL,
+                mark        {float} NOT NULL,
+                reason      TEXT NOT NULL,
+                entered_by  TEXT NOT NULL,
+                entered_at  {float} NOT NULL,
+                PRIMARY KEY (event, competitor, aspect)
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

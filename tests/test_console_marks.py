@@ -199,3 +199,35 @@ def test_board_ranks_by_total(hall: Hall) -> None:
     assert [r["rank"] for r in rows][:1] == [1]
     assert rows[-1]["competitor"] == "C02"  # the failed current costs marks
     assert all(0 <= r["progress"] <= 1 for r in rows)
+
+
+def test_console_override_reaches_the_engine_exports(hall: Hall) -> None:
+    c, h = logged(hall, "admin1")
+    totals = f"/api/marks/{EVENT}/totals"
+    before = c.get(totals).json()["C02"]["total"]
+    sheet_before = c.get(f"/api/marks/{EVENT}/sheet/C02").text
+    body: dict[str, Any] = {"competitor": "C02", "aspect": "A1.1", "mark": 1, "reason": "shunt"}
+    assert c.post("/console/api/overrides", json=body, headers=h).status_code == 200
+    exported = c.get(f"/api/marks/{EVENT}").json()
+    got = next(
+        a
+        for comp in exported["competitors"]
+        if comp["id"] == "C02"
+        for a in comp["aspects"]
+        if a["aspect"] == "A1.1"
+    )
+    assert (got["mark"], got["status"]) == (1.0, "override") and "admin1" in got["detail"]
+    assert "C02,Boris Petrov" in c.get(f"/api/marks/{EVENT}?format=csv").text
+    assert c.get(totals).json()["C02"]["total"] == pytest.approx(before + 1.0)
+    assert c.get(f"/api/marks/{EVENT}/sheet/C02").text != sheet_before
+    # removing it restores the computed mark everywhere; the audit log records both
+    body = {"competitor": "C02", "aspect": "A1.1", "mark": None, "reason": "appeal rejected"}
+    assert c.post("/console/api/overrides", json=body, headers=h).status_code == 200
+    assert c.get(totals).json()["C02"]["total"] == before
+    assert c.get(f"/api/marks/{EVENT}/sheet/C02").text == sheet_before
+    assert row(c.get("/console/api/marks/C02").json(), "A1.1")["override"] is None
+    entries = c.get("/console/api/audit").json()["entries"]
+    assert [(e["action"], e["old"], e["new"], e["reason"]) for e in entries[:2]] == [
+        ("mark.override_removed", "1", None, "appeal rejected"),
+        ("mark.override", None, "1", "shunt"),
+    ]

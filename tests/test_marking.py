@@ -480,6 +480,140 @@ def test_standardise() -> None:
     assert ws["b"] == 700.0 and ws["a"] < 700 < ws["c"] and ws["c"] - 700 == 700 - ws["a"]
 
 
+# -- overrides -----------------------------------------------------------------------------
+
+
+def _sheet_row(comp: Competition, competitor: str, aspect: str) -> list[str]:
+    sheet = list(csv.reader(io.StringIO(mark_sheet(comp, EVENT, competitor))))
+    return next(r for r in sheet if r[2:3] == [aspect])
+
+
+def _sheet_total(comp: Competition, competitor: str) -> float:
+    sheet = list(csv.reader(io.StringIO(mark_sheet(comp, EVENT, competitor))))
+    assert sheet[-1][1] == "Total"
+    return float(sheet[-1][10])
+
+
+def _csv_row(comp: Competition, competitor: str, aspect: str) -> dict[str, str]:
+    rows = csv.DictReader(io.StringIO(marks_csv(comp, EVENT)))
+    return next(r for r in rows if (r["competitor"], r["aspect"]) == (competitor, aspect))
+
+
+def _json_of(comp: Competition, competitor: str) -> dict[str, Any]:
+    return next(c for c in marks_json(comp, EVENT)["competitors"] if c["id"] == competitor)
+
+
+def test_override_reaches_totals_and_every_export(comp: Competition) -> None:
+    feed_all(comp)
+    assert marks_of(comp, "C03")["A1.1"] == 0.0  # 0.25 A: outside every band
+    before = comp.totals(EVENT)["C03"]["total"]
+    assert before == 11.56
+    computed_status = _csv_row(comp, "C03", "A1.1")["status"]
+
+    old = comp.set_override(EVENT, "C03", "A1.1", 1.5, "clamp meter: 0.29 A", "chief")
+    assert old is None and set(comp.overrides(EVENT)) == {("C03", "A1.1")}
+    row = next(r for r in comp.marks(EVENT) if (r["competitor"], r["aspect"]) == ("C03", "A1.1"))
+    assert (row["mark"], row["status"], row["computed"]) == (1.5, "override", 0.0)
+    assert row["override"]["entered_by"] == "chief"
+    assert "chief" in row["detail"] and "clamp meter" in row["detail"]
+    assert comp.totals(EVENT)["C03"]["total"] == 13.06
+    csv_row = _csv_row(comp, "C03", "A1.1")
+    assert (csv_row["mark"], csv_row["status"]) == ("1.5", "override")
+    doc = _json_of(comp, "C03")
+    aspect = next(a for a in doc["aspects"] if a["aspect"] == "A1.1")
+    assert (aspect["mark"], aspect["status"], doc["total"]) == (1.5, "override", 13.06)
+    sheet_row = _sheet_row(comp, "C03", "A1.1")
+    assert (sheet_row[10], sheet_row[11]) == ("1.5", "override")
+    assert _sheet_total(comp, "C03") == 13.06
+    ranked = {r["competitor"]: r for r in standardised(comp, EVENT)}
+    assert ranked["C03"]["raw"] == 13.06 and ranked["C03"]["rank"] == 2
+    assert skill_record(comp, EVENT, "C03")["total"] == 13.06
+    change = comp.mark_changes(EVENT)[-1]
+    assert (change["aspect"], change["old_mark"], change["new_mark"]) == ("A1.1", 0.0, 1.5)
+    assert change["reason"] == "override by chief: clamp meter: 0.29 A"
+
+    # a new result re-marks C03: the override still counts, the computed mark moves under it
+    comp.store.add_run(result("led03", 2, "led-module-a", GOOD_LED))
+    comp.remark(EVENT, ["C03"])
+    row = next(r for r in comp.marks(EVENT) if (r["competitor"], r["aspect"]) == ("C03", "A1.1"))
+    assert (row["mark"], row["status"], row["computed"]) == (1.5, "override", 2.0)
+
+    # changing and removing: the old override is returned; without it the computed mark is back
+    assert comp.set_override(EVENT, "C03", "A1.1", 1.0, "second look", "chief") == 1.5
+    assert comp.remove_override(EVENT, "C03", "A1.1", "appeal upheld", "chief") == 1.0
+    assert comp.remove_override(EVENT, "C03", "A1.1", "again", "chief") is None
+    assert comp.overrides(EVENT) == {}
+    assert marks_of(comp, "C03")["A1.1"] == 2.0
+    csv_row = _csv_row(comp, "C03", "A1.1")
+    assert (csv_row["mark"], csv_row["status"]) == ("2.0", "ok") and computed_status == "ok"
+    assert _sheet_row(comp, "C03", "A1.1")[10] == "2"
+    total = comp.totals(EVENT)["C03"]["total"]
+    assert total == 13.56 and _sheet_total(comp, "C03") == total
+    assert _json_of(comp, "C03")["total"] == total
+    assert comp.mark_changes(EVENT)[-1]["new_mark"] == 2.0
+
+
+def test_remove_override_restores_the_computed_mark(comp: Competition) -> None:
+    feed_all(comp)
+    before = {c: t["total"] for c, t in comp.totals(EVENT).items()}
+    sheet_before = mark_sheet(comp, EVENT, "C02")
+    csv_before = marks_csv(comp, EVENT)
+    comp.set_override(EVENT, "C02", "A3.1", 2.0, "judges agreed: excellent", "chief")
+    assert comp.totals(EVENT)["C02"]["total"] == round(before["C02"] - 1.56 + 2.0, 2)
+    assert mark_sheet(comp, EVENT, "C02") != sheet_before
+    comp.remove_override(EVENT, "C02", "A3.1", "withdrawn", "chief")
+    assert {c: t["total"] for c, t in comp.totals(EVENT).items()} == before
+    assert mark_sheet(comp, EVENT, "C02") == sheet_before
+    assert marks_csv(comp, EVENT) == csv_before
+
+
+def test_override_is_checked(comp: Competition) -> None:
+    feed_all(comp)
+    with pytest.raises(CompetitionError, match="reason"):
+        comp.set_override(EVENT, "C01", "A1.1", 1.0, "  ", "chief")
+    with pytest.raises(CompetitionError, match=r"0\.\.2"):
+        comp.set_override(EVENT, "C01", "A1.1", 2.5, "why", "chief")
+    with pytest.raises(CompetitionError, match="no aspect"):
+        comp.set_override(EVENT, "C01", "Z9.9", 1.0, "why", "chief")
+    with pytest.raises(CompetitionError, match="no competitor"):
+        comp.set_override(EVENT, "C99", "A1.1", 1.0, "why", "chief")
+    assert comp.overrides(EVENT) == {}
+
+
+def test_console_overrides_move_to_the_engine(comp: Competition) -> None:
+    """A database of console schema 1 (its own console_overrides) opened by this console."""
+    from scorer.console.db import SCHEMA_VERSION, ConsoleDB
+
+    feed_all(comp)
+    db = comp.store.db
+    ConsoleDB(db)
+    comp.set_override(EVENT, "C02", "A1.1", 0.5, "engine's own", "chief")
+    with db.transaction() as tx:
+        tx.execute(
+            db.expand(
+                "CREATE TABLE console_overrides (event TEXT NOT NULL, competitor TEXT NOT NULL, "
+                "aspect TEXT NOT NULL, mark {float} NOT NULL, reason TEXT NOT NULL, "
+                "entered_by TEXT NOT NULL, entered_at {float} NOT NULL, "
+                "PRIMARY KEY (event, competitor, aspect))"
+            )
+        )
+        for competitor, mark in (("C01", 1.0), ("C02", 2.0)):
+            tx.execute(
+                "INSERT INTO console_overrides VALUES "
+                "(?, ?, 'A1.1', ?, 'old console', 'admin1', 1)",
+                (EVENT, competitor, mark),
+            )
+        tx.execute("UPDATE console_schema SET version = 1")
+    ConsoleDB(db)
+    got = {k: (v["mark"], v["entered_by"]) for k, v in comp.overrides(EVENT).items()}
+    assert got == {("C01", "A1.1"): (1.0, "admin1"), ("C02", "A1.1"): (0.5, "chief")}
+    assert marks_of(comp, "C01")["A1.1"] == 1.0
+    with db.transaction() as tx:
+        assert tx.scalar("SELECT max(version) FROM console_schema") == SCHEMA_VERSION
+    with pytest.raises(Exception, match="console_overrides"), db.transaction() as tx:
+        tx.execute("SELECT 1 FROM console_overrides")
+
+
 # -- appeals -------------------------------------------------------------------------------
 
 

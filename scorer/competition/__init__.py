@@ -26,9 +26,11 @@ An event file (``config/event/example.toml``)::
 
 Everything the workers share lives in the database: the event definition, each version of
 the marking scheme, the module clocks, judgements (append-only, the latest score of each judge
-counts) and the marks per scheme version with a log of every change (old, new, why). Loading a
-changed scheme makes a new version and re-marks every competitor from the stored measurements;
-the earlier version's marks stay as they were.
+counts), the marks per scheme version with a log of every change (old, new, why), and the
+chief expert's overrides (a mark set by hand with who and why, in place of the computed one;
+every reading of the marks applies them). Loading a changed scheme makes a new version and
+re-marks every competitor from the stored measurements; the earlier version's marks stay as
+they were.
 
 Attempts: self-check runs (``marked: false``) are never marked. Marked runs of a competitor's
 station for the module's task are attempts in the order they started, except runs a restart
@@ -47,6 +49,7 @@ reconcile`), so a change reaches every station.
 The parts: :mod:`.model` (the data), :mod:`.loading` (event files), :mod:`.base` (reading what
 is stored), :mod:`.attempts` (the attempts policy), :mod:`.evaluation` (marks from runs and
 judgements), :mod:`.remarking` (scheme versions, re-marking), :mod:`.judgements`,
+:mod:`.overrides` (the chief expert's overrides, applied wherever marks are read),
 :mod:`.marksheets` (reading marks), :mod:`.commands` (station commands, reconciling) and
 :mod:`.clocks` (module clocks).
 """

@@ -1,20 +1,25 @@
 """The stored marks as the console, the exports and the board read them: per competitor and
-aspect, totals, the change log, and what is still open per module."""
+aspect with the chief expert's overrides applied, totals, the change log, and what is still
+open per module."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..marking import round_mark
-from .remarking import Remarking
+from .overrides import Overrides, override_detail, read_overrides
 
 
-class MarkSheets(Remarking):
+class MarkSheets(Overrides):
     """Reading the stored marks (a part of ``Competition``)."""
 
     def marks(self, event_id: str, version: int | None = None) -> list[dict[str, Any]]:
         """Stored marks of a scheme version (the latest by default), one row per competitor
-        and aspect, in scheme order, with the aspect's place in the scheme."""
+        and aspect, in scheme order, with the aspect's place in the scheme.
+
+        An override (:mod:`.overrides`) replaces the mark: ``status`` is ``override``,
+        ``detail`` says who and why, ``override`` holds it (else ``None``) and ``computed``
+        is always the computed mark."""
         ev = self.event(event_id)
         sv = self.version(ev.scheme_id, version)
         with self.db.read() as tx:
@@ -23,33 +28,43 @@ class MarkSheets(Remarking):
                 "FROM marks WHERE scheme_version = ? AND event = ?",
                 (sv.pk, event_id),
             )
+            overrides = read_overrides(tx, event_id)
         stored = {(r["competitor"], r["aspect"]): r for r in rows}
         out = []
         for comp in ev.competitors:
             for a in sv.scheme.aspects:
                 r = stored.get((comp.id, a.id))
-                out.append(
-                    {
-                        "event": event_id,
-                        "scheme": sv.scheme.id,
-                        "scheme_version": sv.version,
-                        "competitor": comp.id,
-                        "competitor_name": comp.name,
-                        "member": comp.member,
-                        "criterion": a.criterion,
-                        "sub_criterion": a.sub_criterion,
-                        "aspect": a.id,
-                        "type": a.type,
-                        "description": a.description,
-                        "module": a.module,
-                        "day": a.day,
-                        "standard": a.standard,
-                        "max_mark": a.max_mark,
-                        "mark": r["mark"] if r else 0.0,
-                        "status": r["status"] if r else "unmarked",
-                        "detail": r["detail"] if r else "",
-                    }
-                )
+                mark = r["mark"] if r else 0.0
+                status = r["status"] if r else "unmarked"
+                detail = r["detail"] if r else ""
+                ov = overrides.get((comp.id, a.id))
+                row: dict[str, Any] = {
+                    "event": event_id,
+                    "scheme": sv.scheme.id,
+                    "scheme_version": sv.version,
+                    "competitor": comp.id,
+                    "competitor_name": comp.name,
+                    "member": comp.member,
+                    "criterion": a.criterion,
+                    "sub_criterion": a.sub_criterion,
+                    "aspect": a.id,
+                    "type": a.type,
+                    "description": a.description,
+                    "module": a.module,
+                    "day": a.day,
+                    "standard": a.standard,
+                    "max_mark": a.max_mark,
+                    "mark": mark,
+                    "status": status,
+                    "detail": detail,
+                    "computed": mark,
+                    "override": ov,
+                }
+                if ov is not None:
+                    row["mark"] = float(ov["mark"])
+                    row["status"] = "override"
+                    row["detail"] = override_detail(ov, mark, status)
+                out.append(row)
         return out
 
     def totals(self, event_id: str, version: int | None = None) -> dict[str, dict[str, Any]]:
@@ -85,6 +100,7 @@ class MarkSheets(Remarking):
         ev = self.event(event_id)
         result = self.evaluate(event_id)
         scheme = self.version(ev.scheme_id).scheme
+        overridden = set(self.overrides(event_id))
         out = []
         for module in ev.modules:
             aspects = scheme.aspects_of(module.id)
@@ -97,9 +113,13 @@ class MarkSheets(Remarking):
                     if a.type == "M" and not a.entered
                 ]
                 judged = [
-                    m for a, m in zip(aspects, marks, strict=True) if a.type == "J" or a.entered
+                    (a, m)
+                    for a, m in zip(aspects, marks, strict=True)
+                    if a.type == "J" or a.entered
                 ]
-                done_judged = sum(m.status == "ok" for m in judged)
+                done_judged = sum(
+                    m.status == "ok" or (comp.id, a.id) in overridden for a, m in judged
+                )
                 out.append(
                     {
                         "module": module.id,

@@ -1,10 +1,16 @@
 """The console's own tables, in the scorer's database (the store's :class:`scorer.db.Database`).
 
-Accounts, sessions, the audit log, mark locks and overrides live next to the store's and the
+Accounts, sessions, the audit log and mark locks live next to the store's and the
 competition's tables (every name starts with ``console_``), on the same connection, so one
 database holds a hall's whole state, SQLite or PostgreSQL alike. The tables are created when the
 console starts (``CREATE TABLE IF NOT EXISTS``; ``console_schema`` keeps the console's own
 version number, apart from the store's migrations).
+
+The chief expert's overrides are the marking engine's (``mark_overrides``, see
+:mod:`scorer.competition.overrides`). A database from console schema 1 still has the console's
+own ``console_overrides``: opening it moves those rows to ``mark_overrides`` (an override the
+engine has already is kept) and drops the old table, in the same transaction that records
+schema 2.
 
 The audit table is append-only: a trigger refuses UPDATE and DELETE on it, and every row
 carries the hash of the row before it (:mod:`scorer.console.audit`).
@@ -18,7 +24,9 @@ from typing import Any, Final
 
 from ..db import Database, Tx
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""1: the console kept its own overrides (``console_overrides``); 2: overrides are the marking
+engine's (``mark_overrides``, store migration 3) and the console's rows are moved there."""
 
 _TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS console_schema (version INTEGER NOT NULL)",
@@ -48,16 +56,6 @@ _TABLES: Final = (
         changed_at  {float} NOT NULL,
         PRIMARY KEY (event, module)
     )""",
-    """CREATE TABLE IF NOT EXISTS console_overrides (
-        event       TEXT NOT NULL,
-        competitor  TEXT NOT NULL,
-        aspect      TEXT NOT NULL,
-        mark        {float} NOT NULL,
-        reason      TEXT NOT NULL,
-        entered_by  TEXT NOT NULL,
-        entered_at  {float} NOT NULL,
-        PRIMARY KEY (event, competitor, aspect)
-    )""",
     """CREATE TABLE IF NOT EXISTS console_audit (
         id          {bigint} PRIMARY KEY,
         ts          {float} NOT NULL,
@@ -86,6 +84,30 @@ _PG_TRIGGERS: Final = (
 )
 
 
+def _has_table(tx: Tx, name: str) -> bool:
+    if tx.dialect == "postgresql":
+        sql = (
+            "SELECT 1 AS x FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_name = ?"
+        )
+    else:
+        sql = "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return tx.one(sql, (name,)) is not None
+
+
+def _move_overrides(tx: Tx) -> None:
+    """Console schema 1 -> 2: the console's overrides become the engine's."""
+    if not _has_table(tx, "console_overrides"):
+        return
+    # "WHERE true": SQLite reads ON CONFLICT after a bare SELECT ... FROM as a join clause
+    tx.execute(
+        "INSERT INTO mark_overrides (event, competitor, aspect, mark, reason, entered_by, "
+        "entered_at) SELECT event, competitor, aspect, mark, reason, entered_by, entered_at "
+        "FROM console_overrides WHERE true ON CONFLICT (event, competitor, aspect) DO NOTHING"
+    )
+    tx.execute("DROP TABLE console_overrides")
+
+
 class ConsoleDBError(RuntimeError):
     """The console's tables cannot be used (a newer console schema)."""
 
@@ -109,6 +131,10 @@ class ConsoleDB:
                 raise ConsoleDBError(
                     f"{database.name}: console schema {version}, this scorer uses {SCHEMA_VERSION}"
                 )
+            elif int(version) < SCHEMA_VERSION:
+                _move_overrides(tx)
+                tx.execute("DELETE FROM console_schema")
+                tx.execute("INSERT INTO console_schema (version) VALUES (?)", (SCHEMA_VERSION,))
 
     @contextmanager
     def tx(self) -> Iterator[Tx]:

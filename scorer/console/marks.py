@@ -177,13 +177,9 @@ def enter_score(
 
 
 # -- overrides ------------------------------------------------------------------------------
-def overrides(db: ConsoleDB, event: str) -> dict[tuple[str, str], dict[str, Any]]:
-    rows = db.all(
-        "SELECT competitor, aspect, mark, reason, entered_by, entered_at FROM console_overrides "
-        "WHERE event = ?",
-        (event,),
-    )
-    return {(r["competitor"], r["aspect"]): r for r in rows}
+def overrides(comp: Competition, event: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """The engine's overrides of ``event`` (:meth:`Competition.overrides`)."""
+    return comp.overrides(event)
 
 
 def set_override(
@@ -196,7 +192,9 @@ def set_override(
     mark: float | None,
     reason: str,
 ) -> dict[str, Any]:
-    """Replace an aspect's mark (``None`` removes the override); a reason is required."""
+    """Replace an aspect's mark (``None`` removes the override); a reason is required.
+    The override is the engine's (so totals and exports follow it); the audit entry is
+    written in the same transaction."""
     ev.competitor(competitor)
     aspect = aspect_of(comp, ev, aspect_id)
     if not reason.strip():
@@ -204,27 +202,20 @@ def set_override(
     if mark is not None and not 0 <= mark <= aspect.max_mark:
         raise ConsoleError(f"mark: 0..{aspect.max_mark:g} for {aspect_id}", 400)
     _check_open(db, ev.id, aspect.module)
+    mark = None if mark is None else plain(mark)
     with db.tx() as tx:
-        row = tx.one(
-            "SELECT mark FROM console_overrides WHERE event = ? AND competitor = ? AND aspect = ?",
-            (ev.id, competitor, aspect_id),
-        )
-        old = None if row is None else plain(row["mark"])
-        mark = None if mark is None else plain(mark)
-        if mark is None:
-            tx.execute(
-                "DELETE FROM console_overrides WHERE event = ? AND competitor = ? AND aspect = ?",
-                (ev.id, competitor, aspect_id),
-            )
-        else:
-            tx.execute(
-                "INSERT INTO console_overrides (event, competitor, aspect, mark, reason, "
-                "entered_by, entered_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (event, competitor, aspect) DO UPDATE SET mark = excluded.mark, "
-                "reason = excluded.reason, entered_by = excluded.entered_by, "
-                "entered_at = excluded.entered_at",
-                (ev.id, competitor, aspect_id, float(mark), reason.strip(), actor, time.time()),
-            )
+        try:
+            if mark is None:
+                prev = comp.remove_override(
+                    ev.id, competitor, aspect_id, reason.strip(), actor, tx=tx
+                )
+            else:
+                prev = comp.set_override(
+                    ev.id, competitor, aspect_id, mark, reason.strip(), actor, tx=tx
+                )
+        except CompetitionError as exc:
+            raise ConsoleError(str(exc), 400) from None
+        old = None if prev is None else plain(prev)
         audit.append(
             db,
             actor,
@@ -242,9 +233,8 @@ def set_override(
 def mark_rows(
     comp: Competition, db: ConsoleDB, ev: EventDef, competitors: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """The engine's marks with the judges' scores, overrides and locks folded in."""
+    """The engine's marks (overrides applied there) with the judges' scores and locks."""
     wanted = None if competitors is None else set(competitors)
-    ovs = overrides(db, ev.id)
     lk = locks(db, ev.id)
     scores = latest_scores(comp, ev.id)
     by_id = {a.id: a for a in scheme_aspects(comp, ev)}
@@ -261,12 +251,6 @@ def mark_rows(
         r["descriptors"] = descriptors(aspect) if aspect is not None else None
         r["max_spread"] = aspect.max_spread if aspect is not None else 1
         r["locked"] = lk.get(row["module"], False)
-        r["computed"] = row["mark"]
-        ov = ovs.get(key)
-        r["override"] = ov
-        if ov is not None:
-            r["mark"] = float(ov["mark"])
-            r["status"] = "override"
         out.append(r)
     return out
 
