@@ -231,3 +231,28 @@ def test_console_override_reaches_the_engine_exports(hall: Hall) -> None:
         ("mark.override_removed", "1", None, "appeal rejected"),
         ("mark.override", None, "1", "shunt"),
     ]
+
+
+def test_a_score_is_never_stored_without_its_audit_entry(
+    hall: Hall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judgement and its audit row commit together: if the audit write fails, the score
+    is rolled back, and the judge can enter it again."""
+    from scorer.console import audit
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    c, h = logged(hall, "judge1")
+    body = {"competitor": "C03", "aspect": "A3.1", "score": 2}
+    with monkeypatch.context() as m:
+        m.setattr(audit, "append", broken)
+        with pytest.raises(RuntimeError, match="disk full"):
+            c.post("/console/api/judgements", json=body, headers=h)
+    judged = [j for j in hall.comp.judgements(EVENT) if j["competitor"] == "C03"]
+    assert judged == []
+    r = c.post("/console/api/judgements", json=body, headers=h)
+    assert r.status_code == 200 and r.json()["changed"] is True
+    chief, _ = logged(hall, "admin1")
+    entry = chief.get("/console/api/audit").json()["entries"][0]
+    assert (entry["actor"], entry["action"], entry["new"]) == ("judge1", "judgement.enter", "2")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..marking import JUDGE_SCORES, AspectMark
+from ..db import Tx
+from ..marking import JUDGE_SCORES, Aspect, AspectMark
 from .model import CompetitionError
 from .remarking import Remarking
 
@@ -14,17 +15,11 @@ from .remarking import Remarking
 class Judgements(Remarking):
     """Entering and listing judgements (a part of ``Competition``)."""
 
-    def enter_score(
-        self,
-        event_id: str,
-        competitor: str,
-        aspect_id: str,
-        judge: str,
-        score: float,
-        note: str = "",
-    ) -> list[AspectMark]:
-        """A judge's score (J: 0-3) or entered mark (M without a measurement: 0..max_mark);
-        kept append-only. Re-marks the competitor's module; returns its marks."""
+    def check_score(
+        self, event_id: str, competitor: str, aspect_id: str, judge: str, score: float
+    ) -> Aspect:
+        """Raise CompetitionError unless ``score`` may be entered: a judge's score (J: 0-3) or
+        an entered mark (M without a measurement: 0..max_mark). Returns the aspect."""
         ev = self.event(event_id)
         ev.competitor(competitor)
         aspect = self.version(ev.scheme_id).scheme.aspect(aspect_id)
@@ -40,13 +35,32 @@ class Judgements(Remarking):
                 raise CompetitionError(f"{aspect_id}: an entered mark is 0..{aspect.max_mark:g}")
         else:
             raise CompetitionError(f"{aspect_id} is measured by the stations, not entered")
-        with self.db.transaction() as tx:
-            tx.execute(
-                "INSERT INTO judgements (event, competitor, aspect, judge, score, note, "
-                "entered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event_id, competitor, aspect_id, judge, float(score), note[:500], time.time()),
-            )
-        self.remark(event_id, [competitor], [aspect.module], reason=f"{judge} scored {aspect_id}")
+        return aspect
+
+    @staticmethod
+    def record_score(
+        event_id: str,
+        competitor: str,
+        aspect: Aspect,
+        judge: str,
+        score: float,
+        note: str = "",
+        *,
+        tx: Tx,
+    ) -> None:
+        """Store a checked score (:meth:`check_score`) in the caller's transaction,
+        append-only; no re-marking yet (:meth:`remark_after_score`)."""
+        tx.execute(
+            "INSERT INTO judgements (event, competitor, aspect, judge, score, note, "
+            "entered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (event_id, competitor, aspect.id, judge, float(score), note[:500], time.time()),
+        )
+
+    def remark_after_score(
+        self, event_id: str, competitor: str, aspect: Aspect, judge: str
+    ) -> list[AspectMark]:
+        """Re-mark the competitor's module after a score; return its marks."""
+        self.remark(event_id, [competitor], [aspect.module], reason=f"{judge} scored {aspect.id}")
         return [
             m
             for (c, _), (m, _) in self.evaluate(
@@ -54,6 +68,21 @@ class Judgements(Remarking):
             ).marks.items()
             if c == competitor
         ]
+
+    def enter_score(
+        self,
+        event_id: str,
+        competitor: str,
+        aspect_id: str,
+        judge: str,
+        score: float,
+        note: str = "",
+    ) -> list[AspectMark]:
+        """Store a score in a transaction of its own and re-mark; returns the module's marks."""
+        aspect = self.check_score(event_id, competitor, aspect_id, judge, score)
+        with self.db.transaction() as tx:
+            self.record_score(event_id, competitor, aspect, judge, score, note, tx=tx)
+        return self.remark_after_score(event_id, competitor, aspect, judge)
 
     def judgements(self, event_id: str) -> list[dict[str, Any]]:
         with self.db.read() as tx:

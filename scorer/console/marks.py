@@ -154,18 +154,22 @@ def enter_score(
     if old is not None and not reason.strip():
         raise ConsoleError("changing an entered score needs a reason", 400)
     try:
-        marks = comp.enter_score(ev.id, competitor, aspect_id, actor, score, reason.strip())
+        scored = comp.check_score(ev.id, competitor, aspect_id, actor, score)
     except CompetitionError as exc:
         raise ConsoleError(str(exc), 400) from None
-    audit.append(
-        db,
-        actor,
-        "judgement.enter" if old is None else "judgement.change",
-        f"{ev.id}/{competitor}/{aspect_id}",
-        old,
-        score,
-        reason.strip(),
-    )
+    with db.tx() as tx:  # the score and its audit entry are one transaction
+        comp.record_score(ev.id, competitor, scored, actor, score, reason.strip(), tx=tx)
+        audit.append(
+            db,
+            actor,
+            "judgement.enter" if old is None else "judgement.change",
+            f"{ev.id}/{competitor}/{aspect_id}",
+            old,
+            score,
+            reason.strip(),
+            conn=tx,
+        )
+    marks = comp.remark_after_score(ev.id, competitor, scored, actor)
     mark = next((m for m in marks if m.aspect == aspect_id), None)
     return {
         "changed": True,
