@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,9 @@ class Station:
         self._last_outcome: RunOutcome | None = None
         self.time_limit_end: float | None = None
         """Wall time after which marked runs are refused (set by the scorer)."""
-        self.runs: list[dict[str, Any]] = []
+        self.runs: deque[dict[str, Any]] = deque(maxlen=100)
+        """The latest result records of this boot (for the operator and tests); the durable
+        copy is the outbox. Bounded: a daemon runs for days."""
         self.display: Display = (
             FileDisplay(config.display_file) if config.display_file else NullDisplay()
         )
