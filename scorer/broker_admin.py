@@ -3,7 +3,8 @@
 The contract (``docs/PROTOCOL.md``, "Broker roles") in one place:
 
 * ``benchscore-scorer`` (roles ``benchscore-scorer`` and the dynsec ``admin`` role): subscribes
-  ``benchscore/v1/#`` (also as ``$share/<group>/benchscore/v1/...``), publishes ``.../+/+/ack``, ``.../+/+/cmd``, ``.../_adopt/+/adopt``;
+  ``benchscore/v1/#`` (also as ``$share/<group>/benchscore/v1/...``), publishes
+  ``.../+/+/ack``, ``.../+/+/cmd``, ``.../_adopt/+/adopt``;
 * ``enrol`` (role ``benchscore-enrol``, the claim credential every Pi carries): publishes
   ``.../_adopt/+/hello``, subscribes ``.../_adopt/+/adopt``;
 * per adopted station ``<id>``: client ``<id>`` with the fixed client id ``<id>`` and role
@@ -226,8 +227,10 @@ class DynSecAdmin:
             return
         for reply in responses if isinstance(responses, list) else []:
             cid = reply.get("correlationData") if isinstance(reply, dict) else None
+            if not isinstance(cid, str):
+                continue
             with self._lock:
-                pending = self._pending.get(cid) if isinstance(cid, str) else None
+                pending = self._pending.get(cid)
                 if pending is None:
                     continue  # another worker's reply, or one that came after our timeout
                 pending.replies[cid] = reply
@@ -246,7 +249,9 @@ class DynSecAdmin:
             raise BrokerAdminError(commands[0]["command"], "called from the MQTT loop thread")
         ids = [uuid.uuid4().hex for _ in commands]
         pending = _Pending(ids)
-        body = {"commands": [dict(c, correlationData=i) for c, i in zip(commands, ids, strict=True)]}
+        body = {
+            "commands": [dict(c, correlationData=i) for c, i in zip(commands, ids, strict=True)]
+        }
         with self._lock:
             for i in ids:
                 self._pending[i] = pending
@@ -258,8 +263,11 @@ class DynSecAdmin:
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 raise BrokerAdminError(commands[0]["command"], "not connected to the broker")
             if not pending.done.wait(self.timeout_s):
-                missing = [c["command"] for c, i in zip(commands, ids, strict=True)
-                           if i not in pending.replies]
+                missing = [
+                    c["command"]
+                    for c, i in zip(commands, ids, strict=True)
+                    if i not in pending.replies
+                ]
                 raise BrokerAdminError(
                     ",".join(missing),
                     f"no reply within {self.timeout_s:g} s (is the dynamic security plugin "
@@ -297,36 +305,61 @@ class DynSecAdmin:
             tolerate=frozenset({"Client not found"}),
         )
         commands: list[dict[str, Any]] = enrol_fixes + [
-            {"command": "setDefaultACLAccess",
-             "acls": [{"acltype": k, "allow": v} for k, v in DEFAULT_ACL_ACCESS.items()]},
+            {
+                "command": "setDefaultACLAccess",
+                "acls": [{"acltype": k, "allow": v} for k, v in DEFAULT_ACL_ACCESS.items()],
+            },
         ]
         # addClientRole for a role the client already has fails ("Internal error" in 2.0.11).
         if enrol and ENROL_ROLE not in _role_names(enrol):
-            commands.append({"command": "addClientRole", "username": ENROL_USER,
-                             "rolename": ENROL_ROLE})
+            commands.append(
+                {"command": "addClientRole", "username": ENROL_USER, "rolename": ENROL_ROLE}
+            )
         elif not enrol and enrol_password is not None:
-            commands.append({"command": "createClient", "username": ENROL_USER,
-                             "password": enrol_password, "textname": "station claim login",
-                             "roles": [{"rolename": ENROL_ROLE}]})
+            commands.append(
+                {
+                    "command": "createClient",
+                    "username": ENROL_USER,
+                    "password": enrol_password,
+                    "textname": "station claim login",
+                    "roles": [{"rolename": ENROL_ROLE}],
+                }
+            )
             log.info("broker: creating the %s client", ENROL_USER)
         elif not enrol:
             log.warning("broker: no %s client: unadopted stations cannot log in", ENROL_USER)
         self.request(commands)
         if SCORER_ROLE not in _role_names(scorer):
-            own.append({"command": "addClientRole", "username": self.scorer_username,
-                        "rolename": SCORER_ROLE})
+            own.append(
+                {
+                    "command": "addClientRole",
+                    "username": self.scorer_username,
+                    "rolename": SCORER_ROLE,
+                }
+            )
         if own:
-            log.warning("broker: %d changes to %s's own rights; the broker drops this session "
-                        "once", len(own), self.scorer_username)
+            log.warning(
+                "broker: %d changes to %s's own rights; the broker drops this session once",
+                len(own),
+                self.scorer_username,
+            )
             self.client.publish(CONTROL_TOPIC, json.dumps({"commands": own}), qos=1)
 
     def _role_fixes(self, rolename: str, acls: list[Acl]) -> list[dict[str, Any]]:
         """Create ``rolename`` if missing (now); else return the commands that would correct it."""
-        got = self.request([{"command": "getRole", "rolename": rolename}],
-                           tolerate=frozenset({"Role not found"}))[0]
+        got = self.request(
+            [{"command": "getRole", "rolename": rolename}], tolerate=frozenset({"Role not found"})
+        )[0]
         if not got:
-            self.request([{"command": "createRole", "rolename": rolename,
-                           "acls": [a.as_json() for a in acls]}])
+            self.request(
+                [
+                    {
+                        "command": "createRole",
+                        "rolename": rolename,
+                        "acls": [a.as_json() for a in acls],
+                    }
+                ]
+            )
             log.info("broker: created role %s", rolename)
             return []
         have = {_acl_key(a) for a in got.get("role", {}).get("acls", [])}
@@ -337,8 +370,13 @@ class DynSecAdmin:
             {"command": "removeRoleACL", "rolename": rolename, "acltype": t, "topic": top}
             for t, top, _allow in sorted(have - want)
         ] + [
-            {"command": "addRoleACL", "rolename": rolename, "acltype": t, "topic": top,
-             "allow": allow}
+            {
+                "command": "addRoleACL",
+                "rolename": rolename,
+                "acltype": t,
+                "topic": top,
+                "allow": allow,
+            }
             for t, top, allow in sorted(want - have)
         ]
 
@@ -351,11 +389,15 @@ class DynSecAdmin:
             [
                 {"command": "deleteClient", "username": station_id},
                 {"command": "deleteRole", "rolename": role},
-                {"command": "createRole", "rolename": role,
-                 "acls": [a.as_json() for a in acls]},
-                {"command": "createClient", "username": station_id, "clientid": station_id,
-                 "password": password, "textname": f"station {station_id} of {event}",
-                 "roles": [{"rolename": role}]},
+                {"command": "createRole", "rolename": role, "acls": [a.as_json() for a in acls]},
+                {
+                    "command": "createClient",
+                    "username": station_id,
+                    "clientid": station_id,
+                    "password": password,
+                    "textname": f"station {station_id} of {event}",
+                    "roles": [{"rolename": role}],
+                },
             ],
             tolerate=frozenset({"Client not found", "Role not found"}),
         )
@@ -363,8 +405,9 @@ class DynSecAdmin:
 
     def set_station_password(self, station_id: str, password: str) -> None:
         """New password for a station's client; the broker drops the session using the old one."""
-        self.request([{"command": "setClientPassword", "username": _sid(station_id),
-                       "password": password}])
+        self.request(
+            [{"command": "setClientPassword", "username": _sid(station_id), "password": password}]
+        )
         log.info("broker: new password for station %s", station_id)
 
     def revoke_station(self, station_id: str) -> None:
@@ -380,8 +423,10 @@ class DynSecAdmin:
     def delete_station(self, station_id: str) -> None:
         """Delete a station's client and role (nothing happens if they do not exist)."""
         self.request(
-            [{"command": "deleteClient", "username": _sid(station_id)},
-             {"command": "deleteRole", "rolename": station_role(station_id)}],
+            [
+                {"command": "deleteClient", "username": _sid(station_id)},
+                {"command": "deleteRole", "rolename": station_role(station_id)},
+            ],
             tolerate=frozenset({"Client not found", "Role not found"}),
         )
         log.info("broker: deleted station %s", station_id)
@@ -393,8 +438,10 @@ class DynSecAdmin:
 
     def station_client(self, station_id: str) -> dict[str, Any] | None:
         """The plugin's record of a station's client (``disabled: true`` if revoked), or None."""
-        data = self.request([{"command": "getClient", "username": _sid(station_id)}],
-                            tolerate=frozenset({"Client not found"}))[0]
+        data = self.request(
+            [{"command": "getClient", "username": _sid(station_id)}],
+            tolerate=frozenset({"Client not found"}),
+        )[0]
         client = data.get("client")
         return client if isinstance(client, dict) else None
 

@@ -100,9 +100,7 @@ def _refuse_existing(*paths: Path) -> None:
             raise BrokerSetupError(f"{path} exists: refusing to overwrite a hall's broker files")
 
 
-def _common_conf(
-    port: int, listener_host: str, runtime_dir: Path, broker_user: str | None
-) -> str:
+def _common_conf(port: int, listener_host: str, runtime_dir: Path, broker_user: str | None) -> str:
     if not 0 < port < 65536:
         raise BrokerSetupError(f"broker port {port} is not a TCP port")
     user = f"user {broker_user}\n" if broker_user else ""
@@ -138,7 +136,9 @@ def _dynsec_client(username: str, password: str, workdir: Path) -> dict[str, Any
         made = json.loads(scratch.read_text())
     client = dict(made["clients"][0])
     if client.get("username") != username or "password" not in client:
-        raise BrokerSetupError(f"mosquitto_ctrl dynsec init wrote an unexpected file for {username}")
+        raise BrokerSetupError(
+            f"mosquitto_ctrl dynsec init wrote an unexpected file for {username}"
+        )
     return client
 
 
@@ -148,10 +148,12 @@ def _role(rolename: str, acls: list[Acl]) -> dict[str, Any]:
 
 def dynsec_policy(scorer_client: dict[str, Any], enrol_client: dict[str, Any]) -> dict[str, Any]:
     """The whole initial ``dynamic-security.json`` around two hashed client entries."""
-    scorer = dict(scorer_client, textName="benchscore scorer (dynsec admin)",
-                  roles=[{"rolename": ADMIN_ROLE}, {"rolename": SCORER_ROLE}])
-    enrol = dict(enrol_client, textName="station claim login",
-                 roles=[{"rolename": ENROL_ROLE}])
+    scorer = dict(
+        scorer_client,
+        textName="benchscore scorer (dynsec admin)",
+        roles=[{"rolename": ADMIN_ROLE}, {"rolename": SCORER_ROLE}],
+    )
+    enrol = dict(enrol_client, textName="station claim login", roles=[{"rolename": ENROL_ROLE}])
     return {
         "clients": [scorer, enrol],
         "roles": [
@@ -285,8 +287,9 @@ def write_plain_broker(
     """
     directory = Path(directory)
     runtime_dir = Path(runtime_dir) if runtime_dir is not None else directory.resolve()
-    conf, passwd, acl = (directory / n for n in ("mosquitto.conf", "benchscore.passwd",
-                                                  "benchscore.acl"))
+    conf, passwd, acl = (
+        directory / n for n in ("mosquitto.conf", "benchscore.passwd", "benchscore.acl")
+    )
     _refuse_existing(conf, passwd, acl)
     directory.mkdir(parents=True, exist_ok=True)
     _passwd(passwd, SCORER_USER, scorer_password, create=True)
@@ -304,4 +307,3 @@ def write_plain_broker(
     )
     _give_to(broker_user, directory, conf, passwd, acl)
     return PlainBrokerFiles(conf=conf, passwd=passwd, acl=acl)
-

@@ -47,8 +47,12 @@ def peers() -> Iterator[list[MqttPeer]]:
 
 
 def peer(
-    peers: list[MqttPeer], broker: DynSecMosquitto | PlainMosquitto, client_id: str,
-    username: str | None, password: str | None, protocol: str = "5",
+    peers: list[MqttPeer],
+    broker: DynSecMosquitto | PlainMosquitto,
+    client_id: str,
+    username: str | None,
+    password: str | None,
+    protocol: str = "5",
 ) -> MqttPeer:
     p = MqttPeer(broker.port, client_id, username, password, protocol)
     peers.append(p)
@@ -56,8 +60,9 @@ def peer(
 
 
 def scorer(peers: list[MqttPeer], broker: DynSecMosquitto, protocol: str = "5") -> MqttPeer:
-    p = peer(peers, broker, "benchscore-scorer", "benchscore-scorer", broker.scorer_password,
-             protocol)
+    p = peer(
+        peers, broker, "benchscore-scorer", "benchscore-scorer", broker.scorer_password, protocol
+    )
     assert p.connect()
     return p
 
@@ -108,7 +113,9 @@ def test_scorer_role(broker: DynSecMosquitto, peers: list[MqttPeer]) -> None:
     assert not reason_is_failure(s.publish(topic(EVENT, "st01", "cmd")))
     assert not reason_is_failure(s.publish(topic("_adopt", KID, "adopt"), b"a", retain=True))
     assert [st.next_message().topic for _ in range(2)] == [
-        topic(EVENT, "st01", "ack"), topic(EVENT, "st01", "cmd")]
+        topic(EVENT, "st01", "ack"),
+        topic(EVENT, "st01", "cmd"),
+    ]
     assert enrol.subscribe(topic("_adopt", KID, "adopt"))
     adopt = enrol.next_message()
     assert (adopt.topic, adopt.retain) == (topic("_adopt", KID, "adopt"), True)
@@ -152,8 +159,12 @@ def test_station_login_is_bound_to_its_client_id(
     assert not peer(peers, broker, "st01", "st01", "pw-st02").connect()
     assert peer(peers, broker, "st01", "st01", "pw-st01").connect()
     assert admin.station_client("st01") == {
-        "username": "st01", "clientid": "st01", "textname": f"station st01 of {EVENT}",
-        "roles": [{"rolename": "station-st01"}], "groups": []}
+        "username": "st01",
+        "clientid": "st01",
+        "textname": f"station st01 of {EVENT}",
+        "roles": [{"rolename": "station-st01"}],
+        "groups": [],
+    }
     assert set(admin.list_clients()) == {"benchscore-scorer", "enrol", "st01", "st02"}
 
 
@@ -167,15 +178,24 @@ def test_station_role_covers_only_its_own_topics(
     assert st.connect()
     for kind in ("status", "live", "record", "reply"):
         assert not reason_is_failure(st.publish(topic(EVENT, "st01", kind))), kind
-    for forged in (topic(EVENT, "st02", "record"), topic("ev2", "st01", "record"),
-                   topic(EVENT, "st01", "ack"), topic("_adopt", KID, "hello")):
+    for forged in (
+        topic(EVENT, "st02", "record"),
+        topic("ev2", "st01", "record"),
+        topic(EVENT, "st01", "ack"),
+        topic("_adopt", KID, "hello"),
+    ):
         assert not_authorised(st.publish(forged)), forged
     assert drain_until(s, topic(EVENT, "st01", "reply")) == [
-        topic(EVENT, "st01", k) for k in ("status", "live", "record", "reply")]
+        topic(EVENT, "st01", k) for k in ("status", "live", "record", "reply")
+    ]
     assert st.subscribe(topic(EVENT, "st01", "ack"))
     assert st.subscribe(topic(EVENT, "st01", "cmd"))
-    for other in (topic(EVENT, "st02", "ack"), topic(EVENT, "st01", "+"), topic("#"),
-                  topic(EVENT, "st01", "record")):
+    for other in (
+        topic(EVENT, "st02", "ack"),
+        topic(EVENT, "st01", "+"),
+        topic("#"),
+        topic(EVENT, "st01", "record"),
+    ):
         assert not st.subscribe(other), other
 
 
@@ -207,9 +227,7 @@ def test_revoke_drops_the_station_within_2_s_and_restore_lets_it_back(
     assert peer(peers, broker, "st01", "st01", "pw-st01").connect()
 
 
-def test_new_password_kicks_the_old_session(
-    broker: DynSecMosquitto, peers: list[MqttPeer]
-) -> None:
+def test_new_password_kicks_the_old_session(broker: DynSecMosquitto, peers: list[MqttPeer]) -> None:
     admin = DynSecAdmin(scorer(peers, broker).client)
     admin.enrol_station("st01", EVENT, "old-pi")
     old = peer(peers, broker, "st01", "st01", "old-pi")
@@ -264,18 +282,32 @@ def test_ensure_roles_repairs_the_base_policy(
         assert p.dropped.wait(2.0)
 
     s = scorer(peers, broker)
-    send_unanswered(s, [
-        {"command": "removeRoleACL", "rolename": SCORER_ROLE, "acltype": "subscribePattern",
-         "topic": topic("#")},
-        {"command": "addRoleACL", "rolename": SCORER_ROLE, "acltype": "publishClientSend",
-         "topic": "#", "allow": True},
-        {"command": "deleteClient", "username": "enrol"},
-    ])
+    send_unanswered(
+        s,
+        [
+            {
+                "command": "removeRoleACL",
+                "rolename": SCORER_ROLE,
+                "acltype": "subscribePattern",
+                "topic": topic("#"),
+            },
+            {
+                "command": "addRoleACL",
+                "rolename": SCORER_ROLE,
+                "acltype": "publishClientSend",
+                "topic": "#",
+                "allow": True,
+            },
+            {"command": "deleteClient", "username": "enrol"},
+        ],
+    )
     s1 = scorer(peers, broker)
     assert not s1.subscribe(topic("#"))
     assert not reason_is_failure(s1.publish(topic(EVENT, "st01", "record")))
-    send_unanswered(s1, [{"command": "removeClientRole", "username": "benchscore-scorer",
-                          "rolename": SCORER_ROLE}])
+    send_unanswered(
+        s1,
+        [{"command": "removeClientRole", "username": "benchscore-scorer", "rolename": SCORER_ROLE}],
+    )
     s2 = scorer(peers, broker)
     assert not s2.subscribe(topic("+", "+", "record"))
     DynSecAdmin(s2.client).ensure_roles(enrol_password="fresh")
@@ -285,7 +317,8 @@ def test_ensure_roles_repairs_the_base_policy(
     admin.ensure_roles()  # idempotent: nothing changes, the session stays
     role = admin.request([{"command": "getRole", "rolename": SCORER_ROLE}])[0]["role"]
     assert sorted((a["acltype"], a["topic"]) for a in role["acls"]) == sorted(
-        (a.acltype, a.topic) for a in scorer_acls())
+        (a.acltype, a.topic) for a in scorer_acls()
+    )
     assert s3.subscribe(topic("#"))
     assert not not_authorised(s3.publish(topic(EVENT, "st01", "ack")))
     assert not_authorised(s3.publish(topic(EVENT, "st01", "record")))
@@ -306,8 +339,7 @@ def test_plain_broker_files(tmp_path: Path, peers: list[MqttPeer]) -> None:
     assert (REPO / "config/mosquitto/benchscore.acl").read_text() == plain_acl_text()
     broker = PlainMosquitto(tmp_path, {"st01": "pw-st01"}).start()
     try:
-        s = peer(peers, broker, "benchscore-scorer", "benchscore-scorer",
-                 broker.scorer_password)
+        s = peer(peers, broker, "benchscore-scorer", "benchscore-scorer", broker.scorer_password)
         assert s.connect()
         assert s.subscribe(topic("#"))
         assert not peer(peers, broker, "anon", None, None).connect()
