@@ -65,8 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - scorer extras missing
         pass
     else:
+        from scorer.fleet import cli as stations_cli
+        from scorer.fleet import hall as hall_cli
+
         event_cli.add_parser(sub)
         console_cli.add_parser(sub)
+        stations_cli.add_parser(sub)
+        hall_cli.add_parser(sub)
     return parser
 
 
@@ -133,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.console import cli as console_cli
 
         return console_cli.run(args)
+    if args.command == "stations":
+        from scorer.fleet import cli as stations_cli
+
+        return stations_cli.run(args)
+    if args.command == "hall":
+        from scorer.fleet import hall as hall_cli
+
+        return hall_cli.run(args)
     if args.command == "event":
         from scorer import event_cli
 

@@ -142,7 +142,7 @@ def accept_adoption(
         try:
             sealed = base64.b64decode(broker["password_sealed"], validate=True)
         except ValueError:
-            raise ValueError("adopt message refused: broker.password_sealed is not base64") from None
+            raise ValueError("adopt message refused: password_sealed is not base64") from None
         password = identity.unseal(sealed).decode()
     counters = {
         str(k): int(v)

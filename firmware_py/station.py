@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchscore.clock import Clock, RealClock, SimClock
+from benchscore.identity import Identity, PublicKey
 from benchscore.measurement import RunOutcome
 from benchscore.protocol import MAX_CURVE_POINTS, SCHEMA_VERSION, Topics
-from benchscore.identity import Identity, PublicKey
 from benchscore.sdnotify import notify, watchdog_interval_s
 from drivers.errors import DriverError
 from firmware_py.config import StationConfig

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -166,7 +165,8 @@ def outbox_replay(config: StationConfig, timeout_s: float = 30.0) -> dict[str, i
     scorer_key = PublicKey.from_hex(config.scorer_key) if config.scorer_key else None
     topics = protocol.Topics(config.event, config.station_id)
     connected = threading.Event()
-    client = make_client(config.client_id or f"benchscore-replay-{config.station_id}", config.broker)
+    client_id = config.client_id or f"benchscore-replay-{config.station_id}"
+    client = make_client(client_id, config.broker)
 
     def on_connect(c: mqtt.Client, *_: Any) -> None:
         c.subscribe(topics.ack, qos=1)

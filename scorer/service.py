@@ -11,8 +11,8 @@ import signal
 import socket
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -21,8 +21,8 @@ import uvicorn
 from benchscore.identity import Identity
 from benchscore.sdnotify import notify, watchdog_interval_s
 
-from .competition import Competition
 from .broker_admin import BrokerAdmin, DynSecAdmin, NoBrokerAdmin
+from .competition import Competition
 from .config import ConfigError, ScorerConfig, load_config
 from .fleet.adoption import Fleet
 from .fleet.keys import StationKeys, scorer_identity

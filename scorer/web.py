@@ -36,9 +36,9 @@ from starlette.routing import BaseRoute, Route
 from benchscore.protocol import ID_RE
 
 from .competition import Competition
-from .fleet.adoption import Fleet
 from .console.views import SECURITY_HEADERS as _SECURITY_HEADERS
 from .console.views import Console, ConsoleSettings
+from .fleet.adoption import Fleet
 from .ingest import Ingest, with_live_only
 from .store import Store
 

@@ -96,7 +96,9 @@ class Fleet:
         now = time.time()
         procs = json.dumps(obj["procedures"])
         with self.store.db.transaction() as tx:
-            tx.execute("DELETE FROM pending_stations WHERE last_seen < ?", (now - PENDING_EXPIRY_S,))
+            tx.execute(
+                "DELETE FROM pending_stations WHERE last_seen < ?", (now - PENDING_EXPIRY_S,)
+            )
             tx.execute(
                 "INSERT INTO pending_stations (kid, pubkey, code, serial, mac, model, sw, "
                 "procedures, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -72,7 +72,7 @@ def api_adopt(con: Console, request: Request, s: Session | None, body: dict[str,
     assert s is not None
     code, station = str(body.get("code", "")), str(body.get("station", ""))
     task = str(body.get("task", ""))
-    event = str(body.get("event") or con.event_or_404())
+    event = str(body.get("event") or con.event_or_404().id)
     return _fleet_action(
         con,
         s,
