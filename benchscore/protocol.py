@@ -3,8 +3,8 @@ station and scorer.
 
 ``docs/PROTOCOL.md`` is the human description of what this module enforces. Every payload is a
 JSON object with ``"schema": 2`` and a ``"type"``; signatures are :mod:`benchscore.signing`'s.
-Validation never trusts the payload: each failure raises :class:`PayloadError` carrying a short machine ``reason`` and a detail that names
-the offending field.
+Validation never trusts the payload: each failure raises :class:`PayloadError` carrying a
+short machine ``reason`` and a detail that names the offending field.
 """
 
 from __future__ import annotations
