@@ -140,4 +140,4 @@ def bump_keys_version(tx: Tx) -> None:
 
 def scorer_identity(cfg: ScorerConfig) -> Identity:
     """The scorer's key pair (``[security] scorer_key``), made on first start if missing."""
-    return Identity.load_or_create(cfg.scorer_key or Path("scorer.key"))
+    return Identity.load_or_create(cfg.scorer_key or cfg.storage_path.parent / "scorer.key")
