@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,22 @@ log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[str, dict[str, Any]], tuple[bool, str]]
 """(command, args) -> (ok, detail)."""
+
+
+def broker_problem(host: str, port: int) -> str:
+    """Why ``host:port`` cannot be reached, in words (name lookup, refused, timeout)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"the broker's host name {host!r} does not resolve ({exc.strerror or exc})"
+    try:
+        address = (str(infos[0][4][0]), int(infos[0][4][1]))
+        with socket.create_connection(address, timeout=2.0):
+            return "the broker accepted a TCP connection but not the MQTT session"
+    except TimeoutError:
+        return f"no answer from {host}:{port} (unreachable or filtered)"
+    except OSError as exc:
+        return f"{host}:{port}: {exc.strerror or exc}"
 
 
 class StationLink:
@@ -94,6 +111,7 @@ class StationLink:
             retain=True,
         )
         self.client.on_connect = self._on_connect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_message = self._on_message
@@ -110,6 +128,9 @@ class StationLink:
 
     def _signed(self, topic: str, payload: dict[str, Any]) -> bytes:
         return sign_payload(self.identity, topic, payload)
+
+    def _warning_due(self) -> bool:
+        return not self._last_warning or time.monotonic() - self._last_warning >= 60.0
 
     def _warn_link(self, problem: str) -> None:
         """Say why the station is cut off: a warning at most once a minute, then debug."""
@@ -162,6 +183,10 @@ class StationLink:
         self._connected_since = time.time()
         self._resend.set()
         self._connected.set()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        if self._warning_due():
+            self._warn_link(f"cannot connect: {broker_problem(self.broker.host, self.broker.port)}")
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any

@@ -82,10 +82,13 @@ class Display(Protocol):
 
 
 class NullDisplay:
-    """No display fitted."""
+    """No display fitted (what it would show is kept in ``last``)."""
+
+    def __init__(self) -> None:
+        self.last = ("", "")
 
     def show(self, line1: str, line2: str) -> None:
-        return None
+        self.last = (line1, line2)
 
 
 class FileDisplay:
@@ -94,9 +97,11 @@ class FileDisplay:
     def __init__(self, path: Path, width: int = 40) -> None:
         self.path = path
         self.width = width
+        self.last = ("", "")
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def show(self, line1: str, line2: str) -> None:
+        self.last = (line1, line2)
         tmp = self.path.with_suffix(self.path.suffix + ".tmp")
         tmp.write_text(f"{line1[: self.width]}\n{line2[: self.width]}\n")
         os.replace(tmp, self.path)

@@ -204,6 +204,11 @@ class StatusTap:
 
     def observe(self, obj: dict[str, Any]) -> None:
         health = obj.get("health")
+        if not isinstance(health, dict):
+            # an offline status (a Will) carries no health: keep the last known figures, so
+            # the fleet page still shows the backlog of a station that was cut off
+            with self._lock:
+                health = (self._status.get(str(obj["station"])) or {}).get("health")
         entry = {
             "health": health if isinstance(health, dict) else None,
             "time_limit_end": obj.get("time_limit_end"),
