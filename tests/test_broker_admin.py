@@ -355,6 +355,9 @@ def test_plain_broker_files(tmp_path: Path, peers: list[MqttPeer]) -> None:
         with pytest.raises(BrokerAdminError, match="no reply within"):
             DynSecAdmin(s.client, timeout_s=0.5).list_clients()
         assert isinstance(probe_admin(s.client, timeout_s=0.5), NoBrokerAdmin)
+        # the plain files' known limit: a station's login may take the scorer's client id
+        assert peer(peers, broker, "benchscore-scorer", "st01", "pw-st01").connect()
+        assert s.dropped.wait(2.0)
     finally:
         broker.stop()
 
@@ -364,3 +367,20 @@ def test_probe_finds_dynsec(broker: DynSecMosquitto, peers: list[MqttPeer]) -> N
     admin = probe_admin(s.client)
     assert isinstance(admin, DynSecAdmin)
     assert admin.timeout_s == 5.0
+
+
+def test_known_limit_the_shared_enrol_login_can_take_over_a_client_id(
+    broker: DynSecMosquitto, peers: list[MqttPeer]
+) -> None:
+    """Mosquitto 2.0.x: a login without a fixed client id may use any client id, and the
+    broker then drops the session holding it (docs/SCALING.md). The taker keeps enrol's rights."""
+    s = scorer(peers, broker)
+    admin = DynSecAdmin(s.client)
+    admin.enrol_station("st01", EVENT, "pw-st01")
+    st = peer(peers, broker, "st01", "st01", "pw-st01")
+    assert st.connect()
+    taker = peer(peers, broker, "st01", "enrol", broker.enrol_password)
+    assert taker.connect()
+    assert st.dropped.wait(2.0)
+    assert not_authorised(taker.publish(topic(EVENT, "st01", "record")))
+    assert not taker.subscribe(topic(EVENT, "st01", "cmd"))
