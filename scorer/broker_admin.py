@@ -247,6 +247,9 @@ class DynSecAdmin:
         """
         if getattr(self.client, "_thread", None) is threading.current_thread():
             raise BrokerAdminError(commands[0]["command"], "called from the MQTT loop thread")
+        if not self.client.is_connected():
+            # paho would queue a QoS 1 message and send it after a reconnect, unanswered
+            raise BrokerAdminError(_describe(commands[0]), "not connected to the broker")
         ids = [uuid.uuid4().hex for _ in commands]
         pending = _Pending(ids)
         body = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -213,14 +214,19 @@ def test_enrol_again_replaces_the_role(broker: DynSecMosquitto, peers: list[Mqtt
 def test_revoke_drops_the_station_within_2_s_and_restore_lets_it_back(
     broker: DynSecMosquitto, peers: list[MqttPeer]
 ) -> None:
-    admin = DynSecAdmin(scorer(peers, broker).client)
+    s = scorer(peers, broker)
+    assert s.subscribe(topic("#"))
+    admin = DynSecAdmin(s.client)
     admin.enrol_station("st01", EVENT, "pw-st01")
     st = peer(peers, broker, "st01", "st01", "pw-st01")
+    st.client.will_set(topic(EVENT, "st01", "status"), b"offline", qos=1)
     assert st.connect()
-    admin.revoke_station("st01")
     t0 = time.monotonic()
+    admin.revoke_station("st01")
     assert st.dropped.wait(2.0)
     assert time.monotonic() - t0 < 2.0
+    with pytest.raises(queue.Empty):  # Mosquitto 2.0 drops it without its Will
+        s.next_message(0.5)
     assert not peer(peers, broker, "st01", "st01", "pw-st01").connect()
     assert (admin.station_client("st01") or {}).get("disabled") is True
     admin.restore_station("st01")
@@ -258,15 +264,34 @@ def test_state_survives_a_broker_restart(broker: DynSecMosquitto, peers: list[Mq
 def test_errors_name_the_command_and_delete_is_idempotent(
     broker: DynSecMosquitto, peers: list[MqttPeer]
 ) -> None:
-    admin = DynSecAdmin(scorer(peers, broker).client)
+    s = MqttPeer(
+        broker.port,
+        "benchscore-scorer",
+        "benchscore-scorer",
+        broker.scorer_password,
+        reconnect=True,
+    )
+    peers.append(s)
+    assert s.connect()
+    admin = DynSecAdmin(s.client)
     with pytest.raises(BrokerAdminError, match="disableClient nope: Client not found"):
         admin.revoke_station("nope")
     with pytest.raises(BrokerAdminError, match="setClientPassword nope: Client not found"):
         admin.set_station_password("nope", "x")
     with pytest.raises(ValueError, match="station id"):
         admin.enrol_station("../x", EVENT, "x")
-    assert admin.station_client("nope") is None
     admin.enrol_station("st01", EVENT, "pw")
+    broker.stop()
+    assert s.dropped.wait(5.0)
+    with pytest.raises(BrokerAdminError, match="disableClient.*not connected"):
+        admin.revoke_station("st01")
+    broker.start()
+    deadline = time.monotonic() + 10
+    while not s.client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert admin.station_client("st01") is not None
+    assert "disabled" not in (admin.station_client("st01") or {})  # not sent on reconnect
+    assert admin.station_client("nope") is None
     admin.delete_station("st01")
     admin.delete_station("st01")
     assert admin.station_client("st01") is None
