@@ -14,8 +14,9 @@ exactly as ``mosquitto_ctrl dynsec init`` writes them, ``roles: [{rolename}]``),
 (``rolename``, ``acls: [{acltype, topic, allow}]``), ``groups`` and ``defaultACLAccess``
 (``publishClientSend``, ``publishClientReceive``, ``subscribe``, ``unsubscribe``: booleans).
 Password hashes are only ever copied from files ``mosquitto_ctrl dynsec init`` made (the
-password goes to it on stdin, never on a command line). ``DynSecAdmin.ensure_roles`` repairs
-the same policy over MQTT on a broker whose file was made another way.
+password goes to it on stdin, never on a command line). ``DynSecAdmin.ensure_roles``
+(``scorer.broker.admin``) repairs the same policy over MQTT on a broker whose file was made
+another way.
 
 Mosquitto saves changes by writing ``<file>.new`` and renaming it: the directory holding
 ``dynamic-security.json`` must be writable by the broker's user, or changes are lost at restart.
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchscore.protocol import SCORER_KINDS, STATION_KINDS, check_id
-from scorer.broker_admin import (
+from scorer.broker.roles import (
     ADMIN_ROLE,
     DEFAULT_ACL_ACCESS,
     ENROL_ROLE,

@@ -12,16 +12,14 @@ import pytest
 
 from benchscore.mqtt import reason_is_failure
 from benchscore.protocol import subscription
-from scorer.broker_admin import (
+from scorer.broker.admin import (
     CONTROL_TOPIC,
-    SCORER_ROLE,
     BrokerAdminError,
     DynSecAdmin,
     NoBrokerAdmin,
     probe_admin,
-    scorer_acls,
-    topic,
 )
+from scorer.broker.roles import SCORER_ROLE, scorer_acls, topic
 from scorer.broker_setup import BrokerSetupError, plain_acl_text, write_dynsec_broker
 from tests.support.brokers import DynSecMosquitto, MqttPeer, PlainMosquitto
 
