@@ -18,12 +18,14 @@ import paho.mqtt.client as mqtt
 
 from benchscore.protocol import check_id
 from scorer.broker.roles import (
+    ADMIN_ROLE,
     DEFAULT_ACL_ACCESS,
     ENROL_ROLE,
     ENROL_USER,
     SCORER_ROLE,
     SCORER_USER,
     Acl,
+    admin_acls,
     enrol_acls,
     scorer_acls,
     station_acls,
@@ -180,7 +182,7 @@ class DynSecAdmin:
             self.client.subscribe(RESPONSE_TOPIC, qos=1)
             info = self.client.publish(CONTROL_TOPIC, json.dumps(body), qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                raise BrokerAdminError(commands[0]["command"], "not connected to the broker")
+                raise BrokerAdminError(_describe(commands[0]), "not connected to the broker")
             if not pending.done.wait(self.timeout_s):
                 missing = [
                     c["command"]
@@ -210,14 +212,17 @@ class DynSecAdmin:
     def ensure_roles(self, enrol_password: str | None = None) -> None:
         """Make the base policy exactly the contract's; idempotent.
 
-        Creates or corrects the ``benchscore-scorer`` and ``benchscore-enrol`` roles, sets the
+        Creates or corrects the ``benchscore-scorer``, ``benchscore-enrol`` and ``admin`` roles
+        (``admin``: the control topics and ``$SYS`` only, not ``init``'s ``#``), sets the
         default access, creates the ``enrol`` client when it is missing and ``enrol_password``
         is given, and gives the scorer its role if it lacks it. Changing a role the scorer
         holds makes the broker drop the scorer's session before any reply, so those changes go
         last and unanswered (paho reconnects); ``hall init`` writes the policy into the file, so
         normally nothing needs changing.
         """
-        own = self._role_fixes(SCORER_ROLE, scorer_acls())
+        own = self._role_fixes(SCORER_ROLE, scorer_acls()) + self._role_fixes(
+            ADMIN_ROLE, admin_acls()
+        )
         enrol_fixes = self._role_fixes(ENROL_ROLE, enrol_acls())
         scorer, enrol = self.request(
             [{"command": "getClient", "username": u} for u in (self.scorer_username, ENROL_USER)],
