@@ -366,6 +366,28 @@ def test_write_dynsec_broker_never_overwrites(tmp_path: Path) -> None:
     assert (tmp_path / "dynamic-security.json").stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"port": 0}, "not a TCP port"),
+        ({"scorer_password": ""}, "non-empty single lines"),
+        ({"enrol_password": "a\nb"}, "non-empty single lines"),
+        ({"broker_user": "no-such-user-here"}, "does not exist"),
+        ({"directory": "file/sub"}, "cannot write the broker files"),
+    ],
+)
+def test_write_dynsec_broker_refuses_bad_input_and_writes_nothing(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    args: dict[str, object] = {"port": 1883, "scorer_password": "a", "enrol_password": "b"}
+    args.update(change)
+    directory = tmp_path / str(args.pop("directory", "hall"))
+    with pytest.raises(BrokerSetupError, match=message):
+        write_dynsec_broker(directory, **args)  # type: ignore[arg-type]
+    assert not (tmp_path / "hall").exists()
+
+
 def test_plain_broker_files(tmp_path: Path, peers: list[MqttPeer]) -> None:
     assert (REPO / "config/mosquitto/benchscore.acl").read_text() == plain_acl_text()
     broker = PlainMosquitto(tmp_path, {"st01": "pw-st01"}).start()
