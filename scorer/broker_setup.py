@@ -15,7 +15,7 @@ exactly as ``mosquitto_ctrl dynsec init`` writes them, ``roles: [{rolename}]``),
 (``publishClientSend``, ``publishClientReceive``, ``subscribe``, ``unsubscribe``: booleans).
 Password hashes are only ever copied from files ``mosquitto_ctrl dynsec init`` made (the
 password goes to it on stdin, never on a command line). ``DynSecAdmin.ensure_roles``
-(``scorer.broker.admin``) repairs the same policy over MQTT on a broker whose file was made
+(``scorer.broker_admin``) repairs the same policy over MQTT on a broker whose file was made
 another way.
 
 Mosquitto saves changes by writing ``<file>.new`` and renaming it: the directory holding
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchscore.protocol import SCORER_KINDS, STATION_KINDS, check_id
-from scorer.broker.roles import (
+from scorer.broker_roles import (
     ADMIN_ROLE,
     DEFAULT_ACL_ACCESS,
     ENROL_ROLE,
@@ -56,7 +56,7 @@ DYNSEC_FILE = "dynamic-security.json"
 PLUGIN_NAME = "mosquitto_dynamic_security.so"
 
 
-class BrokerSetupError(RuntimeError):
+class BrokerSetupError(ValueError):
     """A broker file cannot be written; the message names what and where."""
 
 

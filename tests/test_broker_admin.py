@@ -12,14 +12,14 @@ import pytest
 
 from benchscore.mqtt import reason_is_failure
 from benchscore.protocol import subscription
-from scorer.broker.admin import (
+from scorer.broker_admin import (
     CONTROL_TOPIC,
     BrokerAdminError,
     DynSecAdmin,
     NoBrokerAdmin,
     probe_admin,
 )
-from scorer.broker.roles import SCORER_ROLE, scorer_acls, topic
+from scorer.broker_roles import SCORER_ROLE, scorer_acls, topic
 from scorer.broker_setup import BrokerSetupError, plain_acl_text, write_dynsec_broker
 from tests.support.brokers import DynSecMosquitto, MqttPeer, PlainMosquitto
 

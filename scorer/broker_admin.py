@@ -3,7 +3,7 @@
 :class:`DynSecAdmin` talks to the plugin over the caller's connected paho client (commands on
 ``$CONTROL/dynamic-security/v1``, replies matched by ``correlationData``). :class:`NoBrokerAdmin`
 stands in for brokers configured with plain password and ACL files; :func:`probe_admin` picks
-one. The roles themselves are in ``scorer.broker.roles``.
+one. The roles themselves are in ``scorer.broker_roles``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Final, Protocol
 import paho.mqtt.client as mqtt
 
 from benchscore.protocol import check_id
-from scorer.broker.roles import (
+from scorer.broker_roles import (
     ADMIN_ROLE,
     DEFAULT_ACL_ACCESS,
     ENROL_ROLE,

@@ -1,6 +1,6 @@
 """The broker's roles as data: logins, role names and ACLs of the benchscore contract.
 
-Used by ``scorer.broker.admin`` (commands to a running broker) and ``scorer.broker_setup``
+Used by ``scorer.broker_admin`` (commands to a running broker) and ``scorer.broker_setup``
 (the files of a new hall). ``docs/SCALING.md`` section 4 is the human description:
 
 * ``benchscore-scorer`` (roles ``benchscore-scorer`` and the dynsec ``admin`` role): subscribes
