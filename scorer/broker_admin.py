@@ -1,20 +1,9 @@
-"""The scorer as the broker's administrator: station clients and roles in Mosquitto's dynsec.
-
-The contract (``docs/PROTOCOL.md``, "Broker roles") in one place:
-
-* ``benchscore-scorer`` (roles ``benchscore-scorer`` and the dynsec ``admin`` role): subscribes
-  ``benchscore/v1/#`` (also as ``$share/<group>/benchscore/v1/...``), publishes
-  ``.../+/+/ack``, ``.../+/+/cmd``, ``.../_adopt/+/adopt``;
-* ``enrol`` (role ``benchscore-enrol``, the claim credential every Pi carries): publishes
-  ``.../_adopt/+/hello``, subscribes ``.../_adopt/+/adopt``;
-* per adopted station ``<id>``: client ``<id>`` with the fixed client id ``<id>`` and role
-  ``station-<id>``: publishes ``.../<event>/<id>/{status,live,record,reply}``, subscribes
-  ``.../<event>/<id>/{ack,cmd}``. Mosquitto 2.0.x does not substitute ``%u``/``%c`` in dynsec
-  ACLs, so every station has a role of its own.
+"""The scorer as the broker's administrator: station logins in Mosquitto's dynamic security.
 
 :class:`DynSecAdmin` talks to the plugin over the caller's connected paho client (commands on
 ``$CONTROL/dynamic-security/v1``, replies matched by ``correlationData``). :class:`NoBrokerAdmin`
-stands in for brokers configured with plain password and ACL files.
+stands in for brokers configured with plain password and ACL files; :func:`probe_admin` picks
+one. The roles themselves are in ``scorer.broker_roles``.
 """
 
 from __future__ import annotations
@@ -23,101 +12,30 @@ import json
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 import paho.mqtt.client as mqtt
 
-from benchscore.protocol import PROTOCOL, ROOT, SCORER_KINDS, STATION_KINDS, check_id
+from benchscore.protocol import check_id
+from scorer.broker_roles import (
+    ADMIN_ROLE,
+    DEFAULT_ACL_ACCESS,
+    ENROL_ROLE,
+    ENROL_USER,
+    SCORER_ROLE,
+    SCORER_USER,
+    Acl,
+    admin_acls,
+    enrol_acls,
+    scorer_acls,
+    station_acls,
+    station_role,
+)
 
 log = logging.getLogger(__name__)
 
 CONTROL_TOPIC: Final = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC: Final = f"{CONTROL_TOPIC}/response"
-ADOPT_LEVEL: Final = "_adopt"
-"""Event-level topic segment of the adoption topics (ids never start with ``_``)."""
-SCORER_USER: Final = "benchscore-scorer"
-SCORER_ROLE: Final = "benchscore-scorer"
-ENROL_USER: Final = "enrol"
-ENROL_ROLE: Final = "benchscore-enrol"
-ADMIN_ROLE: Final = "admin"
-"""The role ``mosquitto_ctrl dynsec init`` gives the admin client."""
-STATION_ROLE_PREFIX: Final = "station-"
-DEFAULT_ACL_ACCESS: Final = {
-    "publishClientSend": False,
-    "publishClientReceive": True,
-    "subscribe": False,
-    "unsubscribe": True,
-}
-"""Default access: nothing may be published or subscribed unless a role allows it."""
-
-
-def topic(*levels: str) -> str:
-    """``benchscore/v1/<levels...>``: the one place the topic root is joined."""
-    return "/".join((ROOT, PROTOCOL, *levels))
-
-
-@dataclass(frozen=True)
-class Acl:
-    """One dynsec ACL entry (allow; priority -1, the plugin's default)."""
-
-    acltype: str
-    topic: str
-    allow: bool = True
-
-    def as_json(self) -> dict[str, Any]:
-        return {"acltype": self.acltype, "topic": self.topic, "allow": self.allow}
-
-
-def scorer_acls() -> list[Acl]:
-    """ACLs of the ``benchscore-scorer`` role."""
-    sends = [topic("+", "+", kind) for kind in SCORER_KINDS]
-    sends.append(topic(ADOPT_LEVEL, "+", "adopt"))
-    return [Acl("publishClientSend", t) for t in sends] + [
-        Acl("subscribePattern", topic("#")),
-        # Mosquitto 2.0 checks a shared subscription's whole filter, "$share/<group>/..."
-        # included: scorer workers (docs/SCALING.md) need this to split the same messages.
-        Acl("subscribePattern", "$share/+/" + topic("#")),
-    ]
-
-
-def enrol_acls() -> list[Acl]:
-    """ACLs of the ``benchscore-enrol`` role: announce, and wait for the adoption."""
-    return [
-        Acl("publishClientSend", topic(ADOPT_LEVEL, "+", "hello")),
-        Acl("subscribePattern", topic(ADOPT_LEVEL, "+", "adopt")),
-    ]
-
-
-def admin_acls() -> list[Acl]:
-    """ACLs of the dynsec ``admin`` role as hall init leaves it: the control topics and $SYS.
-
-    ``mosquitto_ctrl dynsec init`` also grants ``#`` (subscribe and receive); hall init removes
-    that so the scorer's application rights are exactly those of its own role.
-    """
-    control = "$CONTROL/dynamic-security/#"
-    return [
-        Acl("publishClientSend", control),
-        Acl("publishClientReceive", control),
-        Acl("subscribePattern", control),
-        Acl("publishClientReceive", "$SYS/#"),
-        Acl("subscribePattern", "$SYS/#"),
-        Acl("unsubscribePattern", "#"),
-    ]
-
-
-def station_role(station_id: str) -> str:
-    """The dynsec role name of one station."""
-    return STATION_ROLE_PREFIX + check_id(station_id, "station id")
-
-
-def station_acls(station_id: str, event: str) -> list[Acl]:
-    """ACLs of ``station-<id>``: its own four publish topics and its own ack and cmd."""
-    check_id(station_id, "station id")
-    check_id(event, "event id")
-    return [Acl("publishClientSend", topic(event, station_id, k)) for k in STATION_KINDS] + [
-        Acl("subscribeLiteral", topic(event, station_id, k)) for k in SCORER_KINDS
-    ]
 
 
 class BrokerAdminError(RuntimeError):
@@ -247,6 +165,9 @@ class DynSecAdmin:
         """
         if getattr(self.client, "_thread", None) is threading.current_thread():
             raise BrokerAdminError(commands[0]["command"], "called from the MQTT loop thread")
+        if not self.client.is_connected():
+            # paho would queue a QoS 1 message and send it after a reconnect, unanswered
+            raise BrokerAdminError(_describe(commands[0]), "not connected to the broker")
         ids = [uuid.uuid4().hex for _ in commands]
         pending = _Pending(ids)
         body = {
@@ -261,7 +182,7 @@ class DynSecAdmin:
             self.client.subscribe(RESPONSE_TOPIC, qos=1)
             info = self.client.publish(CONTROL_TOPIC, json.dumps(body), qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                raise BrokerAdminError(commands[0]["command"], "not connected to the broker")
+                raise BrokerAdminError(_describe(commands[0]), "not connected to the broker")
             if not pending.done.wait(self.timeout_s):
                 missing = [
                     c["command"]
@@ -291,14 +212,17 @@ class DynSecAdmin:
     def ensure_roles(self, enrol_password: str | None = None) -> None:
         """Make the base policy exactly the contract's; idempotent.
 
-        Creates or corrects the ``benchscore-scorer`` and ``benchscore-enrol`` roles, sets the
+        Creates or corrects the ``benchscore-scorer``, ``benchscore-enrol`` and ``admin`` roles
+        (``admin``: the control topics and ``$SYS`` only, not ``init``'s ``#``), sets the
         default access, creates the ``enrol`` client when it is missing and ``enrol_password``
         is given, and gives the scorer its role if it lacks it. Changing a role the scorer
         holds makes the broker drop the scorer's session before any reply, so those changes go
         last and unanswered (paho reconnects); ``hall init`` writes the policy into the file, so
         normally nothing needs changing.
         """
-        own = self._role_fixes(SCORER_ROLE, scorer_acls())
+        own = self._role_fixes(SCORER_ROLE, scorer_acls()) + self._role_fixes(
+            ADMIN_ROLE, admin_acls()
+        )
         enrol_fixes = self._role_fixes(ENROL_ROLE, enrol_acls())
         scorer, enrol = self.request(
             [{"command": "getClient", "username": u} for u in (self.scorer_username, ENROL_USER)],

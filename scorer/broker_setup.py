@@ -14,8 +14,9 @@ exactly as ``mosquitto_ctrl dynsec init`` writes them, ``roles: [{rolename}]``),
 (``rolename``, ``acls: [{acltype, topic, allow}]``), ``groups`` and ``defaultACLAccess``
 (``publishClientSend``, ``publishClientReceive``, ``subscribe``, ``unsubscribe``: booleans).
 Password hashes are only ever copied from files ``mosquitto_ctrl dynsec init`` made (the
-password goes to it on stdin, never on a command line). ``DynSecAdmin.ensure_roles`` repairs
-the same policy over MQTT on a broker whose file was made another way.
+password goes to it on stdin, never on a command line). ``DynSecAdmin.ensure_roles``
+(``scorer.broker_admin``) repairs the same policy over MQTT on a broker whose file was made
+another way.
 
 Mosquitto saves changes by writing ``<file>.new`` and renaming it: the directory holding
 ``dynamic-security.json`` must be writable by the broker's user, or changes are lost at restart.
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchscore.protocol import SCORER_KINDS, STATION_KINDS, check_id
-from scorer.broker_admin import (
+from scorer.broker_roles import (
     ADMIN_ROLE,
     DEFAULT_ACL_ACCESS,
     ENROL_ROLE,
@@ -55,7 +56,7 @@ DYNSEC_FILE = "dynamic-security.json"
 PLUGIN_NAME = "mosquitto_dynamic_security.so"
 
 
-class BrokerSetupError(RuntimeError):
+class BrokerSetupError(ValueError):
     """A broker file cannot be written; the message names what and where."""
 
 
@@ -188,34 +189,53 @@ def write_dynsec_broker(
     runtime_dir = Path(runtime_dir) if runtime_dir is not None else directory.resolve()
     conf, dynsec = directory / "mosquitto.conf", directory / DYNSEC_FILE
     _refuse_existing(conf, dynsec)
-    plugin = dynsec_plugin_path()
-    directory.mkdir(parents=True, exist_ok=True)
-    policy = dynsec_policy(
-        _dynsec_client(SCORER_USER, scorer_password, directory),
-        _dynsec_client(ENROL_USER, enrol_password, directory),
-    )
-    _write_private(dynsec, json.dumps(policy, indent=2) + "\n")
-    conf.write_text(
+    _check_passwords(scorer_password, enrol_password)
+    _owner(broker_user)
+    conf_text = (
         "# Mosquitto for a benchscore hall with dynamic security (scorer/broker_setup.py).\n"
         "# Station logins are created, revoked and deleted by the scorer; edit nothing here.\n"
         + _common_conf(port, listener_host, runtime_dir, broker_user)
-        + f"plugin {plugin}\n"
+        + f"plugin {dynsec_plugin_path()}\n"
         f"plugin_opt_config_file {runtime_dir / DYNSEC_FILE}\n"
     )
-    _give_to(broker_user, directory, conf, dynsec)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        policy = dynsec_policy(
+            _dynsec_client(SCORER_USER, scorer_password, directory),
+            _dynsec_client(ENROL_USER, enrol_password, directory),
+        )
+        _write_private(dynsec, json.dumps(policy, indent=2) + "\n")
+        conf.write_text(conf_text)
+        _give_to(broker_user, directory, conf, dynsec)
+    except OSError as exc:
+        raise BrokerSetupError(f"cannot write the broker files in {directory}: {exc}") from None
     return DynSecBrokerFiles(conf=conf, dynsec=dynsec)
 
 
-def _give_to(user: str | None, *paths: Path) -> None:
-    """Make ``paths`` the broker user's (it must read them and write the directory)."""
-    if not user or os.geteuid() != 0:
-        return
+def _check_passwords(*passwords: str) -> None:
+    for password in passwords:
+        if not password or "\n" in password or "\r" in password:
+            raise BrokerSetupError("broker passwords must be non-empty single lines")
+
+
+def _owner(user: str | None) -> tuple[int, int] | None:
+    """uid and gid of ``user`` (None: leave ownership alone)."""
+    if not user:
+        return None
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
         raise BrokerSetupError(f"broker user {user!r} does not exist on this machine") from None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _give_to(user: str | None, *paths: Path) -> None:
+    """Make ``paths`` the broker user's when running as root (it reads them, writes the dir)."""
+    owner = _owner(user)
+    if owner is None or os.geteuid() != 0:
+        return
     for path in paths:
-        os.chown(path, entry.pw_uid, entry.pw_gid)
+        os.chown(path, *owner)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -266,7 +286,12 @@ def _passwd(passwd: Path, username: str, password: str, create: bool) -> None:
 
 def add_plain_station(passwd: Path, station_id: str, password: str) -> None:
     """Add or replace a station's login in a plain password file (reload the broker after)."""
-    _passwd(Path(passwd), check_id(station_id, "station id"), password, create=False)
+    try:
+        check_id(station_id, "station id")
+    except ValueError as exc:
+        raise BrokerSetupError(str(exc)) from None
+    _check_passwords(password)
+    _passwd(Path(passwd), station_id, password, create=False)
 
 
 def write_plain_broker(
@@ -291,19 +316,25 @@ def write_plain_broker(
         directory / n for n in ("mosquitto.conf", "benchscore.passwd", "benchscore.acl")
     )
     _refuse_existing(conf, passwd, acl)
-    directory.mkdir(parents=True, exist_ok=True)
-    _passwd(passwd, SCORER_USER, scorer_password, create=True)
-    os.chmod(passwd, 0o600)
-    _passwd(passwd, ENROL_USER, enrol_password, create=False)
-    for station_id, password in (stations or {}).items():
-        add_plain_station(passwd, station_id, password)
-    acl.write_text(plain_acl_text())
-    conf.write_text(
+    _check_passwords(scorer_password, enrol_password, *(stations or {}).values())
+    _owner(broker_user)
+    conf_text = (
         "# Mosquitto for a benchscore hall with plain password/ACL files "
         "(scorer/broker_setup.py).\n"
         + _common_conf(port, listener_host, runtime_dir, broker_user)
         + f"password_file {runtime_dir / 'benchscore.passwd'}\n"
         f"acl_file {runtime_dir / 'benchscore.acl'}\n"
     )
-    _give_to(broker_user, directory, conf, passwd, acl)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _passwd(passwd, SCORER_USER, scorer_password, create=True)
+        os.chmod(passwd, 0o600)
+        _passwd(passwd, ENROL_USER, enrol_password, create=False)
+        for station_id, password in (stations or {}).items():
+            add_plain_station(passwd, station_id, password)
+        acl.write_text(plain_acl_text())
+        conf.write_text(conf_text)
+        _give_to(broker_user, directory, conf, passwd, acl)
+    except OSError as exc:
+        raise BrokerSetupError(f"cannot write the broker files in {directory}: {exc}") from None
     return PlainBrokerFiles(conf=conf, passwd=passwd, acl=acl)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +14,12 @@ from benchscore.mqtt import reason_is_failure
 from benchscore.protocol import subscription
 from scorer.broker_admin import (
     CONTROL_TOPIC,
-    SCORER_ROLE,
     BrokerAdminError,
     DynSecAdmin,
     NoBrokerAdmin,
     probe_admin,
-    scorer_acls,
-    topic,
 )
+from scorer.broker_roles import SCORER_ROLE, scorer_acls, topic
 from scorer.broker_setup import BrokerSetupError, plain_acl_text, write_dynsec_broker
 from tests.support.brokers import DynSecMosquitto, MqttPeer, PlainMosquitto
 
@@ -213,14 +212,19 @@ def test_enrol_again_replaces_the_role(broker: DynSecMosquitto, peers: list[Mqtt
 def test_revoke_drops_the_station_within_2_s_and_restore_lets_it_back(
     broker: DynSecMosquitto, peers: list[MqttPeer]
 ) -> None:
-    admin = DynSecAdmin(scorer(peers, broker).client)
+    s = scorer(peers, broker)
+    assert s.subscribe(topic("#"))
+    admin = DynSecAdmin(s.client)
     admin.enrol_station("st01", EVENT, "pw-st01")
     st = peer(peers, broker, "st01", "st01", "pw-st01")
+    st.client.will_set(topic(EVENT, "st01", "status"), b"offline", qos=1)
     assert st.connect()
-    admin.revoke_station("st01")
     t0 = time.monotonic()
+    admin.revoke_station("st01")
     assert st.dropped.wait(2.0)
     assert time.monotonic() - t0 < 2.0
+    with pytest.raises(queue.Empty):  # Mosquitto 2.0 drops it without its Will
+        s.next_message(0.5)
     assert not peer(peers, broker, "st01", "st01", "pw-st01").connect()
     assert (admin.station_client("st01") or {}).get("disabled") is True
     admin.restore_station("st01")
@@ -258,15 +262,34 @@ def test_state_survives_a_broker_restart(broker: DynSecMosquitto, peers: list[Mq
 def test_errors_name_the_command_and_delete_is_idempotent(
     broker: DynSecMosquitto, peers: list[MqttPeer]
 ) -> None:
-    admin = DynSecAdmin(scorer(peers, broker).client)
+    s = MqttPeer(
+        broker.port,
+        "benchscore-scorer",
+        "benchscore-scorer",
+        broker.scorer_password,
+        reconnect=True,
+    )
+    peers.append(s)
+    assert s.connect()
+    admin = DynSecAdmin(s.client)
     with pytest.raises(BrokerAdminError, match="disableClient nope: Client not found"):
         admin.revoke_station("nope")
     with pytest.raises(BrokerAdminError, match="setClientPassword nope: Client not found"):
         admin.set_station_password("nope", "x")
     with pytest.raises(ValueError, match="station id"):
         admin.enrol_station("../x", EVENT, "x")
-    assert admin.station_client("nope") is None
     admin.enrol_station("st01", EVENT, "pw")
+    broker.stop()
+    assert s.dropped.wait(5.0)
+    with pytest.raises(BrokerAdminError, match="disableClient.*not connected"):
+        admin.revoke_station("st01")
+    broker.start()
+    deadline = time.monotonic() + 10
+    while not s.client.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert admin.station_client("st01") is not None
+    assert "disabled" not in (admin.station_client("st01") or {})  # not sent on reconnect
+    assert admin.station_client("nope") is None
     admin.delete_station("st01")
     admin.delete_station("st01")
     assert admin.station_client("st01") is None
@@ -299,17 +322,24 @@ def test_ensure_roles_repairs_the_base_policy(
                 "allow": True,
             },
             {"command": "deleteClient", "username": "enrol"},
+            {
+                "command": "addRoleACL",
+                "rolename": "admin",
+                "acltype": "subscribePattern",
+                "topic": "#",
+                "allow": True,
+            },
         ],
     )
     s1 = scorer(peers, broker)
-    assert not s1.subscribe(topic("#"))
+    assert s1.subscribe("#")
     assert not reason_is_failure(s1.publish(topic(EVENT, "st01", "record")))
     send_unanswered(
         s1,
         [{"command": "removeClientRole", "username": "benchscore-scorer", "rolename": SCORER_ROLE}],
     )
     s2 = scorer(peers, broker)
-    assert not s2.subscribe(topic("+", "+", "record"))
+    assert not_authorised(s2.publish(topic(EVENT, "st01", "ack")))  # no scorer role
     DynSecAdmin(s2.client).ensure_roles(enrol_password="fresh")
     assert s2.dropped.wait(2.0)  # its own rights changed: the scorer's session dropped once
     s3 = scorer(peers, broker)
@@ -320,6 +350,7 @@ def test_ensure_roles_repairs_the_base_policy(
         (a.acltype, a.topic) for a in scorer_acls()
     )
     assert s3.subscribe(topic("#"))
+    assert not s3.subscribe("#")
     assert not not_authorised(s3.publish(topic(EVENT, "st01", "ack")))
     assert not_authorised(s3.publish(topic(EVENT, "st01", "record")))
     assert peer(peers, broker, "pi", "enrol", "fresh").connect()
@@ -333,6 +364,28 @@ def test_write_dynsec_broker_never_overwrites(tmp_path: Path) -> None:
         write_dynsec_broker(tmp_path, port=1883, scorer_password="c", enrol_password="d")
     assert (tmp_path / "dynamic-security.json").read_bytes() == before
     assert (tmp_path / "dynamic-security.json").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"port": 0}, "not a TCP port"),
+        ({"scorer_password": ""}, "non-empty single lines"),
+        ({"enrol_password": "a\nb"}, "non-empty single lines"),
+        ({"broker_user": "no-such-user-here"}, "does not exist"),
+        ({"directory": "file/sub"}, "cannot write the broker files"),
+    ],
+)
+def test_write_dynsec_broker_refuses_bad_input_and_writes_nothing(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    args: dict[str, object] = {"port": 1883, "scorer_password": "a", "enrol_password": "b"}
+    args.update(change)
+    directory = tmp_path / str(args.pop("directory", "hall"))
+    with pytest.raises(BrokerSetupError, match=message):
+        write_dynsec_broker(directory, **args)  # type: ignore[arg-type]
+    assert not (tmp_path / "hall").exists()
 
 
 def test_plain_broker_files(tmp_path: Path, peers: list[MqttPeer]) -> None:
@@ -355,6 +408,9 @@ def test_plain_broker_files(tmp_path: Path, peers: list[MqttPeer]) -> None:
         with pytest.raises(BrokerAdminError, match="no reply within"):
             DynSecAdmin(s.client, timeout_s=0.5).list_clients()
         assert isinstance(probe_admin(s.client, timeout_s=0.5), NoBrokerAdmin)
+        # the plain files' known limit: a station's login may take the scorer's client id
+        assert peer(peers, broker, "benchscore-scorer", "st01", "pw-st01").connect()
+        assert s.dropped.wait(2.0)
     finally:
         broker.stop()
 
@@ -364,3 +420,20 @@ def test_probe_finds_dynsec(broker: DynSecMosquitto, peers: list[MqttPeer]) -> N
     admin = probe_admin(s.client)
     assert isinstance(admin, DynSecAdmin)
     assert admin.timeout_s == 5.0
+
+
+def test_known_limit_the_shared_enrol_login_can_take_over_a_client_id(
+    broker: DynSecMosquitto, peers: list[MqttPeer]
+) -> None:
+    """Mosquitto 2.0.x: a login without a fixed client id may use any client id, and the
+    broker then drops the session holding it (docs/SCALING.md). The taker keeps enrol's rights."""
+    s = scorer(peers, broker)
+    admin = DynSecAdmin(s.client)
+    admin.enrol_station("st01", EVENT, "pw-st01")
+    st = peer(peers, broker, "st01", "st01", "pw-st01")
+    assert st.connect()
+    taker = peer(peers, broker, "st01", "enrol", broker.enrol_password)
+    assert taker.connect()
+    assert st.dropped.wait(2.0)
+    assert not_authorised(taker.publish(topic(EVENT, "st01", "record")))
+    assert not taker.subscribe(topic(EVENT, "st01", "cmd"))

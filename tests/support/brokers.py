@@ -134,7 +134,7 @@ def _broker_user() -> str | None:
 class MqttPeer:
     """A paho client for broker tests: records CONNACK, disconnects, PUBACKs, SUBACKs, messages.
 
-    It does not reconnect by itself (a refused or dropped login stays so until ``connect()``).
+    Unless ``reconnect``, it does not reconnect by itself after its first ``connect()``.
     """
 
     def __init__(
@@ -144,6 +144,8 @@ class MqttPeer:
         username: str | None,
         password: str | None,
         protocol: str = "5",
+        *,
+        reconnect: bool = False,
     ) -> None:
         from benchscore.mqtt import BrokerConfig, make_client
 
@@ -152,7 +154,8 @@ class MqttPeer:
             client_id,
             BrokerConfig(port=port, username=username, password=password, protocol=protocol),
         )
-        self.client.reconnect_delay_set(min_delay=3600, max_delay=3600)
+        delay = 1 if reconnect else 3600
+        self.client.reconnect_delay_set(min_delay=delay, max_delay=delay)
         self.connack: Any = None
         self.answered = threading.Event()
         self.dropped = threading.Event()
