@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from benchscore.protocol import PROTOCOL, ROOT, SCORER_KINDS, STATION_KINDS, check_id
+from benchscore.protocol import ADOPT_EVENT, PROTOCOL, ROOT, SCORER_KINDS, STATION_KINDS, check_id
 
-ADOPT_LEVEL: Final = "_adopt"
+ADOPT_LEVEL: Final = ADOPT_EVENT
 """Event-level topic segment of the adoption topics (ids never start with ``_``)."""
 SCORER_USER: Final = "benchscore-scorer"
 SCORER_ROLE: Final = "benchscore-scorer"

@@ -140,7 +140,7 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
 def acl_broker(tmp_path: Path) -> Any:
     passwd_bin = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
     passwd = tmp_path / "passwd"
-    users = {"scorer": "s3cret-scorer", "st01": "pw-st01", "st02": "pw-st02"}
+    users = {"benchscore-scorer": "s3cret-scorer", "st01": "pw-st01", "st02": "pw-st02"}
     for i, (user, pw) in enumerate(users.items()):
         args = [passwd_bin, "-b", str(passwd), user, pw]
         subprocess.run(args[:1] + (["-c"] if i == 0 else []) + args[1:], check=True)
@@ -160,7 +160,7 @@ def test_shipped_acl_denies_cross_station_publish(acl_broker: Any) -> None:
     broker, users = acl_broker
     seen: list[str] = []
     scorer = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-    scorer.username_pw_set("scorer", users["scorer"])
+    scorer.username_pw_set("benchscore-scorer", users["benchscore-scorer"])
     subscribed = threading.Event()
     scorer.on_subscribe = lambda *a: subscribed.set()
     scorer.on_message = lambda c, u, m: seen.append(m.topic)

@@ -198,6 +198,10 @@ class Fleet:
             raise FleetError(f"{station} has no key in force (never adopted, or already revoked)")
         self.broker_admin.revoke_station(station)
         self._revoke_key(station, actor, note="revoked")
+        # the broker drops a revoked session without its Will: say it ourselves
+        with self.store.db.transaction() as tx:
+            tx.execute("UPDATE stations SET online = ?, state = 'offline' WHERE id = ?",
+                       (False, station))
         log.warning("station %s revoked by %s", station, actor)
 
     def _revoke_key(self, station: str, actor: str, note: str) -> None:
