@@ -228,7 +228,7 @@ def apply_adoption(setup: StationSetup, adoption: Adoption) -> StationConfig:
 def import_calibrations(config: StationConfig, adoption: Adoption) -> int:
     """A replaced workstation's calibrations, written where this station keeps its own when it
     has none yet; returns how many sensor records were imported."""
-    records = adoption.calibrations.get("records")
+    records = adoption.calibrations.get("calibrations")
     path = config.calibration_path
     if not isinstance(records, list) or not records or path.exists():
         return 0

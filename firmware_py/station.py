@@ -183,6 +183,9 @@ class Station:
         if self.config.max_marked_attempts:
             extra["max_marked_attempts"] = self.config.max_marked_attempts
         extra["calibrations"] = list(self.hardware.corrections)
+        store = self.hardware.corrections.store
+        if store is not None:  # the scorer keeps a copy: a replacement Pi gets them back
+            extra["calibration_records"] = [c.to_dict() for c in store.all()][-64:]
         self.link.publish_status(self.state.value, self.machine.reason, **extra)
         self.write_local_status()
 

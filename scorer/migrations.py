@@ -213,7 +213,8 @@ MIGRATIONS: Final = (
     Migration(
         4,
         "fleet: station public keys (adoption, revocation, replacement), stations waiting to be "
-        "adopted, a version counter that tells workers to reload keys",
+        "adopted, a version counter that tells workers to reload keys, the calibrations each "
+        "workstation reported (they move to a replacement Pi)",
         (
             """CREATE TABLE station_keys (
                 kid         TEXT PRIMARY KEY,
@@ -245,6 +246,11 @@ MIGRATIONS: Final = (
                 value       {bigint} NOT NULL
             )""",
             "INSERT INTO fleet_meta (key, value) VALUES ('keys_version', 0)",
+            """CREATE TABLE station_calibrations (
+                station     TEXT PRIMARY KEY,
+                records     TEXT NOT NULL,
+                received_at {float} NOT NULL
+            )""",
         ),
     ),
 )

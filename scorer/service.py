@@ -169,6 +169,9 @@ class ScorerService:
 
         def hook(obj: dict[str, Any]) -> None:
             competition.reconcile(obj)
+            records = obj.get("calibration_records")
+            if self.fleet is not None and isinstance(records, list) and obj.get("online"):
+                self.fleet.note_calibrations(str(obj["station"]), records)
             kid = obj.get("kid")
             if self.fleet is not None and isinstance(kid, str) and kid not in self._cleared:
                 self._cleared.add(kid)

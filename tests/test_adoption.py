@@ -24,6 +24,7 @@ from benchscore.console_client import ConsoleClient
 from benchscore.identity import Identity
 from benchscore.signing import sign_payload
 from firmware_py.adoption import accept_adoption
+from firmware_py.calibration import Calibration
 from scorer.config import load_config
 from scorer.fleet.hall import init_hall
 from scorer.service import ScorerService
@@ -211,6 +212,18 @@ def test_a_hall_adopts_measures_revokes_and_replaces(hall: Hall) -> None:
     wait_for(refused, 2.0, "the scorer to refuse the revoked key's records")
     assert time.monotonic() - revoked_at < 2.0
 
+    # st01 is calibrated against a reference meter (as 'benchscore calibrate' stores it)
+    calibration = Calibration(
+        id="st01.light_sensor.illuminance_lx.20261202T100000Z", station="st01",
+        sensor="light_sensor", quantity="illuminance_lx", unit="lx", gain=1.02, offset=0.0,
+        date="2026-12-02T10:00:00Z", reference="meter LX-1 #42", reference_value=510.0,
+        reading_value=500.0, samples=20, uncertainty=0.03,
+    )
+    (pis["pi-a"] / "calibration.json").write_text(
+        json.dumps({"schema": 1, "calibrations": [calibration.to_dict()]})
+    )
+    wait_for(lambda: fleet._calibrations("st01"), 20, "st01's calibrations at the scorer")
+
     # replace st01 by a new Pi: the id (and its history) moves, the old Pi is cut off
     old_runs = len(hall.runs("st01"))
     new_state = hall.start_pi("pi-d")
@@ -225,6 +238,8 @@ def test_a_hall_adopts_measures_revokes_and_replaces(hall: Hall) -> None:
         "runs of the new Pi under st01",
     )
     assert len(hall.runs("st01")) > old_runs
+    moved = json.loads((new_state / "calibration.json").read_text())["calibrations"]
+    assert [c["id"] for c in moved] == [calibration.id]
     old_peer = MqttPeer(hall.port, old_user, old_user, old_password)
     try:
         assert not old_peer.connect(), "the replaced Pi can still log in"

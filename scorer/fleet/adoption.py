@@ -268,6 +268,9 @@ class Fleet:
         }
         if carry_over:
             payload["counters"] = self._counters(station, task_id)
+            records = self._calibrations(station)
+            if records:
+                payload["calibrations"] = {"calibrations": records}
         topic = protocol.adopt_topic(pending.kid, "adopt")
         self.publish(topic, sign_payload(self.scorer, topic, payload), True)
         log.info("station %s adopted (%s) by %s: key %s", station, note, actor, pending.kid)
@@ -306,6 +309,26 @@ class Fleet:
                 return path.read_text(), task.procedure
         names = sorted(p.stem for p in self.tasks_dir.glob("*.toml"))
         raise FleetError(f"no task {task_id!r} in {self.tasks_dir}; there are: {', '.join(names)}")
+
+    def note_calibrations(self, station: str, records: list[Any]) -> None:
+        """Keep the calibration records a station reports (for a replacement Pi)."""
+        if not records or not all(isinstance(r, dict) for r in records):
+            return
+        text = json.dumps(records[:64])
+        with self.store.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO station_calibrations (station, records, received_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (station) DO UPDATE SET records = excluded.records, "
+                "received_at = excluded.received_at",
+                (station, text, time.time()),
+            )
+
+    def _calibrations(self, station: str) -> list[Any]:
+        with self.store.db.read() as tx:
+            text = tx.scalar(
+                "SELECT records FROM station_calibrations WHERE station = ?", (station,)
+            )
+        return list(json.loads(text)) if text else []
 
     def clear_adoption(self, kid: str) -> None:
         """Remove the retained adopt message once the station speaks under its new id."""
