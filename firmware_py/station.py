@@ -143,8 +143,8 @@ class Station:
         )
         outcome = self._last_outcome.value if self._last_outcome else None
         line1, line2 = message(self.state, self.machine.reason, outcome)
-        if not self.link.connected:  # the verdict line stays whole
-            line2 = "offline, results kept" + (f" | {line2}" if line2 else "")
+        if not self.link.connected and not line2:  # a verdict's reason stays on the screen
+            line2 = "offline, results kept"
         self.display.show(line1, line2)
 
     def _jig_opened(self) -> None:

@@ -26,18 +26,19 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def test_keygen_makes_a_private_key_and_never_overwrites(
+def test_identity_makes_a_private_key_once_and_shows_its_pairing_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    key = tmp_path / "st01.key"
-    code, out, _ = run_cli(capsys, "keygen", str(key))
-    assert code == 0 and "st01.key" in out
+    cfg_path = write_station_config(tmp_path, "st01", port=free_port())
+    code, out, _ = run_cli(capsys, "station", "identity", "--config", str(cfg_path))
+    assert code == 0
+    first = json.loads(out)
+    key = Path(first["key_file"])
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert len(bytes.fromhex(key.read_text().strip())) == 32
-    before = key.read_text()
-    code, _, err = run_cli(capsys, "keygen", str(key))
-    assert code == 2 and "exists" in err
-    assert key.read_text() == before
+    assert len(first["code"]) == 9 and first["code"][4] == "-"
+    code, out, _ = run_cli(capsys, "station", "identity", "--config", str(cfg_path))
+    assert json.loads(out) == first  # made once, never replaced
 
 
 def test_outbox_list_and_replay_deliver_what_the_daemon_left(
