@@ -40,7 +40,7 @@ BAD_PAYLOADS: list[tuple[str, str, bytes, str]] = [
     ("not-utf8", T.record, b"\xff\xfe{}", "malformed"),
     ("json-array", T.record, enc([record()]), "malformed"),
     ("json-string", T.status, enc("online"), "malformed"),
-    ("wrong-schema", T.record, enc(record(schema=2)), "unsupported"),
+    ("wrong-schema", T.record, enc(record(schema=1)), "unsupported"),
     ("no-schema", T.record, enc(without(record(), "schema")), "unsupported"),
     ("missing-seq", T.record, enc(without(record(), "seq")), "schema"),
     ("missing-online", T.status, enc(without(status(), "online")), "schema"),

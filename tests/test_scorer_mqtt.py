@@ -26,7 +26,7 @@ from scorer.mqtt_ingest import MqttIngest
 from scorer.service import ScorerService
 from scorer.store import Store
 from tests.support.brokers import Mosquitto, free_port, wait_port
-from tests.support.trust import write_scorer_key
+from tests.support.trust import TEST_SCORER, write_scorer_key
 from tests.test_scorer_store import live, record, status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,7 +174,7 @@ def test_bad_payloads_are_rejected_and_the_scorer_stays_up(
     bad: list[tuple[str, bytes | dict[str, Any], str]] = [
         (T.record, b"\x00not json at all", "malformed"),
         (T.record, b"[1, 2, 3]", "malformed"),
-        (T.record, record(seq=91, schema=2), "unsupported"),
+        (T.record, record(seq=91, schema=1), "unsupported"),
         (T.record, {k: v for k, v in record(seq=92).items() if k != "run_id"}, "schema"),
         (T.record, nan, "malformed"),
         (T.record, record("st02", seq=93), "wrong_topic"),
@@ -186,7 +186,7 @@ def test_bad_payloads_are_rejected_and_the_scorer_stays_up(
     publisher.send(T.record, record(seq=1))  # a valid record after all of that
 
     wait_for(lambda: get(scorer, "/api/runs"), what="the valid record")
-    expected = {"malformed": 3, "unsupported": 1, "schema": 2, "wrong_topic": 2, "oversized": 1}
+    expected = {"malformed": 3, "unsupported": 1, "schema": 1, "wrong_topic": 2, "oversized": 1}
 
     def all_rejected() -> dict[str, Any] | None:
         rej: dict[str, Any] = get(scorer, "/api/rejections")
@@ -236,7 +236,9 @@ def test_resubscribes_after_the_broker_restarts(
 
 def test_mqtt_ingest_alone(tmp_path: Path, mosquitto: Mosquitto, publisher: Publisher) -> None:
     store = Store(tmp_path / "scorer.db")
-    link = MqttIngest(BrokerConfig(port=mosquitto.port), Ingest(store), client_id="scorer-x")
+    link = MqttIngest(
+        BrokerConfig(port=mosquitto.port), Ingest(store), client_id="scorer-x", scorer=TEST_SCORER
+    )
     try:
         assert not link.connected
         link.stop()  # before start: nothing happens
@@ -265,6 +267,7 @@ def test_run_scorer_serves_until_sigterm(tmp_path: Path, mosquitto: Mosquitto) -
     cfg.write_text(
         f'event = "ev1"\n[broker]\nport = {mosquitto.port}\n'
         f'[storage]\npath = "data/hall.db"\n[http]\nport = {port}\n'
+        "[security]\nrequire_signatures = false\n"  # this test sends unsigned records
     )
     proc = subprocess.Popen(
         [
