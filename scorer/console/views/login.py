@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -71,14 +72,11 @@ async def api_login(con: Console, request: Request) -> Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return error_reply("body: expected {username, password}", 400)
+    # the TCP peer, or what a proxy in [http] trusted_proxies put in X-Forwarded-For
     address = request.client.host if request.client else "?"
     wait = con.limiter.check(address, username)
     if wait > 0:
-        return JSONResponse(
-            {"error": "too many failed logins", "retry_after_s": round(wait)},
-            status_code=429,
-            headers={**NO_STORE, "Retry-After": str(max(1, round(wait)))},
-        )
+        return _too_soon(wait)
     user = await run_in_threadpool(authenticate, con.db, username[:64], password[:256])
     if user is None:
         con.limiter.failed(address, username)
@@ -98,6 +96,16 @@ async def api_login(con: Console, request: Request) -> Response:
     )
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return resp
+
+
+def _too_soon(wait_s: float) -> Response:
+    """429 with the whole seconds to wait (at least 1) in ``Retry-After`` and the body."""
+    seconds = max(1, math.ceil(wait_s))
+    return JSONResponse(
+        {"error": "too many failed logins: try again later", "retry_after_s": seconds},
+        status_code=429,
+        headers={**NO_STORE, "Retry-After": str(seconds)},
+    )
 
 
 @view(None, write=True)
