@@ -63,11 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate_cli.add_parser(sub)
     try:
-        from scorer import event_cli
+        from scorer import audit_cli, event_cli
         from scorer.console import cli as console_cli
     except ImportError:  # pragma: no cover - scorer extras missing
         pass
     else:
+        audit_cli.add_parser(sub)
         event_cli.add_parser(sub)
         console_cli.add_parser(sub)
     return parser
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.console import cli as console_cli
 
         return console_cli.run(args)
+    if args.command == "audit":
+        from scorer import audit_cli
+
+        return audit_cli.run(args)
     if args.command == "event":
         from scorer import event_cli
 
