@@ -72,16 +72,17 @@ async def api_login(con: Console, request: Request) -> Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return error_reply("body: expected {username, password}", 400)
+    name = username[:64]  # longer names exist nowhere; the limiter keeps at most this much
     # the TCP peer, or what a proxy in [http] trusted_proxies put in X-Forwarded-For
     address = request.client.host if request.client else "?"
-    wait = con.limiter.check(address, username)
+    wait = con.limiter.check(address, name)
     if wait > 0:
         return _too_soon(wait)
-    user = await run_in_threadpool(authenticate, con.db, username[:64], password[:256])
+    user = await run_in_threadpool(authenticate, con.db, name, password[:256])
     if user is None:
-        con.limiter.failed(address, username)
+        con.limiter.failed(address, name)
         return error_reply("wrong user name or password", 401)
-    con.limiter.succeeded(username)
+    con.limiter.succeeded(name)
     token, session = await run_in_threadpool(open_session, con.db, user)
     nxt = safe_next(body.get("next")) if isinstance(body.get("next"), str) else None
     resp = json_reply({"ok": True, "user": user.public(), "home": nxt or HOME[user.role]})
