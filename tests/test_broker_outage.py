@@ -32,7 +32,7 @@ from tests.support.brokers import Mosquitto
 
 OUTAGE_S = 60.0
 SPEED = 120.0
-RECONNECT_S = 15.0
+RECONNECT_S = 20.0
 """How long the station may take to reconnect and send its backlog (paho backs off <= 10 s)."""
 HOLD_S = 2.0
 """How long the scorer's database stays locked after the backlog went out (seconds)."""
