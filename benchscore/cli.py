@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate_cli.add_parser(sub)
     try:
-        from scorer import event_cli
+        from scorer import audit_cli, event_cli
         from scorer.console import cli as console_cli
     except ImportError:  # pragma: no cover - scorer extras missing
         pass
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         from scorer.fleet import cli as stations_cli
         from scorer.fleet import hall as hall_cli
 
+        audit_cli.add_parser(sub)
         event_cli.add_parser(sub)
         console_cli.add_parser(sub)
         stations_cli.add_parser(sub)
@@ -146,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.fleet import hall as hall_cli
 
         return hall_cli.run(args)
+    if args.command == "audit":
+        from scorer import audit_cli
+
+        return audit_cli.run(args)
     if args.command == "event":
         from scorer import event_cli
 

@@ -24,11 +24,13 @@ Example (``config/scorer.toml``)::
     [http]
     host = "127.0.0.1"
     port = 8080                 # 0 picks a free port
+    # trusted_proxies = ["127.0.0.1"]   # only these may set X-Forwarded-For (default: none)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,9 @@ class HttpConfig:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client;
+    empty (the default): the header is never trusted, the client is the TCP peer."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ _BROKER_KEYS = {
 }
 _STORAGE_KEYS = {"path", "url"}
 _COMPETITION_KEYS = {"event_file", "tasks_dir"}
-_HTTP_KEYS = {"host", "port"}
+_HTTP_KEYS = {"host", "port", "trusted_proxies"}
 
 
 class _Reader:
@@ -210,6 +215,7 @@ def parse_config(
     http = HttpConfig(
         host=r.string(h, "host", "http.host", "127.0.0.1"),
         port=r.integer(h, "port", "http.port", 8080, 0, 65535),
+        trusted_proxies=_proxies(r, h.get("trusted_proxies", [])),
     )
     if not http.host:
         raise r.fail("http.host", "must not be empty")
@@ -246,6 +252,19 @@ def parse_config(
         event_file=event_file,
         tasks_dir=tasks_dir,
     )
+
+
+def _proxies(r: _Reader, raw: Any) -> tuple[str, ...]:
+    """``http.trusted_proxies``: a list of IP addresses or networks (``10.0.0.0/8``)."""
+    where = "http.trusted_proxies"
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise r.fail(where, f"expected a list of IP addresses, got {raw!r}")
+    for text in raw:
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise r.fail(where, f"{text!r} is not an IP address or network") from None
+    return tuple(raw)
 
 
 def _resolve(text: str | None, base_dir: Path | None) -> Path | None:

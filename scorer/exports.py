@@ -1,5 +1,7 @@
 """Exports of the marks: CSV and JSON per aspect, a CIS-style mark sheet per competitor,
 standardisation to the WorldSkills scale, and a recruiter's skill record of one contestant.
+Every one carries the console audit chain's head (rows and hash) when it was made, so a later
+cut or rewrite of the log shows against it (``benchscore audit verify --head``).
 
 The WorldSkills scale: CIS standardises each skill's results so that the median competitor is
 at 700 points and the others typically fall between 600 and 800. CIS's exact statistics are
@@ -46,13 +48,19 @@ WS_MEDIAN: Final = 700.0
 WS_POINTS_PER_SD: Final = 100.0
 
 
+AUDIT_COLUMNS: Final = ("audit_rows", "audit_head")
+"""The audit chain's head when the export was made, on every row of a CSV export."""
+
+
 def marks_csv(comp: Competition, event_id: str, version: int | None = None) -> str:
-    """Every competitor's mark for every aspect, one CSV row each."""
+    """Every competitor's mark for every aspect, one CSV row each, with the audit head."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=MARK_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=MARK_COLUMNS + AUDIT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    for row in comp.marks(event_id, version):
-        writer.writerow({k: row[k] for k in MARK_COLUMNS})
+    rows, head = comp.marks(event_id, version), comp.audit_head()
+    audit = {"audit_rows": head.rows, "audit_head": head.hash}
+    for row in rows:
+        writer.writerow({**{k: row[k] for k in MARK_COLUMNS}, **audit})
     return out.getvalue()
 
 
@@ -99,6 +107,7 @@ def marks_json(comp: Competition, event_id: str, version: int | None = None) -> 
         "scheme_digest": sv.digest,
         "max_total": sv.scheme.max_total,
         "exported_at": time.time(),
+        "audit": comp.audit_head().as_dict(),
         "competitors": competitors,
     }
 
@@ -118,7 +127,8 @@ def mark_sheet(
     values = {a.id: evaluation.marks[(competitor, a.id)][0].value for a in sv.scheme.aspects}
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["Mark sheet", ev.name, f"scheme {sv.scheme.id} v{sv.version}"])
+    head = comp.audit_head()
+    w.writerow(["Mark sheet", ev.name, f"scheme {sv.scheme.id} v{sv.version}", head.text()])
     w.writerow(["Competitor", person.id, person.name, person.member])
     w.writerow([])
     w.writerow(
@@ -212,6 +222,7 @@ def standardised(
     ev = comp.event(event_id)
     names = {c.id: c for c in ev.competitors}
     ranked = sorted(raw, key=lambda c: (-raw[c], c))
+    head = comp.audit_head()
     out = []
     for c in ranked:
         rank = 1 + sum(1 for other in raw.values() if other > raw[c] + 1e-9)
@@ -224,6 +235,8 @@ def standardised(
                 "max": totals[c]["max"],
                 "ws_score": ws[c],
                 "rank": rank,
+                "audit_rows": head.rows,
+                "audit_head": head.hash,
             }
         )
     return out
@@ -295,6 +308,7 @@ def skill_record(
         "criteria": criteria,
         "modules": modules,
         "issued_at": time.time(),
+        "audit": comp.audit_head().as_dict(),
     }
 
 

@@ -138,6 +138,8 @@ class ScorerService:
                 ws="none",
                 http="h11",
                 timeout_graceful_shutdown=2,
+                proxy_headers=bool(cfg.http.trusted_proxies),  # X-Forwarded-For: only these
+                forwarded_allow_ips=list(cfg.http.trusted_proxies),
             )
         )
         self._server = server

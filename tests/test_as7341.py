@@ -7,6 +7,7 @@ import errno
 
 import numpy as np
 import pytest
+from smbus2 import i2c_msg
 
 import benchscore.sim.chips.as7341 as sim_as7341
 from benchscore.clock import SimClock
@@ -314,3 +315,60 @@ def test_close_powers_down_once() -> None:
     assert wire(bus) == ["w 0x39 [80 00]"]
     sensor.close()
     assert wire(bus) == []
+
+
+def words(data: bytes) -> tuple[int, ...]:
+    return tuple(int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2))
+
+
+def running_chip() -> tuple[SimI2CBus, SimClock, SimAS7341, Light]:
+    """A chip on pass A, running free, one cycle completed."""
+    bus, clock, sim, light = rig()
+    sensor = AS7341(bus, clock=clock)
+    sensor.read_counts()
+    bus.write_byte_data(0x39, 0x80, 0x03)  # PON | SP_EN: free-running cycles
+    clock.advance(sim.period_s + 0.001)
+    return bus, clock, sim, light
+
+
+def test_an_astatus_read_latches_the_data_registers_until_ch5_is_read() -> None:
+    bus, clock, sim, light = running_chip()
+    status = i2c_msg.read(0x39, 1)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x94]), status)  # ASTATUS alone: latches
+    latched = sim.adc_counts
+    light.value = LightSpec(600.0, 4000.0)
+    clock.advance(sim.period_s)  # a new cycle completes at twice the light
+    assert sim.adc_counts != latched
+    first, rest = i2c_msg.read(0x39, 6), i2c_msg.read(0x39, 6)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x95]), first)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x9B]), rest)  # ends on CH5_DATA_H: released
+    assert words(bytes(first) + bytes(rest)) == latched
+    data = i2c_msg.read(0x39, 12)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x95]), data)
+    assert words(bytes(data)) == sim.adc_counts  # no ASTATUS read: the newest cycle
+
+
+def test_a_block_read_from_astatus_is_one_cycle() -> None:
+    bus, clock, sim, _ = running_chip()
+    block = i2c_msg.read(0x39, 13)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x94]), block)
+    assert words(bytes(block)[1:]) == sim.adc_counts
+    assert bytes(block)[0] == 0x05  # ASTATUS: not saturated, AGAIN 16x
+
+
+def test_low_bank_registers_need_reg_bank() -> None:
+    bus, _, sim, _ = rig()
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x74, 0x8A]))  # LED: ignored with REG_BANK = 0
+    read = i2c_msg.read(0x39, 1)
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x74]), read)
+    assert bytes(read) == b"\x00"
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0xA9, 0x10]))  # CFG0.REG_BANK = 1
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x74, 0x8A]))
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x74]), read)
+    assert bytes(read) == b"\x8a"
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x92]), read)  # 0x80 and up stay reachable
+    assert bytes(read) == b"\x24"
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0xA9, 0x00]))  # back to the high bank
+    bus.i2c_rdwr(i2c_msg.write(0x39, [0x74]), read)
+    assert bytes(read) == b"\x00"
+    assert sim.regs[0x74] == 0x8A  # kept, only hidden

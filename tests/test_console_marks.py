@@ -224,7 +224,9 @@ def test_console_override_reaches_the_engine_exports(hall: Hall) -> None:
     body = {"competitor": "C02", "aspect": "A1.1", "mark": None, "reason": "appeal rejected"}
     assert c.post("/console/api/overrides", json=body, headers=h).status_code == 200
     assert c.get(totals).json()["C02"]["total"] == before
-    assert c.get(f"/api/marks/{EVENT}/sheet/C02").text == sheet_before
+    sheet_after = c.get(f"/api/marks/{EVENT}/sheet/C02").text
+    assert sheet_after.split("\n", 1)[1] == sheet_before.split("\n", 1)[1]  # the marks
+    assert "audit chain: 2 rows" in sheet_after.split("\n", 1)[0]  # set and removed: audited
     assert row(c.get("/console/api/marks/C02").json(), "A1.1")["override"] is None
     entries = c.get("/console/api/audit").json()["entries"]
     assert [(e["action"], e["old"], e["new"], e["reason"]) for e in entries[:2]] == [

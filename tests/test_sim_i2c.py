@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 
 import pytest
+from smbus2 import i2c_msg
 
 from benchscore.sim.i2c import SimI2CBus, SimI2CDevice, WireEvent
 from drivers.i2c import I2CMsg
@@ -164,6 +165,41 @@ def test_plain_read_has_no_register_byte(bus: SimI2CBus, chip: RegisterFile) -> 
     assert msg.buf == bytearray([0xBE, 0xEF])
     assert list(bus.trace) == [WireEvent(ADDR, "r", bytes([0xBE, 0xEF]))]
     assert chip.writes == []
+
+
+def test_i2c_rdwr_takes_real_smbus2_messages(bus: SimI2CBus, chip: RegisterFile) -> None:
+    bus.i2c_rdwr(i2c_msg.write(ADDR, [0x40, 0xDE, 0xAD, 0xBE]))
+    write, read = i2c_msg.write(ADDR, [0x41]), i2c_msg.read(ADDR, 2)
+    bus.i2c_rdwr(write, read)
+    assert bytes(read) == bytes([0xAD, 0xBE])  # filled in place, as the kernel fills the buffer
+    assert bytes(chip.mem[0x40:0x43]) == bytes([0xDE, 0xAD, 0xBE])
+    assert list(bus.trace) == [
+        WireEvent(ADDR, "w", bytes([0x40, 0xDE, 0xAD, 0xBE])),
+        WireEvent(ADDR, "w", bytes([0x41])),
+        WireEvent(ADDR, "r", bytes([0xAD, 0xBE])),
+    ]
+    assert chip.stops == 2
+    assert bus.transactions == 2
+
+
+def test_smbus2_and_own_messages_mix_in_one_transaction(bus: SimI2CBus, chip: RegisterFile) -> None:
+    chip.mem[0x10:0x13] = bytes([1, 2, 3])
+    ours, theirs = I2CMsg.read(ADDR, 1), i2c_msg.read(ADDR, 2)
+    bus.i2c_rdwr(i2c_msg.write(ADDR, [0x10]), ours, theirs)
+    assert (bytes(ours), bytes(theirs)) == (b"\x01", b"\x02\x03")
+    assert chip.stops == 1
+
+
+def test_smbus2_message_to_an_absent_address_is_a_nack(bus: SimI2CBus) -> None:
+    with pytest.raises(OSError) as info:
+        bus.i2c_rdwr(i2c_msg.read(0x33, 1))
+    assert info.value.errno == errno.EREMOTEIO
+
+
+def test_i2c_rdwr_refuses_what_is_not_a_message(bus: SimI2CBus, chip: RegisterFile) -> None:
+    with pytest.raises(TypeError, match="not bytes"):
+        bus.i2c_rdwr(b"\x10")
+    assert chip.stops == 0
 
 
 def test_trace_is_empty_unless_recording(chip: RegisterFile) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 
 import pytest
+from smbus2 import i2c_msg
 
 from benchscore.clock import SimClock
 from benchscore.sim.chips.tcs34725 import SimTCS34725
@@ -193,13 +194,25 @@ def test_wrong_id_is_a_device_mismatch() -> None:
         TCS34725(bus, clock=clock)
 
 
-def test_repeated_byte_command_does_not_increment_but_0xa0_does() -> None:
+def test_reads_auto_increment_after_0x80_as_on_silicon_and_after_0xa0() -> None:
+    """Adafruit reads words after a plain ``0x80 | reg`` and works on hardware: so here too."""
     bus, clock, sim, _ = rig()
-    sim.forced_counts = (0x1234, 0, 0, 0)
+    sim.forced_counts = (0x1234, 0x5678, 0x9ABC, 0xDEF0)
     TCS34725(bus, clock=clock)
     clock.advance(0.2)
-    assert bus.read_i2c_block_data(0x29, 0x94, 2) == [0x34, 0x34]  # 0x80: CDATAL twice
-    assert bus.read_i2c_block_data(0x29, 0xB4, 2) == [0x34, 0x12]  # 0xA0: CDATAL, CDATAH
+    for command in (0x94, 0xB4):  # 0x80 | CDATAL (repeated byte), 0xA0 | CDATAL (auto-increment)
+        write, read = i2c_msg.write(0x29, [command]), i2c_msg.read(0x29, 8)
+        bus.i2c_rdwr(write, read)
+        assert bytes(read) == bytes.fromhex("3412 7856 bc9a f0de")
+    assert bus.read_word_data(0x29, 0x96) == 0x5678  # RDATAL then RDATAH
+
+
+def test_bytes_written_after_a_repeated_byte_command_stay_on_one_register() -> None:
+    bus, _, sim, _ = rig()
+    bus.i2c_rdwr(i2c_msg.write(0x29, [0x83, 0x11, 0x22]))  # 0x80 | WTIME
+    assert (sim.regs[0x03], sim.regs[0x04]) == (0x22, 0x00)
+    bus.i2c_rdwr(i2c_msg.write(0x29, [0xA3, 0x11, 0x22]))  # 0xA0 | WTIME: WTIME, AILTL
+    assert (sim.regs[0x03], sim.regs[0x04]) == (0x11, 0x22)
 
 
 def test_sim_data_is_stale_until_the_first_cycle_after_enable() -> None:

@@ -9,6 +9,7 @@ reads nonsense here as it would on a Pi.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 from abc import ABC, abstractmethod
 from collections import deque
@@ -44,6 +45,12 @@ class WireEvent:
 
     def __str__(self) -> str:
         return f"{self.direction} 0x{self.addr:02X} [{self.data.hex(' ')}]"
+
+
+I2C_M_RD = 0x0001
+"""``flags`` bit of a Linux ``struct i2c_msg`` (and ``smbus2.i2c_msg``) marking a read."""
+I2C_M_TEN = 0x0010
+"""``flags`` bit for a 10-bit address; no simulated chip has one, so it is never acknowledged."""
 
 
 def nack(addr: int) -> OSError:
@@ -146,7 +153,13 @@ class SimI2CBus(I2CBus):
         check_block_length(len(data))
         self._transaction(addr, ("w", bytes([register & 0xFF, *data])))
 
-    def i2c_rdwr(self, *msgs: I2CMsg) -> None:
+    def i2c_rdwr(self, *msgs: object) -> None:
+        """Run a combined transaction of :class:`I2CMsg` or real ``smbus2.i2c_msg`` messages.
+
+        An ``smbus2.i2c_msg`` (a ctypes ``struct i2c_msg``: ``addr``, ``flags``, ``len``,
+        ``buf``) is read from and filled in place as the kernel would; smbus2 itself is not
+        imported, so the simulation runs without it.
+        """
         if not msgs:
             return
         with self.lock:
@@ -154,13 +167,41 @@ class SimI2CBus(I2CBus):
             touched: list[SimI2CDevice] = []
             try:
                 for m in msgs:
-                    dev = self._device(m.addr)
+                    addr, is_read, length = _message_header(m)
+                    dev = self._device(addr)
                     if dev not in touched:
                         touched.append(dev)
-                    if m.is_read:
-                        m.buf[:] = self._read(m.addr, m.length)
+                    if is_read:
+                        _fill(m, self._read(addr, length))
                     else:
-                        self._write(m.addr, bytes(m.buf))
+                        self._write(addr, _payload(m, length))
             finally:
                 for dev in touched:
                     dev.on_stop()
+
+
+def _message_header(m: object) -> tuple[int, bool, int]:
+    """Return (7-bit address, is a read, length in bytes) of an ``i2c_rdwr`` message."""
+    if isinstance(m, I2CMsg):
+        return m.addr, m.is_read, m.length
+    flags, addr, length = (getattr(m, name, None) for name in ("flags", "addr", "len"))
+    if not (isinstance(flags, int) and isinstance(addr, int) and isinstance(length, int)):
+        raise TypeError(f"i2c_rdwr takes I2CMsg or smbus2.i2c_msg messages, not {type(m).__name__}")
+    if flags & I2C_M_TEN:
+        raise nack(addr)
+    return addr, bool(flags & I2C_M_RD), length
+
+
+def _payload(m: object, length: int) -> bytes:
+    """The bytes a write message carries."""
+    if isinstance(m, I2CMsg):
+        return bytes(m.buf)
+    return ctypes.string_at(getattr(m, "buf"), length)  # noqa: B009 - a ctypes field
+
+
+def _fill(m: object, data: bytes) -> None:
+    """Store what a read message received in its buffer, as the kernel does."""
+    if isinstance(m, I2CMsg):
+        m.buf[:] = data
+    else:
+        ctypes.memmove(getattr(m, "buf"), data, len(data))  # noqa: B009 - a ctypes field

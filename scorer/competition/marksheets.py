@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..console import audit
+from ..console.db import ConsoleDB
 from ..marking import round_mark
 from .overrides import Overrides, override_detail, read_overrides
 
 
 class MarkSheets(Overrides):
     """Reading the stored marks (a part of ``Competition``)."""
+
+    def audit_head(self) -> audit.AuditHead:
+        """The console audit chain's head now (rows, hash): every export and sheet carries it."""
+        return audit.head(ConsoleDB(self.db))
 
     def marks(self, event_id: str, version: int | None = None) -> list[dict[str, Any]]:
         """Stored marks of a scheme version (the latest by default), one row per competitor

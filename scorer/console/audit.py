@@ -8,8 +8,11 @@ every command sent to a station is one row: who (``actor``), when (``ts``), what
 
 with ``prev_hash`` the previous row's hash (64 zeros for the first). SQLite triggers refuse
 UPDATE and DELETE; someone who edits the file anyway breaks the chain at the edited row, and
-:func:`verify` names it. Cutting rows off the end leaves a shorter valid chain: compare the head
-hash with one written down or exported earlier (the audit page and every report show it).
+:func:`verify` names it. Cutting rows off the end, or rewriting the rows from some row on with
+their hashes recomputed, leaves a valid chain; only a head noted before shows it. So the head
+(:func:`head`: row count and hash) is anchored outside the database: printed on every export,
+mark sheet and report, and published by the scorer. :func:`verify_anchored` checks the chain
+against such an anchor (``benchscore audit verify --head HASH [--count N]``).
 
 The export is JSON Lines, one row per line with its hashes; :func:`verify_rows` checks an export
 exactly as it checks the database (``python -m scorer.console.audit verify FILE``).
@@ -22,7 +25,7 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from ..db import Tx
 from .db import ConsoleDB
@@ -121,11 +124,79 @@ def verify(db: ConsoleDB) -> dict[str, Any]:
     return verify_rows(entries(db))
 
 
-def head(db: ConsoleDB) -> dict[str, Any]:
+class AuditHead(NamedTuple):
+    """The chain's head: how many rows, and the last row's hash (:data:`GENESIS` if none);
+    a plain ``(count, hash)`` tuple too."""
+
+    rows: int
+    hash: str
+
+    def text(self) -> str:
+        """``audit chain: N rows, head HASH``: the line exports and mark sheets carry."""
+        return f"audit chain: {self.rows} rows, head {self.hash}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"count", "hash"}`` for JSON documents."""
+        return {"count": self.rows, "hash": self.hash}
+
+
+def head(db: ConsoleDB) -> AuditHead:
+    """(row count, hash of the last row) of the log now; (0, :data:`GENESIS`) when empty."""
     row = db.one("SELECT id, hash FROM console_audit ORDER BY id DESC LIMIT 1")
-    return (
-        {"count": 0, "hash": GENESIS} if row is None else {"count": row["id"], "hash": row["hash"]}
-    )
+    return AuditHead(0, GENESIS) if row is None else AuditHead(int(row["id"]), str(row["hash"]))
+
+
+MIN_ANCHOR_HEX: Final = 16
+"""The shortest head prefix accepted as an anchor (the console shows 16 hex digits)."""
+
+
+def anchor_problem(anchor: str) -> str | None:
+    """Why ``anchor`` cannot be a head hash (None if it can): 16-64 hex digits."""
+    if not MIN_ANCHOR_HEX <= len(anchor) <= 64 or any(c not in "0123456789abcdef" for c in anchor):
+        return f"{anchor!r} is not a head hash ({MIN_ANCHOR_HEX}-64 lowercase hex digits)"
+    return None
+
+
+def verify_anchored(
+    rows: Iterable[Mapping[str, Any]], anchor: str | None = None, count: int | None = None
+) -> dict[str, Any]:
+    """Check a chain and that it still holds an anchored head: :func:`verify_rows`'s result
+    plus ``anchored_at`` (the row whose hash is ``anchor``).
+
+    With ``count`` the anchor must be row ``count``: fewer rows means rows were cut from the
+    end, another hash there means rows up to it were rewritten. Without ``count`` any row may
+    carry the anchor (rows appended since are fine); none carrying it means a cut or a rewrite.
+    ``anchor`` may be a prefix of the hash (at least :data:`MIN_ANCHOR_HEX` hex digits).
+    """
+    listed = list(rows)
+    result = verify_rows(listed)
+    result["anchored_at"] = None
+    if not result["ok"] or (anchor is None and count is None):
+        return result
+    n = result["count"]
+    hashes = [GENESIS, *(str(r["hash"]) for r in listed)]
+    problem = None
+    if count is not None:
+        if n < count:
+            problem = f"the log has {n} rows, the anchored head is row {count}: rows were cut"
+        elif anchor is not None and not hashes[count].startswith(anchor):
+            problem = (
+                f"row {count} has hash {hashes[count][:16]}…, not the anchored {anchor[:16]}…: "
+                f"rows up to {count} were rewritten"
+            )
+        else:
+            result["anchored_at"] = count
+    elif anchor is not None:
+        found = next((i for i, h in enumerate(hashes) if h.startswith(anchor)), None)
+        if found is None:
+            problem = (
+                f"no row of the {n} has the anchored head {anchor[:16]}…: "
+                "rows were cut from the end or rewritten"
+            )
+        result["anchored_at"] = found
+    if problem is not None:
+        result.update(ok=False, problem=problem)
+    return result
 
 
 def export_lines(db: ConsoleDB) -> Iterable[str]:

@@ -17,7 +17,6 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from typing import Final
 
@@ -310,57 +309,88 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
 
 
 # -- login rate limit -----------------------------------------------------------------------
-class LoginLimiter:
-    """Failed logins per client address and per username in a sliding window.
+@dataclass
+class _Failures:
+    count: int
+    last: float
 
-    ``check`` says how many seconds to wait (0: go ahead); ``failed`` counts a failure;
-    ``succeeded`` forgets the username's failures.
+
+class LoginLimiter:
+    """A progressive delay after failed logins, per account name and per client address.
+
+    After ``free`` failures the next attempt waits ``base_s``, then twice as long after each
+    further failure, at most ``cap_s``: with the defaults an account's attempts wait 0, 0, 1,
+    2, 4 ... 60 s, an address's after 5 free failures. Failures are forgotten ``window_s``
+    after the last one, and an account's on a successful login. Nobody is locked out: once
+    the delay has passed one attempt goes through, so someone failing a known name from
+    elsewhere only slows its owner down. ``check`` says how long to wait (0: go ahead); the
+    caller answers 429 with ``Retry-After`` rather than holding a worker thread.
     """
 
     def __init__(
         self,
-        per_user: int = 5,
-        per_address: int = 20,
-        window_s: float = 300.0,
+        *,
+        free_per_account: int = 2,
+        free_per_address: int = 5,
+        base_s: float = 1.0,
+        cap_s: float = 60.0,
+        window_s: float = 900.0,
+        max_entries: int = 100_000,
     ) -> None:
-        self.per_user = per_user
-        self.per_address = per_address
+        self.free_per_account = free_per_account
+        self.free_per_address = free_per_address
+        self.base_s = base_s
+        self.cap_s = cap_s
         self.window_s = window_s
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._by_user: dict[str, deque[float]] = {}
-        self._by_addr: dict[str, deque[float]] = {}
+        self._by_account: dict[str, _Failures] = {}
+        self._by_address: dict[str, _Failures] = {}
 
-    def _prune(self, q: deque[float], now: float) -> None:
-        while q and now - q[0] > self.window_s:
-            q.popleft()
+    def delay_s(self, failures: int, free: int) -> float:
+        """Seconds an attempt waits after ``failures`` failures of which ``free`` cost nothing."""
+        beyond = failures - free
+        if beyond <= 0:
+            return 0.0
+        return min(self.cap_s, self.base_s * 2.0 ** min(beyond - 1, 63))
+
+    def _tables(self, address: str, username: str) -> list[tuple[dict[str, _Failures], str, int]]:
+        return [
+            (self._by_account, username.lower(), self.free_per_account),
+            (self._by_address, address, self.free_per_address),
+        ]
 
     def check(self, address: str, username: str, now: float | None = None) -> float:
+        """Seconds until ``username`` may try again from ``address`` (0: now)."""
         t = time.monotonic() if now is None else now
         wait = 0.0
         with self._lock:
-            for table, key, cap in (
-                (self._by_user, username.lower(), self.per_user),
-                (self._by_addr, address, self.per_address),
-            ):
-                q = table.get(key)
-                if q is None:
+            for table, key, free in self._tables(address, username):
+                f = table.get(key)
+                if f is None:
                     continue
-                self._prune(q, t)
-                if len(q) >= cap:
-                    wait = max(wait, self.window_s - (t - q[0]))
-                if not q:
+                if t - f.last >= self.window_s:
                     del table[key]
+                    continue
+                wait = max(wait, f.last + self.delay_s(f.count, free) - t)
         return wait
 
-    def failed(self, address: str, username: str, now: float | None = None) -> None:
+    def failed(self, address: str, username: str, now: float | None = None) -> float:
+        """Count a failure; return the delay the next attempt of either key now faces."""
         t = time.monotonic() if now is None else now
         with self._lock:
-            if len(self._by_addr) > 100_000:  # a flood of addresses: start again
-                self._by_addr.clear()
-                self._by_user.clear()
-            self._by_user.setdefault(username.lower(), deque()).append(t)
-            self._by_addr.setdefault(address, deque()).append(t)
+            for table, key, _ in self._tables(address, username):
+                f = table.pop(key, None)  # re-inserted last: the dict stays oldest-first
+                if f is None or t - f.last >= self.window_s:
+                    f = _Failures(0, t)
+                f.count += 1
+                f.last = t
+                table[key] = f
+                while len(table) > self.max_entries:  # a flood of names: drop the oldest
+                    del table[next(iter(table))]
+        return self.check(address, username, t)
 
     def succeeded(self, username: str) -> None:
+        """Forget the account's failures (the address keeps its own)."""
         with self._lock:
-            self._by_user.pop(username.lower(), None)
+            self._by_account.pop(username.lower(), None)

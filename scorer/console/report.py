@@ -226,8 +226,8 @@ def build(
         out.append(_run_html(store, lang, station, run))
     out.append("</section>")
     out.append(
-        f"<footer><p>{t(lang, 'report.audit')}: <code>{chain['hash']}</code> "
-        f"({chain['count']})</p></footer></body></html>"
+        f"<footer><p>{t(lang, 'report.audit')}: <code>{chain.hash}</code> "
+        f"({chain.rows})</p></footer></body></html>"
     )
     return "".join(out)
 

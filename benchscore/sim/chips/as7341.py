@@ -4,7 +4,13 @@ What it models:
 
 * 8-bit registers with auto-increment on reads and writes; 0x00-0x13 is the SMUX RAM (20
   bytes, two nibbles each: the ADC, 1-6, a photodiode connects to; 0 = off), 0x60-0xFF the
-  configuration and data registers (REG_BANK is stored but not enforced);
+  configuration and data registers. 0x60-0x74 answer only while CFG0.REG_BANK (0xA9 b4) is
+  set: otherwise they read 0 and ignore writes (0x80 and up stay reachable either way, or a
+  driver could never clear REG_BANK again);
+* the data latch: each completed cycle updates the six ADC results, and the data registers
+  (0x95-0xA0) follow them except while latched. Reading ASTATUS (0x94) copies all 12 bytes
+  into the data registers and holds them until CH5_DATA_H (0xA0) has been read or ASTATUS is
+  read again, so the status and the six channels read after it always belong to one cycle;
 * the SMUX: ENABLE.SMUXEN runs CFG6.SMUX_CMD (0 = ROM default, 1 = read the chain into RAM,
   2 = write RAM to the chain) and self-clears when done (:data:`SMUX_TIME_S`); the six ADCs
   then see the photodiodes the RAM names. Until a spectral cycle completes after the SMUX
@@ -19,7 +25,8 @@ What it models:
 
 Channel responses: Gaussian pass bands at the datasheet centre wavelengths and widths
 (F1 415/26 … F8 680/52 nm) on a silicon photodiode; Clear broad; NIR 910 nm.
-Not modelled: flicker detection, thresholds and interrupts, the LED driver, analog saturation.
+Not modelled: flicker detection, thresholds and interrupts, the LED driver, analog saturation,
+the low-bank mirror of ASTATUS and CH0 (0x60-0x66).
 """
 
 from __future__ import annotations
@@ -97,7 +104,11 @@ SINGLE_DIODES: Final = frozenset({"nir", "flicker", "ext_gpio", "ext_int", "dark
 _ENABLE, _ATIME, _WTIME, _ID, _ASTATUS, _CH0 = 0x80, 0x81, 0x83, 0x92, 0x94, 0x95
 _STATUS2, _CFG0, _CFG1, _CFG6, _ASTEP = 0xA3, 0xA9, 0xAA, 0xAF, 0xCA
 _READ_ONLY: Final = frozenset({0x90, 0x91, _ID, *range(_ASTATUS, 0xA1), _STATUS2, 0xA4})
+_LOW_BANK: Final = range(0x60, 0x75)
+"""Registers reached only while CFG0.REG_BANK is set."""
+_CH5_HIGH: Final = _CH0 + 11
 PON, SP_EN, WEN, SMUXEN = 0x01, 0x02, 0x08, 0x10
+REG_BANK: Final = 0x10
 AVALID, ASAT_DIGITAL = 0x40, 0x10
 
 
@@ -142,6 +153,9 @@ class SimAS7341(SimLightSensor):
         self.smux_commands = 0
         self._smux_done_at: float | None = None
         self._pointer = 0
+        self._results = bytearray(12)
+        """The six ADC results of the last completed cycle (what an ASTATUS read latches)."""
+        self._latched = False
 
     # -- state -------------------------------------------------------------------------
     @property
@@ -167,11 +181,9 @@ class SimAS7341(SimLightSensor):
 
     @property
     def adc_counts(self) -> tuple[int, ...]:
-        """The six latched ADC counts (as of the clock now)."""
+        """The six ADC counts of the last completed cycle (as of the clock now)."""
         self._update()
-        return tuple(
-            int.from_bytes(self.regs[_CH0 + 2 * i : _CH0 + 2 * i + 2], "little") for i in range(6)
-        )
+        return tuple(int.from_bytes(self._results[2 * i : 2 * i + 2], "little") for i in range(6))
 
     def adc_inputs(self) -> list[list[str]]:
         """Return, per ADC, the photodiodes the loaded SMUX chain connects to it."""
@@ -211,8 +223,9 @@ class SimAS7341(SimLightSensor):
             self.regs[_ENABLE] &= ~SMUXEN & 0xFF
         if self._cycle.poll():
             counts = self._measure()
-            for i, value in enumerate(counts):
-                self.regs[_CH0 + 2 * i : _CH0 + 2 * i + 2] = value.to_bytes(2, "little")
+            self._results[:] = b"".join(value.to_bytes(2, "little") for value in counts)
+            if not self._latched:
+                self.regs[_CH0 : _CH0 + 12] = self._results
             saturated = any(v >= self.full_scale for v in counts)
             self.regs[_STATUS2] = AVALID | (ASAT_DIGITAL if saturated else 0)
             self.regs[_ASTATUS] = (0x80 if saturated else 0) | (self.regs[_CFG1] & 0x0F)
@@ -237,10 +250,13 @@ class SimAS7341(SimLightSensor):
         elif running:
             self._cycle.set_period(self.period_s)
 
+    def _low_bank_closed(self, reg: int) -> bool:
+        return reg in _LOW_BANK and not self.regs[_CFG0] & REG_BANK
+
     def _write_register(self, reg: int, value: int) -> None:
         if reg < len(self.ram):
             self.ram[reg] = value
-        elif reg < 0x60 or reg in _READ_ONLY:
+        elif reg < 0x60 or reg in _READ_ONLY or self._low_bank_closed(reg):
             pass
         elif reg == _ENABLE:
             self._set_enable(value)
@@ -252,6 +268,16 @@ class SimAS7341(SimLightSensor):
     def _read_register(self, reg: int) -> int:
         if reg < len(self.ram):
             return self.ram[reg]
+        if self._low_bank_closed(reg):
+            return 0
+        if reg == _ASTATUS:
+            self.regs[_CH0 : _CH0 + 12] = self._results
+            self._latched = True
+        elif reg == _CH5_HIGH and self._latched:
+            value = self.regs[reg]
+            self._latched = False  # released: the registers follow the results again
+            self.regs[_CH0 : _CH0 + 12] = self._results
+            return value
         return self.regs[reg]
 
     # -- wire --------------------------------------------------------------------------

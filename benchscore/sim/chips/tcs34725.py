@@ -3,8 +3,10 @@
 What it models:
 
 * the command byte: CMD (b7) must be set or the byte is ignored; TYPE (b6:5) 00 = repeated
-  byte (the pointer stays on one register for every data byte), 01 = auto-increment, 11 =
-  special function (0x06 clears AINT); ADDR b4:0 sets the pointer;
+  byte, 01 = auto-increment, 11 = special function (0x06 clears AINT); ADDR b4:0 sets the
+  pointer. Reads advance the pointer after every byte with either TYPE, as real parts do
+  (Adafruit's drivers read 16-bit words after a plain ``0x80 | reg`` and work on hardware);
+  data bytes *written* after a repeated-byte command all go to the one register;
 * ENABLE: PON starts a 2.4 ms warm-up; with AEN the RGBC engine runs free, each cycle lasting
   2.4 ms × (256 − ATIME) (plus the WTIME wait when WEN is set, ×12 with CONFIG.WLONG); each
   completed cycle latches C, R, G, B and sets STATUS.AVALID; clearing PON or AEN stops it and
@@ -195,8 +197,7 @@ class SimTCS34725(SimLightSensor):
         return self.regs[reg] if reg < len(self.regs) else 0
 
     def _advance(self) -> None:
-        if self._type == 0b01:
-            self._pointer = (self._pointer + 1) & 0x1F
+        self._pointer = (self._pointer + 1) & 0x1F
 
     # -- wire --------------------------------------------------------------------------
     def on_write(self, data: bytes) -> None:
@@ -217,7 +218,8 @@ class SimTCS34725(SimLightSensor):
         self._pointer = command & 0x1F
         for value in data[1:]:
             self._write_register(self._pointer, value)
-            self._advance()
+            if self._type == 0b01:
+                self._advance()
 
     def on_read(self, length: int) -> bytes:
         self._update()

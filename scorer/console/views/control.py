@@ -38,7 +38,7 @@ def api_competition(con: Console, request: Request, s: Session | None, body: dic
             for m in ev.modules
         ],
         "competitors": [{"id": c.id, "name": c.name} for c in ev.competitors],
-        "audit_head": audit.head(con.db),
+        "audit_head": audit.head(con.db).as_dict(),
         "mqtt": con.comp.send is not None,
     }
 

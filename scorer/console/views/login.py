@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -71,19 +72,17 @@ async def api_login(con: Console, request: Request) -> Response:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return error_reply("body: expected {username, password}", 400)
+    name = username[:64]  # longer names exist nowhere; the limiter keeps at most this much
+    # the TCP peer, or what a proxy in [http] trusted_proxies put in X-Forwarded-For
     address = request.client.host if request.client else "?"
-    wait = con.limiter.check(address, username)
+    wait = con.limiter.check(address, name)
     if wait > 0:
-        return JSONResponse(
-            {"error": "too many failed logins", "retry_after_s": round(wait)},
-            status_code=429,
-            headers={**NO_STORE, "Retry-After": str(max(1, round(wait)))},
-        )
-    user = await run_in_threadpool(authenticate, con.db, username[:64], password[:256])
+        return _too_soon(wait)
+    user = await run_in_threadpool(authenticate, con.db, name, password[:256])
     if user is None:
-        con.limiter.failed(address, username)
+        con.limiter.failed(address, name)
         return error_reply("wrong user name or password", 401)
-    con.limiter.succeeded(username)
+    con.limiter.succeeded(name)
     token, session = await run_in_threadpool(open_session, con.db, user)
     nxt = safe_next(body.get("next")) if isinstance(body.get("next"), str) else None
     resp = json_reply({"ok": True, "user": user.public(), "home": nxt or HOME[user.role]})
@@ -98,6 +97,16 @@ async def api_login(con: Console, request: Request) -> Response:
     )
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return resp
+
+
+def _too_soon(wait_s: float) -> Response:
+    """429 with the whole seconds to wait (at least 1) in ``Retry-After`` and the body."""
+    seconds = max(1, math.ceil(wait_s))
+    return JSONResponse(
+        {"error": "too many failed logins: try again later", "retry_after_s": seconds},
+        status_code=429,
+        headers={**NO_STORE, "Retry-After": str(seconds)},
+    )
 
 
 @view(None, write=True)
