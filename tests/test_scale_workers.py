@@ -22,12 +22,14 @@ from pathlib import Path
 
 import pytest
 
+from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import Topics
 from firmware_py.link import StationLink
 from firmware_py.outbox import Outbox
 from scorer.store import Store
 from tests.support.brokers import Mosquitto
+from tests.support.trust import TEST_SCORER, write_scorer_key
 from tests.test_scorer_store import record
 from tests.test_storage import fresh_postgres_database
 
@@ -47,6 +49,7 @@ class Worker:
             f'event = "{EVENT}"\n'
             f'[broker]\nport = {broker_port}\nclient_id = "{name}"\nshare_group = "scorers"\n'
             f'[storage]\nurl = "{db_url}"\n[http]\nport = 0\n'
+            f'[security]\nrequire_signatures = false\nscorer_key = "{write_scorer_key(tmp)}"\n'
         )
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
@@ -113,6 +116,8 @@ def test_two_workers_share_the_stream_and_survive_a_kill(
                 f"boot-{sid}",
                 "led-module",
                 outbox,
+                identity=Identity.generate(),
+                scorer_key=TEST_SCORER.public,
                 ack_timeout_s=2.0,
             )
             link.start()

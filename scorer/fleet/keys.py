@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 RECHECK_S = 0.5
 """Longest time a worker may act on a revoked or replaced key."""
+MISS_RECHECK_S = 0.1
+"""How often an unknown station may make a worker look for new keys."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,24 @@ class StationKeys:
         self._version: int | None = None
         self._dir_stamp: tuple[tuple[str, float], ...] | None = None
         self._checked = 0.0
+        self._last_miss = 0.0
 
     def current(self, station: str) -> StationKey | None:
-        """The key that speaks for ``station`` now, or None (no key: unknown station)."""
+        """The key that speaks for ``station`` now, or None (no key: unknown station).
+
+        A station not in the cache forces a reload (at most every :data:`MISS_RECHECK_S`), so a
+        key adopted or placed a moment ago is found at once."""
         self._refresh()
         with self._lock:
-            return self._keys.get(station)
+            found = self._keys.get(station)
+            miss_due = found is None and time.monotonic() - self._last_miss >= MISS_RECHECK_S
+            if miss_due:
+                self._last_miss = time.monotonic()
+        if miss_due:
+            self._refresh(force=True)
+            with self._lock:
+                found = self._keys.get(station)
+        return found
 
     def all(self) -> dict[str, StationKey]:
         self._refresh(force=True)
