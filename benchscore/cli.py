@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from typing import NoReturn
 
 from benchscore import __version__
+from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line (usage stays behind ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="benchscore", description="Edge scoring controller for hardware skill tasks."
     )
     parser.add_argument("--version", action="version", version=f"benchscore {__version__}")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING, ERROR (default INFO)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error, not one line"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     st = sub.add_parser("station", help="run a station daemon, or show its status")
@@ -26,8 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--config", required=True, help="station TOML file")
 
-    ob = sub.add_parser("outbox", help="inspect or replay a station's outbox")
-    ob.add_argument("action", choices=["list", "replay"])
+    ob = sub.add_parser("outbox", help="inspect, replay or salvage a station's outbox")
+    ob.add_argument("action", choices=["list", "replay", "salvage"])
+    ob.add_argument(
+        "file", nargs="?", help="salvage: the moved-aside database (outbox.db.corrupt-...)"
+    )
     ob.add_argument("--config", required=True, help="station TOML file")
     ob.add_argument("--limit", type=int, default=50, help="records to list (50)")
 
@@ -76,30 +100,53 @@ def build_parser() -> argparse.ArgumentParser:
 def _station_tools(args: argparse.Namespace) -> int:
     import json
 
-    from benchscore.configfile import ConfigError
     from firmware_py import station_cli
     from firmware_py.config import load_station_config
 
-    try:
-        if args.command == "keygen":
-            print(station_cli.keygen(args.path))
-            return 0
-        config = load_station_config(args.config)
-        if args.command == "station":
-            result: object = station_cli.station_status(config)
-        elif args.action == "list":
-            result = station_cli.outbox_list(config, args.limit)
-        else:
-            result = station_cli.outbox_replay(config)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"benchscore {args.command}: {exc}", file=sys.stderr)
-        return 2
+    if args.command == "keygen":
+        print(station_cli.keygen(args.path))
+        return 0
+    config = load_station_config(args.config)
+    if args.command == "station":
+        result: object = station_cli.station_status(config)
+    elif args.action == "list":
+        result = station_cli.outbox_list(config, args.limit)
+    elif args.action == "salvage":
+        if not args.file:
+            raise ValueError("outbox salvage: name the moved-aside database FILE")
+        return station_cli.outbox_salvage(config, args.file)
+    else:
+        result = station_cli.outbox_replay(config)
     print(json.dumps(result, indent=2))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one ``benchscore`` command; an error ends in one line on stderr (the traceback
+    with ``--debug``): exit 2 for bad input, 1 when the command could not do its work."""
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        refusal = describe(exc)
+        name = f"benchscore {args.command}"
+        if refusal is None:
+            logging.getLogger("benchscore").debug("internal error", exc_info=True)
+            print(
+                f"{name}: internal error: {type(exc).__name__}: {one_line(str(exc))} "
+                "(run with --debug for the traceback)",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        print(f"{name}: {refusal.message}", file=sys.stderr)
+        return refusal.status
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from benchscore.logsetup import setup_logging
 
     if args.command == "station" and args.action == "run":

@@ -34,7 +34,7 @@ from benchscore.mqtt import BrokerConfig, connect_async, make_client
 
 from .appeals import appeal
 from .competition import Competition, CompetitionError
-from .config import ConfigError, ScorerConfig, load_config
+from .config import ScorerConfig, load_config
 from .db import StoreError
 from .exports import dumps, mark_sheet, marks_csv, marks_json, skill_record, standardised
 from .mqtt_ingest import publish_command
@@ -140,11 +140,7 @@ def _out(args: argparse.Namespace, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run one ``benchscore event`` command; return the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)  # a ConfigError ends in one line, exit 2 (benchscore.cli)
     try:
         store = Store(config.storage_target, worker="benchscore-event")
     except StoreError as exc:
@@ -157,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
             sender = CommandSender(config.broker)
             comp.send = sender.send
         return _run(args, comp, config)
-    except (CompetitionError, ConfigError, KeyError, ConnectionError) as exc:
+    except (CompetitionError, KeyError, ConnectionError) as exc:
         print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 1
     finally:
