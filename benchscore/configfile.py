@@ -41,9 +41,7 @@ def unknown_name(what: str, word: str, choices: Iterable[str]) -> str:
 
 def finite_number(value: Any) -> bool:
     """True for an int or float (not a bool) that is neither nan nor infinite."""
-    return (
-        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-    )
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 class Table:
