@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from benchscore import __version__
 from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error, not one line"
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub: Any = parser.add_subparsers(dest="command", required=True)
 
     st = sub.add_parser("station", help="run a station daemon, or show its status")
     st.add_argument(

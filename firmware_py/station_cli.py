@@ -1,8 +1,10 @@
 """``benchscore station status``, ``benchscore outbox ...`` and ``benchscore keygen``.
 
 Tools for a technician at a station: what the daemon last said (its retained status on the
-broker), what waits in the outbox, and a way to push the outbox to the scorer by hand when the
-daemon cannot (replay publishes every waiting record and deletes those the scorer acks).
+broker), what waits in the outbox, a way to push the outbox to the scorer by hand when the
+daemon cannot (replay publishes every waiting record and deletes those the scorer acks), and
+``outbox salvage`` for the corrupt database the daemon moved aside. The tools never move a
+corrupt outbox themselves: they refuse it in one line (the daemon moves it when it starts).
 """
 
 from __future__ import annotations
@@ -20,10 +22,36 @@ from benchscore.mqtt import connect_async, make_client
 from benchscore.signing import generate_key_file, load_key_file, sign
 from firmware_py.config import StationConfig
 from firmware_py.outbox import Outbox
+from firmware_py.outbox_salvage import scan_file
 
 
-def _outbox(config: StationConfig) -> Outbox:
-    return Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity)
+def _outbox(config: StationConfig, *, recover: bool = False) -> Outbox:
+    return Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity, recover=recover)
+
+
+def outbox_salvage(config: StationConfig, file: str | Path) -> int:
+    """Queue every readable record of the moved-aside outbox ``file`` in the station's outbox
+    (with their own seq and boot id); print what was recovered and lost. Exit status: 0 when
+    something was recovered or nothing was lost, else 1. Best run with the daemon stopped
+    (a running daemon sends the records at its next resend)."""
+    path = Path(file)
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such outbox file", str(path))
+    if path.resolve() == (config.state_dir / "outbox.db").resolve():
+        raise ValueError(f"{path}: that is the live outbox; salvage reads a moved-aside one")
+    scan = scan_file(path)
+    box = _outbox(config, recover=True)
+    try:
+        added = box.restore(scan.records[seq] for seq in sorted(scan.records))
+    finally:
+        box.close()
+    found = len(scan.records)
+    print(
+        f"{path.name}: recovered {found} record(s) ({added} newly queued, "
+        f"{found - added} already queued); lost {scan.damaged} damaged record(s) and "
+        f"{scan.unreadable_pages} unreadable page(s) whose records cannot be counted"
+    )
+    return 0 if found or not (scan.damaged or scan.unreadable_pages) else 1
 
 
 def retained_status(config: StationConfig, timeout_s: float = 3.0) -> dict[str, Any] | None:
