@@ -9,6 +9,7 @@ from pathlib import Path
 from benchscore.configfile import ConfigError, Table
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import check_id
+from firmware_py.config.calibration import CalibrationConfig, parse_calibration
 from firmware_py.config.hardware_map import HardwareConfig
 from firmware_py.config.hardware_parse import parse_hardware
 from firmware_py.config.simulation import SimulationConfig, parse_simulation
@@ -35,6 +36,8 @@ class StationConfig:
     """Marked runs a contestant may make on this station's task (0: no limit)."""
     display_file: Path | None = None
     """Where the station writes its two-line operator message for a small display."""
+    calibration: CalibrationConfig = CalibrationConfig()
+    """``[calibration]``: plausibility bounds of a new calibration."""
 
     @property
     def calibration_path(self) -> Path:
@@ -89,6 +92,7 @@ def load_station_config(file: str | Path) -> StationConfig:
         raise root.error("broker", str(exc)) from None
     hardware = parse_hardware(root.table("hardware", required=False))
     simulation = parse_simulation(root.table("simulation", required=False), hardware)
+    calibration = parse_calibration(root.table("calibration", required=False))
     root.check_unknown()
     task = load_task(task_file)
     if hardware.backend == "sim" and simulation.assembly != task.procedure:
@@ -121,6 +125,7 @@ def load_station_config(file: str | Path) -> StationConfig:
         calibration_file=calibration_file,
         max_marked_attempts=max_marked_attempts,
         display_file=display_file,
+        calibration=calibration,
     )
 
 
