@@ -11,6 +11,9 @@ from benchscore import __version__
 from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LAZY_COMMANDS = ("analyze", "calibrate", "event", "users")
+"""Commands whose parser imports their whole stack: built only when asked for."""
+LIGHT_COMMANDS = ("station", "outbox", "keygen", "scorer", "demo", "broker")
 
 
 class Parser(argparse.ArgumentParser):
@@ -20,7 +23,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``benchscore`` parser; ``only`` builds just that one of :data:`LAZY_COMMANDS`
+    (``""``: none of them, None: all)."""
     parser = Parser(
         prog="benchscore", description="Edge scoring controller for hardware skill tasks."
     )
@@ -77,24 +82,43 @@ def build_parser() -> argparse.ArgumentParser:
     broker = sub.add_parser("broker", help="run the embedded MQTT 3.1.1 broker (demo/tests)")
     broker.add_argument("--port", type=int, required=True)
 
-    try:
-        from benchscore import analyze_cli
-    except ImportError:  # pragma: no cover - analysis extras missing
-        pass
-    else:
-        analyze_cli.add_parser(sub)
-    from firmware_py import calibrate_cli
+    # The commands below import their whole stack (numpy, the scorer) to build their parser:
+    # only the one asked for is built, all of them when none is named (help, errors).
+    if only in (None, "analyze"):
+        try:
+            from benchscore import analyze_cli
+        except ImportError:  # pragma: no cover - analysis extras missing
+            pass
+        else:
+            analyze_cli.add_parser(sub)
+    if only in (None, "calibrate"):
+        from firmware_py import calibrate_cli
 
-    calibrate_cli.add_parser(sub)
-    try:
-        from scorer import event_cli
-        from scorer.console import cli as console_cli
-    except ImportError:  # pragma: no cover - scorer extras missing
-        pass
-    else:
-        event_cli.add_parser(sub)
-        console_cli.add_parser(sub)
+        calibrate_cli.add_parser(sub)
+    if only in (None, "event", "users"):
+        try:
+            from scorer import event_cli
+            from scorer.console import cli as console_cli
+        except ImportError:  # pragma: no cover - scorer extras missing
+            pass
+        else:
+            event_cli.add_parser(sub)
+            console_cli.add_parser(sub)
     return parser
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The lazily built command ``argv`` names (its first word after the global options);
+    None for any other, so that help and errors list every command."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)
+        elif not word.startswith("-"):
+            if word in LAZY_COMMANDS:
+                return word
+            return "" if word in LIGHT_COMMANDS else None
+    return None
 
 
 def _station_tools(args: argparse.Namespace) -> int:
@@ -124,7 +148,8 @@ def _station_tools(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one ``benchscore`` command; an error ends in one line on stderr (the traceback
     with ``--debug``): exit 2 for bad input, 1 when the command could not do its work."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(command_of(words)).parse_args(words)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -240,7 +240,9 @@ class CalibrationStore:
             ids = [r.id for r in self._records]
             if calibration_id not in ids:
                 if not ids:
-                    raise CalibrationError(f"{self.path}: no calibrations are stored")
+                    raise CalibrationError(
+                        f"{self.path}: no calibration {calibration_id!r}: none is stored"
+                    )
                 raise CalibrationError(f"{self.path}: " + unknown_name("id", calibration_id, ids))
             removed = self._records[ids.index(calibration_id)]
             self._write([r for r in self._records if r.id != calibration_id])

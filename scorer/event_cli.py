@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -45,6 +46,25 @@ log = logging.getLogger(__name__)
 CLOCK_COMMANDS = ("start", "freeze", "resume", "stop")
 
 
+def finite(text: str) -> float:
+    """An argument that must be a finite number (``nan`` and ``inf`` parse as floats)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive(text: str) -> float:
+    """A finite number above 0 (minutes of a time limit)."""
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not above 0")
+    return value
+
+
 def add_parser(sub: Any) -> None:
     """Add ``event`` and its subcommands to the ``benchscore`` parser."""
     ev = sub.add_parser("event", help="run the competition: clocks, judgements, marks, exports")
@@ -65,7 +85,7 @@ def add_parser(sub: Any) -> None:
         cmd(name, f"{name} a module's clock").add_argument("module")
     tl = cmd("time-limit", "change a module's time limit (live)")
     tl.add_argument("module")
-    tl.add_argument("minutes", type=float)
+    tl.add_argument("minutes", type=positive)
     measure = cmd("measure", "start a run on every station of a module at once")
     measure.add_argument("module")
     measure.add_argument("--self-check", action="store_true", help="unmarked runs")
@@ -73,7 +93,7 @@ def add_parser(sub: Any) -> None:
     judge.add_argument("competitor")
     judge.add_argument("aspect")
     judge.add_argument("judge")
-    judge.add_argument("score", type=float)
+    judge.add_argument("score", type=finite)
     judge.add_argument("--note", default="")
     cmd("remark", "re-mark every competitor from the stored measurements")
     export = cmd("export", "marks as CSV/JSON, a mark sheet, the ranking, a skill record")

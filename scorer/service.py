@@ -16,6 +16,7 @@ from types import FrameType
 
 import uvicorn
 
+from benchscore.errors import describe
 from benchscore.sdnotify import notify, watchdog_interval_s
 from benchscore.signing import KeyRing
 
@@ -200,8 +201,11 @@ def run_scorer(config_path: str | Path) -> int:
         try:
             service.start()
         except Exception as exc:
-            log.error("scorer failed to start: %s", exc)
-            return 1
+            refusal = describe(exc)
+            if refusal is None:
+                raise
+            log.error("scorer failed to start: %s", refusal.message)
+            return refusal.status
         log.info(
             "hall page: %s  (event %r, broker %s:%s)",
             service.url,

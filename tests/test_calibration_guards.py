@@ -95,7 +95,7 @@ def test_remove_deletes_one_and_the_previous_applies_again(
     assert code == 2 and f"unknown id {second!r}" in err and f"did you mean {first!r}" in err
     assert calibrate(path, capsys, "remove", first)[0] == 0
     code, _, err = calibrate(path, capsys, "remove", first)
-    assert code == 2 and "no calibrations are stored" in err
+    assert code == 2 and "none is stored" in err
 
 
 def test_list_says_when_nothing_is_stored_and_suggests_sensor_names(
