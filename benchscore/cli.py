@@ -8,6 +8,7 @@ import sys
 from typing import Any, NoReturn
 
 from benchscore import __version__
+from benchscore.argtypes import int_range, port, positive
 from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -67,20 +68,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sc.add_argument("--config", required=True, help="scorer TOML file")
 
     demo = sub.add_parser("demo", help="broker + scorer + simulated stations on this machine")
-    demo.add_argument("--http-port", type=int, default=8080, help="scorer web port (8080)")
-    demo.add_argument("--mqtt-port", type=int, default=0, help="broker port (a free one)")
-    demo.add_argument("--stations", type=int, default=10, help="simulated stations (4-10)")
+    demo.add_argument("--http-port", type=port, default=8080, help="scorer web port (8080)")
+    demo.add_argument("--mqtt-port", type=port, default=0, help="broker port (a free one)")
+    demo.add_argument(
+        "--stations", type=int_range(4, 10), default=10, help="simulated stations (4-10)"
+    )
     demo.add_argument(
         "--embedded-broker",
         action="store_true",
         help="use the embedded MQTT 3.1.1 broker even if Mosquitto is installed",
     )
     demo.add_argument(
-        "--duration", type=float, default=None, help="stop by itself after this many seconds"
+        "--duration", type=positive, default=None, help="stop by itself after this many seconds"
     )
 
     broker = sub.add_parser("broker", help="run the embedded MQTT 3.1.1 broker (demo/tests)")
-    broker.add_argument("--port", type=int, required=True)
+    broker.add_argument("--port", type=port, required=True)
 
     # The commands below import their whole stack (numpy, the scorer) to build their parser:
     # only the one asked for is built, all of them when none is named (help, errors).

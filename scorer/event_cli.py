@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import sys
 import threading
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchscore.argtypes import finite, positive
 from benchscore.mqtt import BrokerConfig, connect_async, make_client
 
 from .appeals import appeal
@@ -44,25 +44,6 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 CLOCK_COMMANDS = ("start", "freeze", "resume", "stop")
-
-
-def finite(text: str) -> float:
-    """An argument that must be a finite number (``nan`` and ``inf`` parse as floats)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def positive(text: str) -> float:
-    """A finite number above 0 (minutes of a time limit)."""
-    value = finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not above 0")
-    return value
 
 
 def add_parser(sub: Any) -> None:

@@ -152,6 +152,8 @@ CASES = [
     Case("unknown-command", ("fly",), "fly"),
     Case("log-level", ("--log-level", "LOUD", "station", "--config", "x"), "--log-level"),
     Case("demo-flag", ("demo", "--stations", "many"), "--stations"),
+    Case("demo-range", ("demo", "--stations", "99"), "--stations"),
+    Case("demo-port", ("demo", "--mqtt-port", "70000"), "--mqtt-port"),
     Case("broker-port", ("broker", "--port", "abc"), "--port"),
     # -- station run / status
     Case("run-missing", ("station", "run", "--config", "{d}/none.toml"), "none.toml"),
