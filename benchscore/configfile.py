@@ -150,8 +150,11 @@ class Table:
         value = self._get(key, default)
         if value is default:
             return value
-        if not isinstance(value, list) or any(v not in allowed for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(key, f"expected a list drawn from {allowed}, got {value!r}")
+        for v in value:
+            if v not in allowed:
+                raise self.error(key, unknown_name("name", v, allowed))
         return value
 
     def table(self, key: str, *, required: bool = True) -> Table:
