@@ -164,14 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         name = f"benchscore {args.command}"
         if refusal is None:
             logging.getLogger("benchscore").debug("internal error", exc_info=True)
-            print(
+            _refuse(
                 f"{name}: internal error: {type(exc).__name__}: {one_line(str(exc))} "
-                "(run with --debug for the traceback)",
-                file=sys.stderr,
+                "(run with --debug for the traceback)"
             )
             return EXIT_FAILED
-        print(f"{name}: {refusal.message}", file=sys.stderr)
+        _refuse(f"{name}: {refusal.message}")
         return refusal.status
+
+
+def _refuse(line: str) -> None:
+    """Print the one-line refusal on stderr (with the error priority for the journal)."""
+    from benchscore.logsetup import stream_is_journal
+
+    print(f"<3>{line}" if stream_is_journal(sys.stderr) else line, file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

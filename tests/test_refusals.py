@@ -147,3 +147,19 @@ def test_a_wrong_choice_or_key_gets_the_closest_valid_one() -> None:
     ):
         t.check_unknown()
     assert did_you_mean("zzzz", ["bh1750"]) == ""
+
+
+def test_on_the_journal_the_refusal_carries_the_error_priority(tmp_path: Path) -> None:
+    journal = tmp_path / "journal"
+    with journal.open("w") as stderr:
+        st = os.fstat(stderr.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchscore", "outbox", "list", "--config", str(tmp_path)],
+            stderr=stderr,
+            stdout=subprocess.DEVNULL,
+            env=env,
+            timeout=30,
+        )
+    assert proc.returncode == 2
+    assert journal.read_text().startswith("<3>"), journal.read_text()
