@@ -24,6 +24,8 @@ import logging
 import sys
 from typing import Any
 
+from benchscore.argtypes import finite, int_range, positive
+
 log = logging.getLogger("benchscore.calibrate")
 
 
@@ -37,25 +39,25 @@ def add_parser(sub: Any) -> None:
     sensor.add_argument("sensor", help="sensor name of the hardware map (light_sensor, grid.3...)")
     sensor.add_argument("--quantity", default=None, help="illuminance_lx, current_a, ...")
     ref = sensor.add_mutually_exclusive_group(required=True)
-    ref.add_argument("--reference", type=float, help="what the reference instrument read")
+    ref.add_argument("--reference", type=finite, help="what the reference instrument read")
     ref.add_argument(
         "--reference-sim", action="store_true", help="simulation: the physics is the reference"
     )
     sensor.add_argument("--reference-name", default="", help="reference instrument, serial")
     sensor.add_argument(
         "--reference-uncertainty",
-        type=float,
+        type=finite,
         default=0.0,
         help="relative standard uncertainty of the reference (0.02 = 2 %%)",
     )
-    sensor.add_argument("--samples", type=int, default=10)
+    sensor.add_argument("--samples", type=int_range(1, 100_000), default=10)
     sensor.add_argument("--method", choices=["gain", "offset"], default=None)
     sensor.add_argument(
-        "--known-load-a", type=float, default=None, help="power bank: load current drawn (A)"
+        "--known-load-a", type=positive, default=None, help="power bank: load current drawn (A)"
     )
     sensor.add_argument(
         "--gain-range",
-        type=float,
+        type=positive,
         nargs=2,
         metavar=("LOW", "HIGH"),
         default=None,
@@ -69,7 +71,7 @@ def add_parser(sub: Any) -> None:
     remove = actions.add_parser("remove", help="delete one stored calibration")
     remove.add_argument("id", help="its id, as 'list' shows it")
     golden = actions.add_parser("golden", help="store the golden assembly's values")
-    golden.add_argument("--tolerance", type=float, default=0.03, help="relative (0.03)")
+    golden.add_argument("--tolerance", type=positive, default=0.03, help="relative (0.03)")
     actions.add_parser("self-test", help="compare the golden assembly with its stored values")
 
 

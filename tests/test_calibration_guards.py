@@ -3,6 +3,8 @@ when nothing is stored or a sensor name is wrong."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,20 @@ def test_list_says_when_nothing_is_stored_and_suggests_sensor_names(
     assert "power_monitor" in err and "channel_switch" not in err
     code, _, err = calibrate(path, capsys, "sensor", "lite_sensor", "--reference", "1")
     assert code == 2 and "did you mean 'light_sensor'" in err
+
+
+def test_a_failing_self_test_exits_non_zero_as_a_real_process(tmp_path: Path) -> None:
+    """What a script checking 50 stations sees: exit status 1 and the FAIL line."""
+    path = led_station(tmp_path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "benchscore", "calibrate", "--config", str(path), *args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+    assert run("golden").returncode == 0
+    ok = run("self-test")
+    assert ok.returncode == 0 and "self-test PASS" in ok.stdout
+    path.write_text(path.read_text() + "[simulation.sensor_gain]\nlight_sensor = 1.1\n")
+    failed = run("self-test")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "self-test FAIL" in failed.stdout and "FAIL illuminance_lx" in failed.stdout
