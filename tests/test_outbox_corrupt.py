@@ -88,7 +88,10 @@ def not_a_database(data: bytes) -> tuple[bytes, set[int]]:
     "corrupt", [truncate, overwrite_header, overwrite_middle_page, not_a_database]
 )
 def test_corrupt_outbox_is_moved_aside_and_salvage_recovers_the_readable_records(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], corrupt: Corruption
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    corrupt: Corruption,
 ) -> None:
     cfg_path = write_station_config(tmp_path, "st05", port=free_port())  # no broker
     cfg = load_station_config(cfg_path)
@@ -114,6 +117,8 @@ def test_corrupt_outbox_is_moved_aside_and_salvage_recovers_the_readable_records
         moved = station.outbox.corrupt_moved
         assert moved is not None and moved.name.startswith("outbox.db.corrupt-")
         assert moved.read_bytes() == damaged
+        errors = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert any(moved.name in r.getMessage() and "salvage" in r.getMessage() for r in errors)
         old_max = 0 if corrupt is not_a_database else N
         assert station.outbox.counter("marked:led") == (0 if corrupt is not_a_database else 2)
         station.start()
