@@ -122,11 +122,17 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _event(d, "ev-neg", "time_limit_min = 210", "time_limit_min = -5")
     _event(d, "ev-who", 'led01 = "C01"', 'led01 = "C10"')
     _event(d, "ev-noscheme", "[event]", "[event]", scheme=d / "missing-scheme.toml")
-    _event(d, "ev-band", "[event]", "[event]", scheme=_scheme(d, "sc-band", "max_mark", "max_mark"))
+    band = _scheme(
+        d, "sc-band", "full = { low = 0.28, high = 0.32 }", "full = { low = 0.4, high = 0.3 }"
+    )
+    _event(d, "ev-band", "[event]", "[event]", scheme=band)
+    mark = _scheme(d, "sc-mark", "max_mark = 2.0", "max_mark = nan")
+    _event(d, "ev-mark", "[event]", "[event]", scheme=mark)
     (d / "ev-broken.toml").write_text("[event\nid = 1\n")
     # scorer files
     (d / "garbage.db").write_bytes(b"this is not a database " * 200)
     _scorer(d, "sc-good", f'[storage]\npath = "{d / "scorer.db"}"\n[broker]\nport = {PORT}\n')
+    _scorer(d, "sc-empty", f'[storage]\npath = "{d / "empty.db"}"\n[broker]\nport = {PORT}\n')
     _scorer(d, "sc-port", "[http]\nport = -1\n")
     _scorer(d, "sc-key", '[brokr]\nhost = "x"\n')
     _scorer(d, "sc-db", f'[storage]\npath = "{d / "garbage.db"}"\n')
@@ -238,6 +244,16 @@ CASES = [
         ("event", "load", "{d}/ev-nan.toml", "--config", "{d}/sc-good.toml"),
         "time_limit_min",
     ),
+    Case(
+        "ev-band",
+        ("event", "load", "{d}/ev-band.toml", "--config", "{d}/sc-good.toml"),
+        "sc-band.toml",
+    ),
+    Case(
+        "ev-mark",
+        ("event", "load", "{d}/ev-mark.toml", "--config", "{d}/sc-good.toml"),
+        "max_mark",
+    ),
     Case("ev-who", ("event", "load", "{d}/ev-who.toml", "--config", "{d}/sc-good.toml"), "C10"),
     Case(
         "ev-noscheme",
@@ -245,7 +261,7 @@ CASES = [
         "missing-scheme.toml",
     ),
     Case("ev-db", ("event", "status", "--config", "{d}/sc-db.toml"), "garbage.db", 1),
-    Case("ev-none", ("event", "status", "--config", "{d}/sc-good.toml"), "event", 1),
+    Case("ev-none", ("event", "status", "--config", "{d}/sc-empty.toml"), "event", 1),
     Case(
         "ev-minutes",
         ("event", "time-limit", "led", "nan", "--config", "{d}/sc-good.toml"),
