@@ -111,8 +111,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def command_of(argv: list[str]) -> str | None:
-    """The lazily built command ``argv`` names (its first word after the global options);
-    None for any other, so that help and errors list every command."""
+    """Which of :data:`LAZY_COMMANDS` ``argv`` names (its first word after the global
+    options); ``""`` for a light command; None when it names none (help and errors then
+    list every command)."""
     words = iter(argv)
     for word in words:
         if word == "--log-level":

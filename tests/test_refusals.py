@@ -163,3 +163,15 @@ def test_on_the_journal_the_refusal_carries_the_error_priority(tmp_path: Path) -
         )
     assert proc.returncode == 2
     assert journal.read_text().startswith("<3>"), journal.read_text()
+
+
+def test_only_the_named_command_stack_is_built_but_errors_list_every_command() -> None:
+    from benchscore.cli import build_parser, command_of
+
+    assert command_of(["--log-level", "DEBUG", "event", "load", "x"]) == "event"
+    assert command_of(["--debug", "station", "status"]) == ""
+    assert command_of(["fly"]) is None and command_of([]) is None
+    every = build_parser(None)._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert {"station", "outbox", "analyze", "calibrate", "event", "users"} <= set(every)
+    light = build_parser("")._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert "event" not in light and "station" in light
