@@ -24,6 +24,7 @@ assembly and compares every measurement with the values stored for it (:class:`G
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
@@ -37,6 +38,8 @@ import numpy as np
 
 from benchscore.configfile import unknown_name
 from benchscore.measurement import Limits, Measurement
+
+log = logging.getLogger(__name__)
 
 SCHEMA = 1
 UNITS = {
@@ -339,11 +342,16 @@ class Corrections:
     on the bench; the active calibration is looked up at every reading, so a calibration made
     while the station runs applies from the next reading on. Iterating gives the ids of the
     calibrations that apply to the bench's sensors now (what a record names).
+
+    An unreadable store never stops the station: iterating leaves it out (and logs it once),
+    while a reading that needs a correction raises :class:`CalibrationError` naming the file,
+    so the run is a bench fault rather than a result measured with unknown corrections.
     """
 
     def __init__(self, store: CalibrationStore | None) -> None:
         self.store = store
         self._sensors: list[tuple[str, str]] = []
+        self._reported = ""
 
     def reset(self) -> None:
         self._sensors.clear()
@@ -351,7 +359,13 @@ class Corrections:
     def __iter__(self) -> Iterator[str]:
         ids: list[str] = []
         for sensor, quantity in self._sensors:
-            cal = self.lookup(sensor, quantity)
+            try:
+                cal = self.lookup(sensor, quantity)
+            except CalibrationError as exc:
+                if str(exc) != self._reported:
+                    self._reported = str(exc)
+                    log.error("%s: runs fault until it is fixed or removed", exc)
+                continue
             if cal is not None and cal.id not in ids:
                 ids.append(cal.id)
         return iter(ids)

@@ -131,3 +131,24 @@ def test_a_failing_self_test_exits_non_zero_as_a_real_process(tmp_path: Path) ->
     failed = run("self-test")
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "self-test FAIL" in failed.stdout and "FAIL illuminance_lx" in failed.stdout
+
+
+def test_an_unreadable_calibration_store_faults_runs_but_never_stops_the_station(
+    tmp_path: Path,
+) -> None:
+    from firmware_py.station import Station
+    from tests.support.brokers import free_port
+    from tests.support.stations import write_station_config
+
+    cfg = load_station_config(write_station_config(tmp_path, "stx", port=free_port()))
+    cfg.calibration_path.parent.mkdir(parents=True)
+    cfg.calibration_path.write_text("{not json")
+    st = Station(cfg)
+    try:
+        st.start()  # publishing its status reads the store: it must not raise
+        record = st.run_once()
+        assert record["outcome"] == "fault" and "calibration.json" in record["reason"]
+        cfg.calibration_path.unlink()
+        assert st.run_once()["outcome"] == "pass"
+    finally:
+        st.close()
