@@ -3,18 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from typing import Any, NoReturn
 
 from benchscore import __version__
+from benchscore.argtypes import int_range, port, positive
+from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LAZY_COMMANDS = ("analyze", "calibrate", "event", "users", "audit", "stations", "hall")
+"""Commands whose parser imports their whole stack: built only when asked for."""
+LIGHT_COMMANDS = ("station", "outbox", "scorer", "demo", "broker")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose refusal is one line (usage stays behind ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``benchscore`` parser; ``only`` builds just that one of :data:`LAZY_COMMANDS`
+    (``""``: none of them, None: all)."""
+    parser = Parser(
         prog="benchscore", description="Edge scoring controller for hardware skill tasks."
     )
     parser.add_argument("--version", action="version", version=f"benchscore {__version__}")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING, ERROR (default INFO)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error, not one line"
+    )
+    sub: Any = parser.add_subparsers(dest="command", required=True)
 
     st = sub.add_parser("station", help="run a station daemon, or show its status or identity")
     st.add_argument(
@@ -26,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--config", required=True, help="station TOML file")
 
-    ob = sub.add_parser("outbox", help="inspect or replay a station's outbox")
-    ob.add_argument("action", choices=["list", "replay"])
+    ob = sub.add_parser("outbox", help="inspect, replay or salvage a station's outbox")
+    ob.add_argument("action", choices=["list", "replay", "salvage"])
+    ob.add_argument(
+        "file", nargs="?", help="salvage: the moved-aside database (outbox.db.corrupt-...)"
+    )
     ob.add_argument("--config", required=True, help="station TOML file")
     ob.add_argument("--limit", type=int, default=50, help="records to list (50)")
 
@@ -35,78 +65,130 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--config", required=True, help="scorer TOML file")
 
     demo = sub.add_parser("demo", help="broker + scorer + simulated stations on this machine")
-    demo.add_argument("--http-port", type=int, default=8080, help="scorer web port (8080)")
-    demo.add_argument("--mqtt-port", type=int, default=0, help="broker port (a free one)")
-    demo.add_argument("--stations", type=int, default=10, help="simulated stations (4-10)")
+    demo.add_argument("--http-port", type=port, default=8080, help="scorer web port (8080)")
+    demo.add_argument("--mqtt-port", type=port, default=0, help="broker port (a free one)")
+    demo.add_argument(
+        "--stations", type=int_range(4, 10), default=10, help="simulated stations (4-10)"
+    )
     demo.add_argument(
         "--embedded-broker",
         action="store_true",
         help="use the embedded MQTT 3.1.1 broker even if Mosquitto is installed",
     )
     demo.add_argument(
-        "--duration", type=float, default=None, help="stop by itself after this many seconds"
+        "--duration", type=positive, default=None, help="stop by itself after this many seconds"
     )
 
     broker = sub.add_parser("broker", help="run the embedded MQTT 3.1.1 broker (demo/tests)")
-    broker.add_argument("--port", type=int, required=True)
+    broker.add_argument("--port", type=port, required=True)
 
-    try:
-        from benchscore import analyze_cli
-    except ImportError:  # pragma: no cover - analysis extras missing
-        pass
-    else:
-        analyze_cli.add_parser(sub)
-    from firmware_py import calibrate_cli
+    # The commands below import their whole stack (numpy, the scorer) to build their parser:
+    # only the one asked for is built, all of them when none is named (help, errors).
+    if only in (None, "analyze"):
+        try:
+            from benchscore import analyze_cli
+        except ImportError:  # pragma: no cover - analysis extras missing
+            pass
+        else:
+            analyze_cli.add_parser(sub)
+    if only in (None, "calibrate"):
+        from firmware_py import calibrate_cli
 
-    calibrate_cli.add_parser(sub)
-    try:
-        from scorer import audit_cli, event_cli
-        from scorer.console import cli as console_cli
-    except ImportError:  # pragma: no cover - scorer extras missing
-        pass
-    else:
-        from scorer.fleet import cli as stations_cli
-        from scorer.fleet import hall as hall_cli
-
-        audit_cli.add_parser(sub)
-        event_cli.add_parser(sub)
-        console_cli.add_parser(sub)
-        stations_cli.add_parser(sub)
-        hall_cli.add_parser(sub)
+        calibrate_cli.add_parser(sub)
+    if only in (None, "event", "users", "audit", "stations", "hall"):
+        try:
+            from scorer import audit_cli, event_cli
+            from scorer.console import cli as console_cli
+            from scorer.fleet import cli as stations_cli
+            from scorer.fleet import hall as hall_cli
+        except ImportError:  # pragma: no cover - scorer extras missing
+            pass
+        else:
+            event_cli.add_parser(sub)
+            console_cli.add_parser(sub)
+            audit_cli.add_parser(sub)
+            stations_cli.add_parser(sub)
+            hall_cli.add_parser(sub)
     return parser
+
+
+def command_of(argv: list[str]) -> str | None:
+    """Which of :data:`LAZY_COMMANDS` ``argv`` names (its first word after the global
+    options); ``""`` for a light command; None when it names none (help and errors then
+    list every command)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)
+        elif not word.startswith("-"):
+            if word in LAZY_COMMANDS:
+                return word
+            return "" if word in LIGHT_COMMANDS else None
+    return None
 
 
 def _station_tools(args: argparse.Namespace) -> int:
     import json
 
-    from benchscore.configfile import ConfigError
     from firmware_py import station_cli
     from firmware_py.config import load_station_setup
 
-    try:
-        setup = load_station_setup(args.config)
-        if args.command == "station":
-            if args.action == "identity":
-                result: object = station_cli.identity_info(setup)
-            else:
-                result = station_cli.station_status(setup)
+    setup = load_station_setup(args.config)
+    if args.command == "station":
+        if args.action == "identity":
+            result: object = station_cli.identity_info(setup)
         else:
-            config = station_cli.assigned_config(setup)
-            if config is None:
-                raise ValueError(f"{args.config}: this station is not adopted yet: no outbox")
-            if args.action == "list":
-                result = station_cli.outbox_list(config, args.limit)
-            else:
-                result = station_cli.outbox_replay(config)
-    except (ConfigError, OSError, ValueError) as exc:
-        print(f"benchscore {args.command}: {exc}", file=sys.stderr)
-        return 2
+            result = station_cli.station_status(setup)
+        print(json.dumps(result, indent=2))
+        return 0
+    config = station_cli.assigned_config(setup)
+    if config is None:
+        raise ValueError(f"{args.config}: this station is not adopted yet: it has no outbox")
+    if args.action == "list":
+        result = station_cli.outbox_list(config, args.limit)
+    elif args.action == "salvage":
+        if not args.file:
+            raise ValueError("outbox salvage: name the moved-aside database FILE")
+        return station_cli.outbox_salvage(config, args.file)
+    else:
+        result = station_cli.outbox_replay(config)
     print(json.dumps(result, indent=2))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one ``benchscore`` command; an error ends in one line on stderr (the traceback
+    with ``--debug``): exit 2 for bad input, 1 when the command could not do its work."""
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(command_of(words)).parse_args(words)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        refusal = describe(exc)
+        name = f"benchscore {args.command}"
+        if refusal is None:
+            logging.getLogger("benchscore").debug("internal error", exc_info=True)
+            _refuse(
+                f"{name}: internal error: {type(exc).__name__}: {one_line(str(exc))} "
+                "(run with --debug for the traceback)"
+            )
+            return EXIT_FAILED
+        _refuse(f"{name}: {refusal.message}")
+        return refusal.status
+
+
+def _refuse(line: str) -> None:
+    """Print the one-line refusal on stderr (with the error priority for the journal)."""
+    from benchscore.logsetup import stream_is_journal
+
+    print(f"<3>{line}" if stream_is_journal(sys.stderr) else line, file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     from benchscore.logsetup import setup_logging
 
     if args.command == "station" and args.action == "run":
@@ -139,6 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.console import cli as console_cli
 
         return console_cli.run(args)
+    if args.command == "event":
+        from scorer import event_cli
+
+        return event_cli.run(args)
+    if args.command == "audit":
+        from scorer import audit_cli
+
+        return audit_cli.run(args)
     if args.command == "stations":
         from scorer.fleet import cli as stations_cli
 
@@ -147,14 +237,6 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.fleet import hall as hall_cli
 
         return hall_cli.run(args)
-    if args.command == "audit":
-        from scorer import audit_cli
-
-        return audit_cli.run(args)
-    if args.command == "event":
-        from scorer import event_cli
-
-        return event_cli.run(args)
     if args.command == "calibrate":
         setup_logging(args.log_level)
         from firmware_py import calibrate_cli

@@ -2,22 +2,46 @@
 
 ``Table`` wraps one TOML table and remembers its dotted path, so every error reads like
 ``station.toml: hardware.power_monitor.shunt_ohm: expected a number, got 'abc'``. Unknown keys
-are errors too (a typo must not silently fall back to a default).
+are errors too (a typo must not silently fall back to a default), and so are numbers that are
+not finite (``nan``, ``inf``). A wrong name is answered with the valid ones and the closest
+("did you mean").
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from benchscore.errors import UserError
 
 T = TypeVar("T")
 
 _MISSING: Any = object()
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file that cannot be used; the message names the file and the key."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the choice closest to ``word``, or ``""`` if none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_name(what: str, word: str, choices: Iterable[str]) -> str:
+    """``unknown sensor 'x'; valid: a, b (did you mean 'a'?)`` for messages."""
+    valid = sorted(choices)
+    return f"unknown {what} {word!r}; valid: {', '.join(valid)}{did_you_mean(word, valid)}"
+
+
+def finite_number(value: Any) -> bool:
+    """True for an int or float (not a bool) that is neither nan nor infinite."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 class Table:
@@ -38,6 +62,12 @@ class Table:
                 return cls(tomllib.load(fh), path)
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such config file") from None
+        except IsADirectoryError:
+            raise ConfigError(f"{path}: is a directory, not a config file") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not valid TOML: not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
@@ -76,14 +106,29 @@ class Table:
             raise self.error(key, f"must be >= {min}, got {value}")
         return value
 
-    def get_float(self, key: str, default: Any = _MISSING, *, min: float | None = None) -> Any:
+    def get_float(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        min: float | None = None,
+        max: float | None = None,
+        positive: bool = False,
+    ) -> Any:
+        """A finite number (an integer is accepted); ``positive`` requires > 0."""
         value = self._get(key, default)
         if value is default:
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, got {value}")
+        if positive and value <= 0:
+            raise self.error(key, f"must be above 0, got {value}")
         if min is not None and value < min:
             raise self.error(key, f"must be >= {min}, got {value}")
+        if max is not None and value > max:
+            raise self.error(key, f"must be <= {max}, got {value}")
         return float(value)
 
     def get_bool(self, key: str, default: Any = _MISSING) -> Any:
@@ -95,7 +140,9 @@ class Table:
     def get_choice(self, key: str, allowed: list[str], default: Any = _MISSING) -> Any:
         value = self.get_str(key, default)
         if value is not default and value not in allowed:
-            raise self.error(key, f"{value!r} is not one of {allowed}")
+            raise self.error(
+                key, f"{value!r} is not one of {', '.join(allowed)}{did_you_mean(value, allowed)}"
+            )
         return value
 
     def get_list(self, key: str, allowed: list[str], default: Any = _MISSING) -> Any:
@@ -103,8 +150,11 @@ class Table:
         value = self._get(key, default)
         if value is default:
             return value
-        if not isinstance(value, list) or any(v not in allowed for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(key, f"expected a list drawn from {allowed}, got {value!r}")
+        for v in value:
+            if v not in allowed:
+                raise self.error(key, unknown_name("name", v, allowed))
         return value
 
     def table(self, key: str, *, required: bool = True) -> Table:
@@ -126,4 +176,5 @@ class Table:
         """Raise ConfigError if the table has keys no getter asked for."""
         unknown = sorted(set(self.data) - self._used)
         if unknown:
-            raise self.error(None, f"unknown key(s) {unknown}")
+            hint = did_you_mean(unknown[0], self._used)
+            raise self.error(None, f"unknown key(s) {unknown}{hint}")

@@ -1,9 +1,17 @@
-"""Logging for the daemons: readable lines on a terminal, journald-friendly otherwise."""
+"""Logging for the daemons: plain ``LEVEL name: message`` lines, and syslog priority prefixes
+(``<6>name: message``) only when stderr is the journal.
+
+systemd sets ``JOURNAL_STREAM=<device>:<inode>`` for a unit whose output goes to journald; the
+prefixes are used only when that names the very stream stderr is (a child process whose stderr
+was redirected, or a terminal, keeps plain lines even if it inherited the variable).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from typing import TextIO
 
 _PRIORITY = {
     logging.DEBUG: 7,
@@ -22,17 +30,35 @@ class JournalFormatter(logging.Formatter):
         return f"<{prio}>{record.name}: {super().format(record)}"
 
 
+def stream_is_journal(stream: TextIO, environ: dict[str, str] | None = None) -> bool:
+    """Whether ``stream`` is the journald stream ``JOURNAL_STREAM`` names (device:inode)."""
+    value = (os.environ if environ is None else environ).get("JOURNAL_STREAM", "")
+    device, _, inode = value.partition(":")
+    if not device.isdigit() or not inode.isdigit():
+        return False
+    try:
+        st = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # closed, or no file descriptor
+        return False
+    return st.st_dev == int(device) and st.st_ino == int(inode)
+
+
+def make_formatter(stream: TextIO, prefix: str = "") -> logging.Formatter:
+    """The formatter for a daemon writing to ``stream``: journal prefixes or plain lines
+    (with the time of day when a person watches a terminal)."""
+    if stream_is_journal(stream):
+        return JournalFormatter(f"{prefix}%(message)s")
+    if stream.isatty():
+        return logging.Formatter(
+            f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s", "%H:%M:%S"
+        )
+    return logging.Formatter(f"%(levelname)s {prefix}%(name)s: %(message)s")
+
+
 def setup_logging(level: str = "INFO", prefix: str = "") -> None:
     """Configure the root logger once for a daemon process."""
     handler = logging.StreamHandler(sys.stderr)
-    if sys.stderr.isatty():
-        handler.setFormatter(
-            logging.Formatter(
-                f"%(asctime)s %(levelname)-7s {prefix}%(name)s: %(message)s", "%H:%M:%S"
-            )
-        )
-    else:
-        handler.setFormatter(JournalFormatter(f"{prefix}%(message)s"))
+    handler.setFormatter(make_formatter(sys.stderr, prefix))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -24,6 +24,7 @@ assembly and compares every measurement with the values stored for it (:class:`G
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import threading
@@ -35,7 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from benchscore.configfile import unknown_name
 from benchscore.measurement import Limits, Measurement
+
+log = logging.getLogger(__name__)
 
 SCHEMA = 1
 UNITS = {
@@ -50,6 +54,53 @@ UNITS = {
 
 class CalibrationError(ValueError):
     """A calibration that cannot be made or stored (no readings, a zero reading...)."""
+
+
+class GoldenNotPassed(CalibrationError):
+    """The golden assembly cannot vouch for the station: it failed, or has no stored values."""
+
+
+NOT_CALIBRATABLE = ("channel_switch", "mux", "panel", "eload", "supply")
+"""Devices of the hardware map that measure nothing a calibration could correct."""
+
+
+def calibratable_sensors(names: Sequence[str]) -> list[str]:
+    """The sensors of a hardware map (:func:`~firmware_py.config.sensor_names`) a
+    calibration can be made for."""
+    return [n for n in names if n not in NOT_CALIBRATABLE]
+
+
+def check_sensor(sensor: str, valid: Sequence[str]) -> None:
+    """Raise CalibrationError naming the valid sensors (and the closest) if ``sensor`` is
+    not one of them."""
+    if sensor not in valid:
+        raise CalibrationError(unknown_name("sensor", sensor, valid))
+
+
+def check_reference(reference_value: float | None, method: str, *, force: bool = False) -> None:
+    """A reference reading must be a finite number, and above 0 for a gain calibration (a
+    lux meter or load current of 0 or below is a typo or a meter that was off)."""
+    if reference_value is None:
+        return
+    if not math.isfinite(reference_value):
+        raise CalibrationError(f"--reference: must be a finite number, got {reference_value}")
+    if method != "offset" and reference_value <= 0 and not force:
+        raise CalibrationError(
+            f"--reference: {reference_value:g} is not above 0, so no gain can be fitted "
+            "(check the reference instrument; --force stores it anyway)"
+        )
+
+
+def check_gain(cal: Calibration, gain_range: tuple[float, float], *, force: bool = False) -> None:
+    """Refuse a gain outside ``gain_range`` (a typo in the reference, a covered sensor)."""
+    low, high = gain_range
+    if cal.method != "offset" and not low <= cal.gain <= high and not force:
+        raise CalibrationError(
+            f"{cal.sensor}/{cal.quantity}: gain {cal.gain:.4g} (reading "
+            f"{cal.reading_value:.6g} vs reference {cal.reference_value:.6g} {cal.unit}) is "
+            f"outside the plausible {low:g}..{high:g} ([calibration] gain_range); nothing "
+            "stored (--force stores it anyway)"
+        )
 
 
 @dataclass(frozen=True)
@@ -184,6 +235,32 @@ class CalibrationStore:
                 best = c
         return best
 
+    def remove(self, calibration_id: str) -> Calibration:
+        """Delete the calibration ``calibration_id`` (the previous one of its sensor and
+        quantity becomes active again) and return it."""
+        with self._lock:
+            self._reload()
+            ids = [r.id for r in self._records]
+            if calibration_id not in ids:
+                if not ids:
+                    raise CalibrationError(
+                        f"{self.path}: no calibration {calibration_id!r}: none is stored"
+                    )
+                raise CalibrationError(f"{self.path}: " + unknown_name("id", calibration_id, ids))
+            removed = self._records[ids.index(calibration_id)]
+            self._write([r for r in self._records if r.id != calibration_id])
+        return removed
+
+    def _write(self, records: list[Calibration]) -> None:
+        """Replace the file atomically with ``records`` (call with the lock held)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"schema": SCHEMA, "calibrations": [r.to_dict() for r in records]}, indent=1)
+        )
+        os.replace(tmp, self.path)
+        self._records, self._mtime = records, None
+
     def add(self, calibration: Calibration) -> Calibration:
         """Store ``calibration`` (its id made unique) and return it as stored."""
         with self._lock:
@@ -193,16 +270,7 @@ class CalibrationStore:
             while calibration.id in ids:  # two calibrations in the same second
                 n += 1
                 calibration = replace(calibration, id=f"{base[:60]}-{n}")
-            records = [*self._records, calibration]
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(
-                json.dumps(
-                    {"schema": SCHEMA, "calibrations": [r.to_dict() for r in records]}, indent=1
-                )
-            )
-            os.replace(tmp, self.path)
-            self._records, self._mtime = records, None
+            self._write([*self._records, calibration])
         return calibration
 
 
@@ -274,11 +342,16 @@ class Corrections:
     on the bench; the active calibration is looked up at every reading, so a calibration made
     while the station runs applies from the next reading on. Iterating gives the ids of the
     calibrations that apply to the bench's sensors now (what a record names).
+
+    An unreadable store never stops the station: iterating leaves it out (and logs it once),
+    while a reading that needs a correction raises :class:`CalibrationError` naming the file,
+    so the run is a bench fault rather than a result measured with unknown corrections.
     """
 
     def __init__(self, store: CalibrationStore | None) -> None:
         self.store = store
         self._sensors: list[tuple[str, str]] = []
+        self._reported = ""
 
     def reset(self) -> None:
         self._sensors.clear()
@@ -286,7 +359,13 @@ class Corrections:
     def __iter__(self) -> Iterator[str]:
         ids: list[str] = []
         for sensor, quantity in self._sensors:
-            cal = self.lookup(sensor, quantity)
+            try:
+                cal = self.lookup(sensor, quantity)
+            except CalibrationError as exc:
+                if str(exc) != self._reported:
+                    self._reported = str(exc)
+                    log.error("%s: runs fault until it is fixed or removed", exc)
+                continue
             if cal is not None and cal.id not in ids:
                 ids.append(cal.id)
         return iter(ids)
@@ -512,6 +591,8 @@ def calibrate_sensor(
     method: str | None = None,
     known_load_a: float | None = None,
     store: bool = True,
+    gain_range: tuple[float, float] | None = None,
+    force: bool = False,
 ) -> Calibration:
     """Calibrate one sensor of a station's bench against a reference; store and return it.
 
@@ -520,14 +601,21 @@ def calibrate_sensor(
     lit, the first scene on, a known load). ``reference_value`` is what the reference
     instrument read at the sensor (a lux meter at the sensor's position, the known load's
     current); None takes the simulation's ground truth (``backend = "sim"`` only).
+
+    Refused unless ``force``: a reference of 0 or below (gain methods), a gain outside
+    ``gain_range`` (default: the station's ``[calibration] gain_range``).
     """
     quantity = quantity or default_quantity(sensor)
     method = method or ("offset" if quantity == "temperature_c" else "gain")
     if samples < 1:
         raise CalibrationError("samples must be >= 1")
-    truth = hw.truth(sensor, quantity) if reference_value is None else None
-    bench = hw.open_bench(raw=True)
-    reader = hw.sensor_reader(bench, sensor, quantity)
+    check_reference(reference_value, method, force=force)
+    try:
+        truth = hw.truth(sensor, quantity) if reference_value is None else None
+        bench = hw.open_bench(raw=True)
+        reader = hw.sensor_reader(bench, sensor, quantity)
+    except (KeyError, RuntimeError) as exc:  # not on this bench; no simulation to ask
+        raise CalibrationError(str(exc.args[0]) if exc.args else str(exc)) from None
     readings: list[float] = []
     references: list[float] = []
     with hw.stimulus(bench, sensor, quantity, known_load_a):
@@ -546,6 +634,7 @@ def calibrate_sensor(
         reference_uncertainty=reference_uncertainty,
         method=method,
     )
+    check_gain(cal, gain_range or hw.config.calibration.gain_range, force=force)
     if store:
         cal = CalibrationStore(hw.config.calibration_path).add(cal)
     return cal
@@ -565,7 +654,7 @@ def store_golden(hw: Any, tolerance: float = 0.03) -> GoldenReference:
     """Run the task on the golden assembly and store its values as the reference."""
     result = run_task(hw)
     if result.outcome.value != "pass":
-        raise CalibrationError(
+        raise GoldenNotPassed(
             f"the golden assembly did not pass ({result.outcome.value}: {result.reason}); "
             "nothing stored"
         )
@@ -584,7 +673,7 @@ def self_test(hw: Any) -> SelfTestReport:
     """Run the task on the golden assembly and compare with its stored values."""
     golden = GoldenStore(hw.config.golden_path).get(hw.config.task.id)
     if golden is None:
-        raise CalibrationError(
+        raise GoldenNotPassed(
             f"no golden values for task {hw.config.task.id!r} in {hw.config.golden_path}: "
             "run 'benchscore calibrate golden' with the golden assembly first"
         )

@@ -8,18 +8,35 @@ the runs that are in progress, so a run cut by a restart is reported as interrup
 Capacity is a soft bound: a record is never refused (nothing measured is lost), but once the
 outbox holds ``capacity`` records :attr:`full` is set and the station refuses new runs with a
 clear alarm until the scorer catches up.
+
+A corrupt database (not a database, malformed, truncated) is never deleted: the station's
+outbox moves it aside to ``outbox.db.corrupt-<UTC time>`` (with its ``-wal``/``-shm``), logs an
+error, sets :attr:`Outbox.corrupt_moved` (the station raises its alarm) and starts a fresh one
+whose seq continues above every seq readable in the old file, with the old file's readable
+counters and runs in progress. ``benchscore outbox salvage`` queues the old file's readable
+records (:mod:`firmware_py.outbox_salvage`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchscore.errors import UserError
+from firmware_py.outbox_salvage import SalvagedRecord, Scan, scan_file
+
+log = logging.getLogger(__name__)
+
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,27 +86,142 @@ class OpenRun:
     marked: bool
 
 
-class Outbox:
-    """A durable, ordered queue of records waiting for the scorer's ack."""
+class OutboxError(UserError):
+    """An outbox that cannot be opened (unwritable state dir, corrupt file); names the file."""
 
-    def __init__(self, path: str | Path, *, capacity: int = 100_000) -> None:
+
+class OutboxCorrupt(OutboxError):
+    """The outbox database is damaged (raised only when not told to recover)."""
+
+
+def is_corruption(exc: sqlite3.Error) -> bool:
+    """Whether SQLite says the file is damaged or not a database (not: locked, unwritable)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def corrupt_name(path: Path, now: datetime | None = None) -> Path:
+    """``outbox.db.corrupt-20261202T093000Z`` next to ``path`` (a free name)."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    return target
+
+
+class Outbox:
+    """A durable, ordered queue of records waiting for the scorer's ack.
+
+    ``recover`` (the station daemon): a corrupt database is moved aside and a fresh one
+    started; without it (inspection tools) a corrupt database raises :class:`OutboxCorrupt`.
+    """
+
+    def __init__(self, path: str | Path, *, capacity: int = 100_000, recover: bool = True) -> None:
         if capacity < 1:
             raise ValueError("outbox capacity must be at least 1")
         self.path = Path(path)
         self.capacity = capacity
+        self.corrupt_moved: Path | None = None
+        """Where a corrupt database found at open was moved (None: it was sound)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            str(self.path), check_same_thread=False, isolation_level=None, timeout=30
-        )
-        db = self._db
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.executescript(_SCHEMA)
-        self._depth = int(db.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.Error as exc:
+            if not is_corruption(exc):
+                raise OutboxError(f"{self.path}: cannot open the outbox: {exc}") from exc
+            if not recover:
+                raise OutboxCorrupt(
+                    f"{self.path}: the outbox database is corrupt ({exc}); the station moves "
+                    "it aside when it starts, then 'benchscore outbox salvage' recovers it"
+                ) from exc
+            self._db = self._replace_corrupt(exc)
+        self._depth = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         self.stored = 0
         self.acked = 0
+
+    def _open(self) -> sqlite3.Connection:
+        """Connect, set WAL and FULL sync, create the tables, check the pages (quick_check)."""
+        db = sqlite3.connect(
+            str(self.path), check_same_thread=False, isolation_level=None, timeout=30
+        )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.executescript(_SCHEMA)
+            problem = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                detail = " ".join(str(problem).split())
+                error = sqlite3.DatabaseError(f"database disk image is malformed: {detail}")
+                error.sqlite_errorcode = _SQLITE_CORRUPT  # type: ignore[attr-defined]
+                raise error
+            db.execute("SELECT count(*) FROM outbox").fetchone()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _replace_corrupt(self, exc: sqlite3.Error) -> sqlite3.Connection:
+        """Move the corrupt file (and its -wal/-shm) aside, start a fresh outbox above every
+        seq the old one shows, with its readable counters and runs in progress."""
+        moved = corrupt_name(self.path)
+        for suffix in ("", "-wal", "-shm"):
+            part = self.path.with_name(self.path.name + suffix)
+            if part.exists():
+                part.rename(moved.with_name(moved.name + suffix))
+        self.corrupt_moved = moved
+        scan = scan_file(moved)
+        db = self._open()
+        _seed(db, scan)
+        log.error(
+            "outbox %s was corrupt (%s): moved to %s, started a fresh outbox at seq %d; "
+            "%d readable record(s) wait in the old file: run 'benchscore outbox salvage %s'",
+            self.path,
+            exc,
+            moved.name,
+            scan.max_seq + 1,
+            len(scan.records),
+            moved,
+        )
+        return db
+
+    def restore(self, records: Iterable[SalvagedRecord]) -> int:
+        """Queue records salvaged from an old outbox with their own seq, boot id and payload
+        (the scorer de-duplicates on them); a seq already here is skipped. Return how many
+        were added. The next seq stays above every restored one."""
+        rows = [
+            (r.seq, r.boot_id, r.topic, json.dumps(r.payload, allow_nan=False), r.created_at)
+            for r in records
+        ]
+        with self._lock:
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                before = db.total_changes
+                db.executemany(
+                    "INSERT OR IGNORE INTO outbox (seq, boot_id, topic, payload, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                added = db.total_changes - before
+                top = max((r[0] for r in rows), default=0)
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('next_seq', ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value "
+                    "AS INTEGER))",
+                    (str(top + 1),),
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self._depth += added
+            self._changed.notify_all()
+            return added
 
     # -- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
@@ -298,3 +430,22 @@ class Outbox:
                 .fetchall()
             )
         return [OpenRun(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+
+def _seed(db: sqlite3.Connection, scan: Scan) -> None:
+    """Start a fresh outbox from what an old one shows: the next seq above all of its seqs,
+    its persistent counters and its runs in progress."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_seq', ?)", (str(scan.max_seq + 1),)
+    )
+    for name, value in scan.counters.items():
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"count:{name}", str(value))
+        )
+    for run in scan.runs:
+        db.execute(
+            "INSERT OR REPLACE INTO open_runs VALUES (?, ?, ?, ?, ?, ?)",
+            (run.run_id, run.boot_id, run.task, run.procedure, run.started_at, int(run.marked)),
+        )
+    db.execute("COMMIT")

@@ -1,8 +1,10 @@
 """``benchscore station status|identity`` and ``benchscore outbox ...``.
 
 Tools for a technician at a station: what the daemon last said (its retained status on the
-broker), what waits in the outbox, and a way to push the outbox to the scorer by hand when the
-daemon cannot (replay publishes every waiting record and deletes those the scorer acks).
+broker), what waits in the outbox, a way to push the outbox to the scorer by hand when the
+daemon cannot (replay publishes every waiting record and deletes those the scorer acks), and
+``outbox salvage`` for the corrupt database the daemon moved aside. The tools never move a
+corrupt outbox themselves: they refuse it in one line (the daemon moves it when it starts).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -20,10 +23,36 @@ from benchscore.mqtt import connect_async, make_client
 from benchscore.signing import sign_payload, verify_payload
 from firmware_py.config import StationConfig, StationSetup, load_task
 from firmware_py.outbox import Outbox
+from firmware_py.outbox_salvage import scan_file
 
 
-def _outbox(config: StationConfig | StationSetup) -> Outbox:
-    return Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity)
+def _outbox(config: StationConfig | StationSetup, *, recover: bool = False) -> Outbox:
+    return Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity, recover=recover)
+
+
+def outbox_salvage(config: StationConfig, file: str | Path) -> int:
+    """Queue every readable record of the moved-aside outbox ``file`` in the station's outbox
+    (with their own seq and boot id); print what was recovered and lost. Exit status: 0 when
+    something was recovered or nothing was lost, else 1. Best run with the daemon stopped
+    (a running daemon sends the records at its next resend)."""
+    path = Path(file)
+    if not path.is_file():
+        raise FileNotFoundError(2, "no such outbox file", str(path))
+    if path.resolve() == (config.state_dir / "outbox.db").resolve():
+        raise ValueError(f"{path}: that is the live outbox; salvage reads a moved-aside one")
+    scan = scan_file(path)
+    box = _outbox(config, recover=True)
+    try:
+        added = box.restore(scan.records[seq] for seq in sorted(scan.records))
+    finally:
+        box.close()
+    found = len(scan.records)
+    print(
+        f"{path.name}: recovered {found} record(s) ({added} newly queued, "
+        f"{found - added} already queued); lost {scan.damaged} damaged record(s) and "
+        f"{scan.unreadable_pages} unreadable page(s) whose records cannot be counted"
+    )
+    return 0 if found or not (scan.damaged or scan.unreadable_pages) else 1
 
 
 def assigned_config(setup: StationSetup) -> StationConfig | None:

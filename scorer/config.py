@@ -36,12 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchscore.configfile import ConfigError as ConfigError  # one class for every config file
 from benchscore.mqtt import PROTOCOLS, BrokerConfig
 from benchscore.protocol import ID_RE
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,9 @@ class Database:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA foreign_keys=ON")
                 conn.execute("PRAGMA synchronous=NORMAL")
+            except sqlite3.DatabaseError as exc:  # not a database, corrupt, unwritable
+                conn.close()
+                raise StoreError(f"{path}: cannot open the database: {exc}") from None
             except BaseException:
                 conn.close()
                 raise

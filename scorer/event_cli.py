@@ -30,12 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchscore.argtypes import finite, positive
 from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig, connect_async, make_client
 
 from .appeals import appeal
 from .competition import Competition, CompetitionError
-from .config import ConfigError, ScorerConfig, load_config
+from .config import ScorerConfig, load_config
 from .db import StoreError
 from .exports import dumps, mark_sheet, marks_csv, marks_json, skill_record, standardised
 from .fleet.keys import scorer_identity
@@ -67,7 +68,7 @@ def add_parser(sub: Any) -> None:
         cmd(name, f"{name} a module's clock").add_argument("module")
     tl = cmd("time-limit", "change a module's time limit (live)")
     tl.add_argument("module")
-    tl.add_argument("minutes", type=float)
+    tl.add_argument("minutes", type=positive)
     measure = cmd("measure", "start a run on every station of a module at once")
     measure.add_argument("module")
     measure.add_argument("--self-check", action="store_true", help="unmarked runs")
@@ -75,7 +76,7 @@ def add_parser(sub: Any) -> None:
     judge.add_argument("competitor")
     judge.add_argument("aspect")
     judge.add_argument("judge")
-    judge.add_argument("score", type=float)
+    judge.add_argument("score", type=finite)
     judge.add_argument("--note", default="")
     cmd("remark", "re-mark every competitor from the stored measurements")
     export = cmd("export", "marks as CSV/JSON, a mark sheet, the ranking, a skill record")
@@ -145,11 +146,7 @@ def _out(args: argparse.Namespace, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run one ``benchscore event`` command; return the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)  # a ConfigError ends in one line, exit 2 (benchscore.cli)
     try:
         store = Store(config.storage_target, worker="benchscore-event")
     except StoreError as exc:
@@ -162,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             sender = CommandSender(config.broker, scorer_identity(config))
             comp.send = sender.send
         return _run(args, comp, config)
-    except (CompetitionError, ConfigError, KeyError, ConnectionError) as exc:
+    except (CompetitionError, KeyError, ConnectionError) as exc:
         print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)
         return 1
     finally:

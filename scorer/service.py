@@ -18,6 +18,7 @@ from typing import Any
 
 import uvicorn
 
+from benchscore.errors import describe
 from benchscore.identity import Identity
 from benchscore.sdnotify import notify, watchdog_interval_s
 
@@ -249,8 +250,11 @@ def run_scorer(config_path: str | Path) -> int:
         try:
             service.start()
         except Exception as exc:
-            log.error("scorer failed to start: %s", exc)
-            return 1
+            refusal = describe(exc)
+            if refusal is None:
+                raise
+            log.error("scorer failed to start: %s", refusal.message)
+            return refusal.status
         log.info(
             "hall page: %s  (event %r, broker %s:%s)",
             service.url,

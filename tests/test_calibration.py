@@ -161,7 +161,7 @@ def test_cli_sensor_list_golden_and_self_test(
     out = capsys.readouterr().out
     assert "Fluke 87V SN 1" in out and "U(k=2) 1.0" in out
     assert cli("--config", str(path), "self-test") == 1  # no golden values yet
-    assert "no golden values" in capsys.readouterr().out
+    assert "no golden values" in capsys.readouterr().err
     assert cli("--config", str(path), "golden") == 0
     assert "illuminance_lx" in capsys.readouterr().out
     assert cli("--config", str(path), "self-test") == 0
@@ -180,15 +180,15 @@ def test_golden_refuses_a_failing_assembly(
         tmp_path, "st", task="led_assembly", assembly="led_assembly", fault="wrong_bin"
     )
     assert cli("--config", str(path), "golden") == 1
-    assert "did not pass" in capsys.readouterr().out
+    assert "did not pass" in capsys.readouterr().err
     path.write_text(path.read_text() + "golden = true\n")
     assert cli("--config", str(path), "golden") == 0  # the golden assembly is on the bench
 
 
 def test_unknown_sensor_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = led_station(tmp_path, "st", 1.0)
-    assert cli("--config", str(path), "sensor", "grid.3", "--reference", "500") == 1
-    assert "grid.3" in capsys.readouterr().out
+    assert cli("--config", str(path), "sensor", "grid.3", "--reference", "500") == 2
+    assert "grid.3" in capsys.readouterr().err
 
 
 def test_every_record_names_the_calibration_it_used(

@@ -165,7 +165,7 @@ def test_event_refers_to_known_things(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE.parent / "electronics-scheme.toml", tmp_path)
     text = EXAMPLE.read_text()
     (tmp_path / "e.toml").write_text(text.replace('led04 = "C04"', 'led04 = "C09"'))
-    with pytest.raises(ConfigError, match="no competitor 'C09'"):
+    with pytest.raises(ConfigError, match="unknown competitor 'C09'"):
         load_event(tmp_path / "e.toml")
     (tmp_path / "e.toml").write_text(text.replace('led04 = "C04"', 'led04 = "C01"'))
     with pytest.raises(ConfigError, match="already at 'led01'"):

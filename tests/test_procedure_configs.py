@@ -47,7 +47,7 @@ def test_hardware_map_reads_instruments_zones_and_grid(tmp_path: Path) -> None:
         ("[[hardware.zones]]\nname = 'a'\n[[hardware.zones]]\nname = 'a'", "", "unique"),
         ("[hardware.gpio]\ncheck_relay = 27", "", "two functions share a pin"),
         ("", "[simulation.sensor_gain]\nbogus = 1.1", r"sensor_gain\.bogus: unknown sensor"),
-        ("", "unplugged = ['grid.99']", r"simulation\.unplugged: expected a list"),
+        ("", "unplugged = ['grid.99']", r"simulation\.unplugged: unknown name 'grid\.99'"),
         ("", "initial_soc = 1.5", r"simulation\.initial_soc: must be 0\.\.1"),
     ],
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from benchscore.configfile import Table
+from benchscore.configfile import Table, unknown_name
 from firmware_py.config.hardware_map import HardwareConfig, sensor_names
 
 ASSEMBLIES = ["led_assembly", "lighting_environment", "power_bank"]
@@ -55,7 +55,7 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
     gains: dict[str, float] = {}
     for key in list(gain_t.data):
         if key not in names:
-            raise gain_t.error(key, f"unknown sensor; known: {names}")
+            raise gain_t.error(key, unknown_name("sensor", key, names))
         gains[key] = gain_t.get_float(key, min=0.01)
     cfg = SimulationConfig(
         assembly=assembly,

@@ -11,6 +11,7 @@ from benchscore.configfile import ConfigError, Table
 from benchscore.identity import PublicKey
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import check_id
+from firmware_py.config.calibration import CalibrationConfig, parse_calibration
 from firmware_py.config.hardware_map import HardwareConfig
 from firmware_py.config.hardware_parse import parse_hardware
 from firmware_py.config.simulation import SimulationConfig, parse_simulation
@@ -37,6 +38,8 @@ class StationConfig:
     """Marked runs a contestant may make on this station's task (0: no limit)."""
     display_file: Path | None = None
     """Where the station writes its two-line operator message for a small display."""
+    calibration: CalibrationConfig = CalibrationConfig()
+    """``[calibration]``: plausibility bounds of a new calibration."""
     scorer_key: str | None = None
     """The scorer's Ed25519 public key (hex) this station trusts for acks and commands."""
     client_id: str | None = None
@@ -76,6 +79,7 @@ class StationSetup:
     display_file: Path | None
     scorer_key: str | None
     preassigned: tuple[str, str, Path] | None
+    calibration: CalibrationConfig = CalibrationConfig()
     """(station id, event, task file) when the file names them."""
 
     @property
@@ -116,6 +120,7 @@ class StationSetup:
                 self.max_marked_attempts if max_marked_attempts is None else max_marked_attempts
             ),
             display_file=self.display_file,
+            calibration=self.calibration,
             scorer_key=scorer_key or self.scorer_key,
             client_id=client_id,
         )
@@ -186,6 +191,7 @@ def load_station_setup(file: str | Path) -> StationSetup:
         raise root.error("broker", str(exc)) from None
     hardware = parse_hardware(root.table("hardware", required=False))
     simulation = parse_simulation(root.table("simulation", required=False), hardware)
+    calibration = parse_calibration(root.table("calibration", required=False))
     root.check_unknown()
     preassigned = None
     if ids["id"] and ids["event"] and task_file is not None:
@@ -202,6 +208,7 @@ def load_station_setup(file: str | Path) -> StationSetup:
         display_file=display_file,
         scorer_key=scorer_key,
         preassigned=preassigned,
+        calibration=calibration,
     )
 
 

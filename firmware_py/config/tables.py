@@ -1,13 +1,55 @@
 """Small typed readers over :class:`benchscore.configfile.Table` shared by the config tables:
-I2C addresses, integer lists, pairs of numbers and arrays of named tables."""
+I2C addresses, integer lists, pairs of numbers, arrays of named tables, a measurement's limits
+and a procedure's parameters (every number finite, durations and counts above zero)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from benchscore.configfile import Table
+from benchscore.configfile import ConfigError, Table, finite_number
+from benchscore.measurement import Limits, LimitsError
 from benchscore.protocol import check_id
+
+DURATION_SUFFIXES = ("_s", "_ms", "_min", "_h")
+"""A parameter whose name ends so is a duration: it must be above zero."""
+COUNT_NAMES = ("samples", "steps", "count", "points")
+"""A parameter named so, or ending ``_<name>``, is a count: a whole number of at least 1."""
+_LIMIT_KEYS = ("low", "high", "marginal_low", "marginal_high")
+
+
+def parameter(t: Table, key: str) -> float:
+    """One procedure parameter: a finite number; durations above 0, counts whole and >= 1."""
+    value: float = t.get_float(key)
+    if key.endswith(DURATION_SUFFIXES) and value <= 0:
+        raise t.error(key, f"a duration must be above 0, got {value:g}")
+    if any(key == n or key.endswith(f"_{n}") for n in COUNT_NAMES) and (
+        value < 1 or not value.is_integer()
+    ):
+        raise t.error(key, f"a count must be a whole number >= 1, got {value:g}")
+    return value
+
+
+def limits(t: Table) -> Limits:
+    """A measurement's limits table: finite numbers, ``low <= high``, the marginal band inside
+    the pass band and in order (``marginal_low <= marginal_high``)."""
+    for key in _LIMIT_KEYS:
+        value = t.data.get(key)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise t.error(key, f"must be a finite number, got {value}")
+    try:
+        result = Limits.from_mapping(t.data, t.where())
+    except LimitsError as exc:
+        raise ConfigError(str(exc)) from None
+    lo, hi = result.marginal_low, result.marginal_high
+    if lo is not None and hi is not None and lo > hi:
+        raise t.error("marginal_low", f"{lo:g} is above marginal_high {hi:g}")
+    if lo is not None and result.high is not None and lo > result.high:
+        raise t.error("marginal_low", f"{lo:g} is above high {result.high:g}")
+    if hi is not None and result.low is not None and hi < result.low:
+        raise t.error("marginal_high", f"{hi:g} is below low {result.low:g}")
+    return result
 
 
 def address(t: Table, key: str, default: int) -> int:
@@ -35,10 +77,10 @@ def pair(t: Table, key: str, default: Any, *, positive: bool = False) -> Any:
     if (
         not isinstance(value, list)
         or len(value) != 2
-        or any(isinstance(v, bool) or not isinstance(v, int | float) for v in value)
+        or not all(finite_number(v) for v in value)
         or (positive and any(v <= 0 for v in value))
     ):
-        kind = "positive numbers" if positive else "numbers"
+        kind = "positive finite numbers" if positive else "finite numbers"
         raise t.error(key, f"expected two {kind} [a, b], got {value!r}")
     return float(value[0]), float(value[1])
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchscore.configfile import ConfigError, Table
-from benchscore.measurement import Limits, LimitsError
+from benchscore.configfile import Table
+from benchscore.measurement import Limits
 from benchscore.protocol import check_id
-from firmware_py.config.tables import named_tables
+from firmware_py.config.tables import limits as read_limits
+from firmware_py.config.tables import named_tables, parameter
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,13 @@ def load_task(file: str | Path) -> TaskConfig:
     name = t.get_str("name", task_id)
     t.check_unknown()
     p_t = root.table("parameters", required=False)
-    parameters = {key: p_t.get_float(key) for key in list(p_t.data)}
+    parameters = {key: parameter(p_t, key) for key in list(p_t.data)}
     l_t = root.table("limits")
     limits: dict[str, Limits] = {}
     units: dict[str, str] = {}
     for key in list(l_t.data):
         m_t = l_t.table(key)
-        try:
-            limits[key] = Limits.from_mapping(m_t.data, m_t.where())
-        except LimitsError as exc:
-            raise ConfigError(str(exc)) from None
+        limits[key] = read_limits(m_t)
         unit = m_t.data.get("unit", "")
         if not isinstance(unit, str):
             raise m_t.error("unit", f"expected a string, got {unit!r}")

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from benchscore.configfile import ConfigError, Table
+from benchscore.configfile import ConfigError, Table, unknown_name
 from benchscore.protocol import ID_RE
 
 from ..marking import Scheme, load_scheme, read_toml
@@ -45,7 +45,7 @@ def parse_event(raw: dict[str, Any], file: Path) -> tuple[EventDef, Path]:
                 name=t.get_str("name", module_id),
                 task=task,
                 day=t.get_int("day", 1, min=1),
-                time_limit_s=60.0 * t.get_float("time_limit_min", min=0.0),
+                time_limit_s=60.0 * t.get_float("time_limit_min", positive=True),
                 marked_attempts=t.get_int("marked_attempts", 1, min=1),
                 counted=t.get_choice("counted", ["best", "last", "first"], "best"),
                 self_checks=self_checks,
@@ -71,13 +71,13 @@ def parse_event(raw: dict[str, Any], file: Path) -> tuple[EventDef, Path]:
     for module_id in list(at.data):
         t = at.table(module_id)
         if module_id not in known_mod:
-            raise at.error(module_id, f"no module {module_id!r}")
+            raise at.error(module_id, unknown_name("module", module_id, known_mod))
         seen: dict[str, str] = {}
         for station in list(t.data):
             _ident(t, station, station)
             comp = t.get_str(station)
             if comp not in known_comp:
-                raise t.error(station, f"no competitor {comp!r}")
+                raise t.error(station, unknown_name("competitor", comp, known_comp))
             if comp in seen:
                 raise t.error(station, f"competitor {comp!r} is already at {seen[comp]!r}")
             seen[comp] = station
