@@ -83,13 +83,13 @@ class ScorerService:
 
     def _start(self, timeout: float) -> None:
         cfg = self.config
+        self.identity = scorer_identity(cfg)  # a bad key file stops the start before the store
         self.store = Store(cfg.storage_target, worker=self.client_id)
         competition = Competition(self.store, tasks_dir=cfg.tasks_dir)
         self.competition = competition
         if cfg.event_file is not None:
             event, version = competition.install_file(cfg.event_file)
             log.info("event %s, scheme %s v%d", event.id, version.scheme.id, version.version)
-        self.identity = scorer_identity(cfg)
         keys = StationKeys(self.store, cfg.keys_dir)
         self.ingest = Ingest(
             self.store,
