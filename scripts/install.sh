@@ -20,6 +20,7 @@ umask 022   # the release must be readable by the service user whatever root's u
 trap 'echo "install.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="/usr/bin/python3"   # Debian's, never a python3 of some user's PATH (pyenv, conda)
 ROLE="" PREFIX="/" WHEELHOUSE="" FROM_WHEEL="" VERSION_TAG="" OWNER="benchscore" ARCH=""
 NO_APT=0 POSTGRESQL=0 PDF_REPORTS=0 PRINT_APT=0 KEEP=3
 
@@ -39,12 +40,13 @@ usage: scripts/install.sh --role station|scorer [--prefix DIR] [--wheelhouse DIR
   --no-apt           install no Debian packages (they must be there already)
   --postgresql       scorer: also install PostgreSQL (several scorer workers)
   --pdf-reports      scorer: also install Chromium and CJK fonts for PDF evidence reports
+  --python PATH      the interpreter of the release venvs (default /usr/bin/python3)
   --keep N           keep the N releases that went live last (default 3, at least 2)
   --print-apt        print the Debian packages this role needs here (or on --arch) and exit
 EOF
 }
 
-value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+value() { [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --role) value "$@"; ROLE="$2"; shift 2 ;;
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
     --owner) value "$@"; OWNER="$2"; shift 2 ;;
     --arch) value "$@"; ARCH="$2"; shift 2 ;;
     --keep) value "$@"; KEEP="$2"; shift 2 ;;
+    --python) value "$@"; PYTHON="$2"; shift 2 ;;
     --no-apt) NO_APT=1; shift ;;
     --postgresql) POSTGRESQL=1; shift ;;
     --pdf-reports) PDF_REPORTS=1; shift ;;
@@ -73,6 +76,12 @@ if [ "$ROLE" = station ] && [ $((POSTGRESQL + PDF_REPORTS)) -gt 0 ]; then
 fi
 [[ "$OWNER" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--owner '$OWNER': not a user name"
 [[ "$KEEP" =~ ^[0-9]+$ ]] && [ "$KEEP" -ge 2 ] || die "--keep '$KEEP': expected a whole number, 2 or more"
+if [ -n "$FROM_WHEEL" ]; then
+  [ -f "$FROM_WHEEL" ] || die "--from-wheel $FROM_WHEEL: no such file"
+  [[ "$(basename "$FROM_WHEEL")" =~ ^benchscore-([^-]+)-.*\.whl$ ]] \
+    || die "--from-wheel $FROM_WHEEL: not a benchscore wheel (benchscore-VERSION-...whl)"
+fi
+[ -z "$WHEELHOUSE" ] || [ -d "$WHEELHOUSE" ] || die "--wheelhouse $WHEELHOUSE: no such directory"
 
 # -- Debian packages ------------------------------------------------------------------------
 raspberry_pi_os() {
@@ -101,28 +110,6 @@ ROOT="${PREFIX%/}"   # "" for /
 BASE="$ROOT/opt/benchscore"
 [ "$(id -u)" = 0 ] || [ -n "$ROOT" ] || die "installing into / needs root (sudo)"
 
-if [ -n "$FROM_WHEEL" ]; then
-  [ -f "$FROM_WHEEL" ] || die "--from-wheel $FROM_WHEEL: no such file"
-  wheel_name="$(basename "$FROM_WHEEL")"
-  [[ "$wheel_name" =~ ^benchscore-([^-]+)-.*\.whl$ ]] \
-    || die "--from-wheel $FROM_WHEEL: not a benchscore wheel (benchscore-VERSION-...whl)"
-  VERSION="${BASH_REMATCH[1]}"
-  SPEC="$(realpath "$FROM_WHEEL")[$ROLE]"
-else
-  [ -f "$HERE/pyproject.toml" ] || die "$HERE has no pyproject.toml: run from a checkout or use --from-wheel"
-  VERSION="$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$HERE/pyproject.toml")" \
-    || die "cannot read the version from $HERE/pyproject.toml"
-  SPEC="$HERE[$ROLE]"
-fi
-RELEASE="${VERSION_TAG:-$VERSION}"
-[[ "$RELEASE" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "--version-tag '$RELEASE': use letters, digits and . _ + -"
-if [ -n "$WHEELHOUSE" ]; then
-  [ -d "$WHEELHOUSE" ] || die "--wheelhouse $WHEELHOUSE: no such directory"
-  WHEELHOUSE="$(realpath "$WHEELHOUSE")"
-fi
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-  || die "benchscore needs Python 3.11 or newer; this python3 is $(python3 -V 2>&1)"
-
 # -- Debian packages ------------------------------------------------------------------------
 read -r -a PKGS <<<"$(apt_packages)"
 if [ "$NO_APT" = 1 ]; then
@@ -138,6 +125,29 @@ else
     apt-get update -qq || die "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
       || die "apt-get install ${missing[*]} failed"
+  fi
+fi
+
+[ -x "$PYTHON" ] || die "$PYTHON is missing (Debian: apt-get install python3 python3-venv)"
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "benchscore needs Python 3.11 or newer; $PYTHON is $("$PYTHON" -V 2>&1)"
+if [ -n "$FROM_WHEEL" ]; then
+  [[ "$(basename "$FROM_WHEEL")" =~ ^benchscore-([^-]+)-.*\.whl$ ]]
+  VERSION="${BASH_REMATCH[1]}"
+  SPEC="$(realpath "$FROM_WHEEL")[$ROLE]"
+else
+  [ -f "$HERE/pyproject.toml" ] || die "$HERE has no pyproject.toml: run from a checkout or use --from-wheel"
+  VERSION="$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$HERE/pyproject.toml")" \
+    || die "cannot read the version from $HERE/pyproject.toml"
+  SPEC="$HERE[$ROLE]"
+fi
+RELEASE="${VERSION_TAG:-$VERSION}"
+[[ "$RELEASE" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "--version-tag '$RELEASE': use letters, digits and . _ + -"
+if [ -n "$WHEELHOUSE" ]; then
+  WHEELHOUSE="$(realpath "$WHEELHOUSE")"
+  # the wheelhouse's own benchscore wheel (scripts/wheelhouse.sh puts it there) over a build
+  if [ -z "$FROM_WHEEL" ] && [ -f "$WHEELHOUSE/benchscore-$VERSION-py3-none-any.whl" ]; then
+    SPEC="$WHEELHOUSE/benchscore-$VERSION-py3-none-any.whl[$ROLE]"
   fi
 fi
 
@@ -157,7 +167,7 @@ else
   rm -rf "$REL"
   mkdir -p "$REL"
   say "building release $RELEASE for the $ROLE in $REL/venv ${VENV_ARGS[*]}"
-  python3 -m venv "${VENV_ARGS[@]}" "$REL/venv" || { rm -rf "$REL"; die "python3 -m venv failed (Debian: apt-get install python3-venv)"; }
+  "$PYTHON" -m venv "${VENV_ARGS[@]}" "$REL/venv" || { rm -rf "$REL"; die "$PYTHON -m venv failed (Debian: apt-get install python3-venv)"; }
   PIP_ARGS=(install -q --disable-pip-version-check)
   [ -n "$WHEELHOUSE" ] && PIP_ARGS+=(--no-index --find-links "$WHEELHOUSE")
   "$REL/venv/bin/python" -m pip "${PIP_ARGS[@]}" "$SPEC" \

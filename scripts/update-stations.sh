@@ -5,8 +5,9 @@
 #        wheel, the wheelhouse if given) and run `install.sh --role station --from-wheel` there;
 #        install.sh builds the new release beside the old one, switches to it and restarts the
 #        station when it was running;
-#     2. check the host: `benchscore --version` and `benchscore station status` must run and say
-#        the new version, and under systemd the station unit must be active again;
+#     2. check the host: `benchscore --version` must say the new version and `benchscore station
+#        status` must run (its "version", if any, the new one); under systemd the station unit
+#        must be active again and its retained status must carry the new version ("sw");
 #     3. on failure roll that host back (scripts/rollback.sh, sent the same way) and stop, or go on
 #        to the next host with --keep-going.
 # Exits 0 only if every host is on the new version.
@@ -28,7 +29,7 @@ usage: scripts/update-stations.sh --hosts FILE --wheel PATH [--wheelhouse DIR] [
                                   [--no-apt] [--check-timeout S] [--ssh-command CMD]
 EOF
 }
-value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value (see --help)"; }
+value() { [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) value "$@"; HOSTS="$2"; shift 2 ;;
@@ -92,10 +93,12 @@ while :; do
 import json, sys
 want = sys.argv[1]
 status = json.load(sys.stdin)
-seen = [v for v in (status.get(\"version\"), (status.get(\"status\") or {}).get(\"sw\")) if v]
-bad = [v for v in seen if v != want]
-print(f\"station status says version {bad[0]}\" if bad else \"\")
-" "$want" 2>&1)" || problem="station status printed no JSON: ${out:0:200}"
+seen = {\"version\": status.get(\"version\")}
+if sys.argv[2] == \"1\":  # the daemon was restarted: its retained status must say so too
+    seen[\"status.sw\"] = (status.get(\"status\") or {}).get(\"sw\")
+bad = [f\"{k} {v}\" for k, v in seen.items() if v and v != want]
+print(\"station status says \" + \", \".join(bad) if bad else \"\")
+" "$want" "$systemd" 2>&1)" || problem="station status printed no JSON: ${out:0:200}"
     else
       problem="station status failed: ${out:0:300}"
     fi

@@ -163,7 +163,18 @@ def test_station_runs_with_memory_deny_write_execute(tmp_path: Path) -> None:
     wrapper.write_text(MDWE_EXEC)
     benchscore = str(Path(sys.prefix) / "bin" / "benchscore")
     sub = subprocess.Popen(
-        ["mosquitto_sub", "-p", str(broker.port), "-t", "benchscore/#", "-v", "-C", "3", "-W", "30"],
+        [
+            "mosquitto_sub",
+            "-p",
+            str(broker.port),
+            "-t",
+            "benchscore/#",
+            "-v",
+            "-C",
+            "3",
+            "-W",
+            "30",
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
