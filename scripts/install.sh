@@ -46,7 +46,9 @@ usage: scripts/install.sh --role station|scorer [--prefix DIR] [--wheelhouse DIR
 EOF
 }
 
-value() { [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see --help)"; }
+value() {   # value OPTION ARG...: OPTION must be followed by a value
+  if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value (see --help)"; fi
+}
 while [ $# -gt 0 ]; do
   case "$1" in
     --role) value "$@"; ROLE="$2"; shift 2 ;;
@@ -75,7 +77,9 @@ if [ "$ROLE" = station ] && [ $((POSTGRESQL + PDF_REPORTS)) -gt 0 ]; then
   die "--postgresql and --pdf-reports are for --role scorer"
 fi
 [[ "$OWNER" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--owner '$OWNER': not a user name"
-[[ "$KEEP" =~ ^[0-9]+$ ]] && [ "$KEEP" -ge 2 ] || die "--keep '$KEEP': expected a whole number, 2 or more"
+if ! [[ "$KEEP" =~ ^[0-9]+$ ]] || [ "$KEEP" -lt 2 ]; then
+  die "--keep '$KEEP': expected a whole number, 2 or more"
+fi
 if [ -n "$FROM_WHEEL" ]; then
   [ -f "$FROM_WHEEL" ] || die "--from-wheel $FROM_WHEEL: no such file"
   [[ "$(basename "$FROM_WHEEL")" =~ ^benchscore-([^-]+)-.*\.whl$ ]] \
@@ -139,7 +143,7 @@ else
   [ -f "$HERE/pyproject.toml" ] || die "$HERE has no pyproject.toml: run from a checkout or use --from-wheel"
   VERSION="$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$HERE/pyproject.toml")" \
     || die "cannot read the version from $HERE/pyproject.toml"
-  SPEC="$HERE[$ROLE]"
+  SPEC="${HERE}[$ROLE]"
 fi
 RELEASE="${VERSION_TAG:-$VERSION}"
 [[ "$RELEASE" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "--version-tag '$RELEASE': use letters, digits and . _ + -"

@@ -9,7 +9,9 @@ die() { echo "rollback.sh: $*" >&2; exit 2; }
 trap 'echo "rollback.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 while [ $# -gt 0 ]; do
   case "$1" in
-    --prefix) [ -n "${2:-}" ] && [[ "$2" != --* ]] || die "--prefix needs a value"; PREFIX="$2"; shift 2 ;;
+    --prefix)
+      if [ -z "${2:-}" ] || [[ "$2" == --* ]]; then die "--prefix needs a value"; fi
+      PREFIX="$2"; shift 2 ;;
     -h|--help) echo "usage: scripts/rollback.sh [--prefix DIR]"; exit 0 ;;
     *) die "unknown argument '$1' (usage: scripts/rollback.sh [--prefix DIR])" ;;
   esac

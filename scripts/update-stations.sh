@@ -29,7 +29,9 @@ usage: scripts/update-stations.sh --hosts FILE --wheel PATH [--wheelhouse DIR] [
                                   [--no-apt] [--check-timeout S] [--ssh-command CMD]
 EOF
 }
-value() { [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see --help)"; }
+value() {   # value OPTION ARG...: OPTION must be followed by a value
+  if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value (see --help)"; fi
+}
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) value "$@"; HOSTS="$2"; shift 2 ;;
@@ -72,6 +74,7 @@ fi
 tar -czf "$WORK/kit.tgz" -C "$WORK/kit" .
 
 # Remote steps. Each runs in the host's shell; stdin carries the kit or rollback.sh.
+# shellcheck disable=SC2016  # expanded on the host
 PRELUDE='set -eu; prefix="${BENCHSCORE_PREFIX:-/}"; root="${prefix%/}"; sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n";'
 R_CURRENT="$PRELUDE readlink \"\$root/opt/benchscore/current\" || true"
 R_INSTALL="$PRELUDE kit=\"\$(mktemp -d)\"; trap 'rm -rf \"\$kit\"' EXIT; tar -xzf - -C \"\$kit\"; \$sudo \"\$kit/scripts/install.sh\" $INSTALL_ARGS"
@@ -104,7 +107,8 @@ print(\"station status says \" + \", \".join(bad) if bad else \"\")
     fi
   fi
   [ -z "$problem" ] && { echo "ok"; exit 0; }
-  [ "$(date +%s)" -ge $deadline ] && { echo "$problem"; exit 1; }
+  # only a restarting daemon is worth waiting for
+  if [ $systemd = 0 ] || [ "$(date +%s)" -ge $deadline ]; then echo "$problem"; exit 1; fi
   sleep 2
 done'
 

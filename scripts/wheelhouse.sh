@@ -24,7 +24,9 @@ usage: scripts/wheelhouse.sh --role station|scorer --platform PLATFORM --out DIR
   --python-version: the target's Python (bookworm 3.11, trixie 3.13; default 3.11)
 EOF
 }
-value() { [ $# -ge 2 ] && [ -n "$2" ] && [[ "$2" != --* ]] || die "$1 needs a value (see --help)"; }
+value() {   # value OPTION ARG...: OPTION must be followed by a value
+  if [ $# -lt 2 ] || [ -z "$2" ] || [[ "$2" == --* ]]; then die "$1 needs a value (see --help)"; fi
+}
 while [ $# -gt 0 ]; do
   case "$1" in
     --role) value "$@"; ROLE="$2"; shift 2 ;;
@@ -68,13 +70,13 @@ WHEEL="$OUT/$(basename "$SELF")"
 
 if [ "$ARCH" != armv7l ]; then
   say "downloading what benchscore[$ROLE] needs for $ARCH, Python $PYVER"
-  "$PY" -m pip download -q --disable-pip-version-check "${TARGET_ARGS[@]}" -d "$OUT" "$WHEEL[$ROLE]" \
+  "$PY" -m pip download -q --disable-pip-version-check "${TARGET_ARGS[@]}" -d "$OUT" "${WHEEL}[$ROLE]" \
     || die "pip could not download benchscore[$ROLE] for $PLATFORM (Python $PYVER)"
 else
   # Resolve on this machine, then fetch each distribution for armv7l one by one, leaving out
   # those that Debian provides on armhf.
   say "resolving benchscore[$ROLE] (numpy and PyNaCl come from Debian on armhf)"
-  "$PY" -m pip download -q --disable-pip-version-check -d "$WORK/resolve" "$WHEEL[$ROLE]" \
+  "$PY" -m pip download -q --disable-pip-version-check -d "$WORK/resolve" "${WHEEL}[$ROLE]" \
     || die "pip could not resolve benchscore[$ROLE]"
   for f in "$WORK"/resolve/*; do
     name="$(basename "$f")"
