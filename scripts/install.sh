@@ -290,7 +290,9 @@ if [ "$ROLE" = station ]; then
 next steps:
   1. put the broker address and the enrol credential in /etc/benchscore/station.toml
      (the same file on every Pi of the hall)
-  2. systemctl start $UNIT   (enabled: it starts at every boot)
+  2. making an image: copy this card now, before the station first runs (it then makes its own
+     identity key in /var/lib/benchscore); a single Pi: systemctl start $UNIT
+     (the unit is enabled: it starts at every boot)
   3. the station shows its pairing code (display, journal, benchscore station status);
      adopt it on the scorer: benchscore stations adopt CODE --as st07 --task led_assembly
 EOF
