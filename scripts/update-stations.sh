@@ -91,7 +91,7 @@ while :; do
   problem=""
   if [ $systemd = 1 ] && ! systemctl is-active --quiet $unit; then problem="$unit is not active"; fi
   if [ -z "$problem" ]; then
-    if out="$("$bin" station status --config "$root/etc/benchscore/station.toml" 2>&1)"; then
+    if out="$($sudo "$bin" station status --config "$root/etc/benchscore/station.toml" 2>&1)"; then
       problem="$(printf "%s" "$out" | "$py" -c "
 import json, sys
 want = sys.argv[1]

@@ -452,6 +452,56 @@ def test_update_two_stations_then_roll_back(
         shutil.rmtree(b, ignore_errors=True)
 
 
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_update_stops_at_the_first_failed_host_unless_told_to_go_on(
+    keep_going: bool, tmp_path: Path
+) -> None:
+    """Two hosts whose install fails at once (their root is a file): the first failure stops
+    the update, or with --keep-going the second host is tried too; nothing to roll back."""
+    hosts = [tmp_path / "pi-1", tmp_path / "pi-2"]
+    for host in hosts:
+        host.write_text("not a directory\n")
+    listing = tmp_path / "hosts"
+    listing.write_text("".join(f"{h}  # bench {i}\n" for i, h in enumerate(hosts)))
+    wheel = tmp_path / f"benchscore-{VERSION}-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    args = ["--hosts", listing, "--wheel", wheel, "--no-apt", "--ssh-command", LOCAL_SSH]
+    out = run(UPDATE, *args, *(["--keep-going"] if keep_going else []))
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert f"update-stations: {hosts[0]}: still on nothing (nothing to roll back)" in lines
+    assert any(ln.startswith(f"update-stations: {hosts[0]}: install failed: ") for ln in lines)
+    tried_second = f"update-stations: {hosts[1]}: updating to {VERSION}" in lines
+    assert tried_second == keep_going
+    summary = lines[-1]
+    assert summary.startswith(f"update-stations: updated 0 of 2 to {VERSION}; failed: {hosts[0]}")
+    assert ("not tried" in summary) != keep_going
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ([], "--hosts FILE is required"),
+        (["--hosts", "/no/hosts"], "--wheel PATH is required"),
+        (["--hosts", "/no/hosts", "--wheel", "/no.whl"], "--hosts /no/hosts: no such file"),
+        (["--hosts", "HOSTS", "--wheel", "HOSTS"], "--wheel HOSTS: not a benchscore wheel"),
+    ],
+)
+def test_update_bad_arguments_get_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("pi-1\n")
+    argv = [str(hosts) if a == "HOSTS" else a for a in args]
+    out = run(UPDATE, *argv)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith(f"update-stations: {message.replace('HOSTS', str(hosts))}")
+
+
+def test_rollback_with_nothing_installed_says_so(tmp_path: Path) -> None:
+    out = run(ROLLBACK, "--prefix", tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"rollback.sh: nothing is installed in {tmp_path}/opt/benchscore"
+
+
 # -- the README's commands -------------------------------------------------------------------
 
 README = REPO / "README.md"
