@@ -86,6 +86,9 @@ if [ -n "$FROM_WHEEL" ]; then
     || die "--from-wheel $FROM_WHEEL: not a benchscore wheel (benchscore-VERSION-...whl)"
 fi
 [ -z "$WHEELHOUSE" ] || [ -d "$WHEELHOUSE" ] || die "--wheelhouse $WHEELHOUSE: no such directory"
+if [ -n "$VERSION_TAG" ] && ! [[ "$VERSION_TAG" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]]; then
+  die "--version-tag '$VERSION_TAG': use letters, digits and . _ + -"
+fi
 
 # -- Debian packages ------------------------------------------------------------------------
 raspberry_pi_os() {
@@ -146,7 +149,6 @@ else
   SPEC="${HERE}[$ROLE]"
 fi
 RELEASE="${VERSION_TAG:-$VERSION}"
-[[ "$RELEASE" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "--version-tag '$RELEASE': use letters, digits and . _ + -"
 if [ -n "$WHEELHOUSE" ]; then
   WHEELHOUSE="$(realpath "$WHEELHOUSE")"
   # the wheelhouse's own benchscore wheel (scripts/wheelhouse.sh puts it there) over a build

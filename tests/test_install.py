@@ -267,6 +267,10 @@ def test_scorer_apt_packages() -> None:
         (["--role", "station", "--from-wheel", "/no.whl"], "--from-wheel /no.whl: no such file"),
         (["--role", "station", "--keep", "1"], "--keep '1': expected a whole number, 2 or more"),
         (["--role", "station", "--wheelhouse"], "--wheelhouse needs a value (see --help)"),
+        (
+            ["--role", "station", "--version-tag", "../x"],
+            "--version-tag '../x': use letters, digits and . _ + -",
+        ),
     ],
 )
 def test_bad_arguments_get_one_line(args: list[str], message: str) -> None:
