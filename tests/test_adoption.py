@@ -152,6 +152,9 @@ def station_login(state: Path) -> tuple[Identity, str, str]:
 
 
 def test_a_hall_adopts_measures_revokes_and_replaces(hall: Hall) -> None:
+    # the README copies this drop-in so that the Mosquitto service runs the hall's broker
+    dropin = hall.files.dir / "systemd" / "mosquitto.service.d" / "benchscore.conf"
+    assert f"ExecStart=/usr/sbin/mosquitto -c {hall.files.mosquitto_conf}" in dropin.read_text()
     pis = {name: hall.start_pi(name) for name in ("pi-a", "pi-b", "pi-c")}
     codes = {name: hall.code_of(state) for name, state in pis.items()}
     fleet = hall.scorer.fleet

@@ -514,7 +514,9 @@ LEAD_COMMANDS = {"benchscore hall init", "benchscore stations adopt", "benchscor
                  "benchscore stations revoke", "benchscore stations list",
                  "benchscore station status"}  # fmt: skip
 # needs systemd as PID 1 (not here): the units pass systemd-analyze verify instead
-SYSTEMD_COMMANDS = {"systemctl enable", "journalctl -u"}
+SYSTEMD_COMMANDS = {"systemctl enable", "systemctl daemon-reload", "journalctl -u"}
+# copies a file `benchscore hall init` wrote: tests/test_adoption.py checks that file
+HALL_FILE_COMMANDS = {"cp -r /etc/benchscore/systemd/mosquitto.service.d"}
 
 
 def readme_commands() -> list[str]:
@@ -547,6 +549,17 @@ def test_every_readme_command_is_one_the_tests_run() -> None:
             assert " ".join(words[:3]) in LEAD_COMMANDS or " ".join(words[:2]) in LEAD_COMMANDS, (
                 command
             )
+            sub = [w for w in words[1:3] if not w.startswith("-") and w.islower()]
+            usage = subprocess.run(
+                [sys.executable, "-m", "benchscore", *sub[:2], "--help"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            ).stdout
+            for option in (w for w in words if w.startswith("--")):
+                assert option in usage, f"README: {command}: {option} is not an option"
+        elif " ".join(words[:3]) in HALL_FILE_COMMANDS:
+            continue
         else:
             assert " ".join(words[:2]) in SYSTEMD_COMMANDS, command
     # the scripts the tests above run, as the README runs them

@@ -58,6 +58,16 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="the broker's system user to hand its files to (e.g. mosquitto; default: none)",
     )
+    init.add_argument(
+        "--broker-dir",
+        default=None,
+        help="where the broker's files go (default DIR/mosquitto; it must be the broker's)",
+    )
+    init.add_argument(
+        "--owner",
+        default="benchscore",
+        help="the scorer service's user, given its key and database (when it exists)",
+    )
 
 
 @dataclass(frozen=True)
@@ -99,8 +109,9 @@ def init_hall(args: argparse.Namespace) -> Hall:
     shutil.copytree(tasks, target / "tasks", dirs_exist_ok=True)
     scorer_password = secrets.token_urlsafe(24)
     enrol_password = secrets.token_urlsafe(18)
+    broker_dir = Path(args.broker_dir).resolve() if args.broker_dir else target / "mosquitto"
     broker = write_dynsec_broker(
-        target / "mosquitto",
+        broker_dir,
         port=args.broker_port,
         scorer_password=scorer_password,
         enrol_password=enrol_password,
@@ -141,6 +152,13 @@ def init_hall(args: argparse.Namespace) -> Hall:
     units.mkdir(exist_ok=True)
     for unit in sorted(REPO_SYSTEMD.glob("*.service")):
         shutil.copy2(unit, units / unit.name)
+    dropin = units / "mosquitto.service.d"
+    dropin.mkdir(exist_ok=True)
+    (dropin / "benchscore.conf").write_text(
+        "# Mosquitto runs the hall's broker configuration (written by 'benchscore hall init').\n"
+        "[Service]\nExecStart=\n"
+        f"ExecStart=/usr/sbin/mosquitto -c {broker.conf}\n"
+    )
     chief_password = generate_password()
     config = load_config(scorer_toml)
     store = Store(config.storage_target, worker="benchscore-hall-init")
@@ -149,6 +167,7 @@ def init_hall(args: argparse.Namespace) -> Hall:
     finally:
         store.close()
     scorer_identity(config)  # the key exists and is readable where the config says
+    _give_to_service(args.owner, target, state_dir)
     return Hall(
         dir=target,
         scorer_toml=scorer_toml,
@@ -159,6 +178,26 @@ def init_hall(args: argparse.Namespace) -> Hall:
         chief_password=chief_password,
         enrol_password=enrol_password,
     )
+
+
+def _give_to_service(owner: str, target: Path, state_dir: Path) -> None:
+    """As root, hand the scorer's key and database to its service user (when it exists), and
+    let it read its configuration (group)."""
+    import grp
+    import os
+    import pwd
+
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam(owner)
+        group = grp.getgrnam(owner).gr_gid
+    except KeyError:
+        return
+    for path in (target / "scorer.key", state_dir, *state_dir.glob("scorer.db*")):
+        os.chown(path, user.pw_uid, group)
+    for path in (target / "scorer.toml", target / "station.toml"):
+        os.chown(path, 0, group)
 
 
 def _event_id(path: Path) -> str:
@@ -222,7 +261,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  stations: {hall.station_toml} (the same file on every Pi)")
     print(f"  console:  chief expert '{hall.chief}', password {hall.chief_password} (shown once)")
     print("next steps:")
-    print(f"  1. mosquitto -c {hall.mosquitto_conf}   (or: systemctl enable --now mosquitto)")
+    print(f"  1. mosquitto -c {hall.mosquitto_conf}, or as a service:")
+    print(f"     cp -r {d / 'systemd' / 'mosquitto.service.d'} /etc/systemd/system/")
+    print("     systemctl daemon-reload && systemctl enable --now mosquitto")
     print(f"  2. benchscore scorer --config {hall.scorer_toml}")
     print("     (or: systemctl enable --now benchscore-scorer)")
     print(f"  3. put {hall.station_toml} into the Pi image as /etc/benchscore/station.toml")
