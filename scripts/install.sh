@@ -146,7 +146,13 @@ else
   [ -f "$HERE/pyproject.toml" ] || die "$HERE has no pyproject.toml: run from a checkout or use --from-wheel"
   VERSION="$("$PYTHON" -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$HERE/pyproject.toml")" \
     || die "cannot read the version from $HERE/pyproject.toml"
-  SPEC="${HERE}[$ROLE]"
+  # build from a clean copy of the checkout: a stale build/ directory must not be released
+  SRC_COPY="$(mktemp -d)"
+  trap 'rm -rf "$SRC_COPY"' EXIT
+  # shellcheck source=scripts/clean-source.sh
+  . "$HERE/scripts/clean-source.sh"
+  copy_source "$HERE" "$SRC_COPY"
+  SPEC="${SRC_COPY}[$ROLE]"
 fi
 RELEASE="${VERSION_TAG:-$VERSION}"
 if [ -n "$WHEELHOUSE" ]; then

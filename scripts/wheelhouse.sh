@@ -62,7 +62,10 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 say "building the benchscore wheel from $HERE"
-"$PY" -m pip wheel -q --disable-pip-version-check --no-deps -w "$WORK/self" "$HERE" \
+# shellcheck source=scripts/clean-source.sh
+. "$HERE/scripts/clean-source.sh"
+copy_source "$HERE" "$WORK/src"
+"$PY" -m pip wheel -q --disable-pip-version-check --no-deps -w "$WORK/self" "$WORK/src" \
   || die "pip could not build the benchscore wheel"
 SELF="$(ls "$WORK"/self/benchscore-*.whl)"
 cp "$SELF" "$OUT/"

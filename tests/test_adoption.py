@@ -60,6 +60,8 @@ class Hall:
             http_port=0,
             chief="chief",
             broker_user="root" if os.geteuid() == 0 else None,
+            broker_dir=None,
+            owner="benchscore",
         )
         self.files = init_hall(args)
         self.broker = Mosquitto(tmp, port=self.port)

@@ -7,13 +7,18 @@ from pathlib import Path
 import pytest
 
 from benchscore.configfile import ConfigError
-from firmware_py.config import load_station_config, load_task
+from firmware_py.config import load_station_config, load_station_setup, load_task
 from tests.support.benches import REPO, TASKS, write_config
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "config" / "stations").glob("*.toml")), ids=str)
 def test_every_shipped_station_config_loads(path: Path) -> None:
-    config = load_station_config(path)
+    setup = load_station_setup(path)
+    if setup.preassigned is not None:
+        config = load_station_config(path)
+    else:  # a zero-touch Pi: it must fit the task it is built for
+        task = "power_bank" if "power-bank" in path.name else "led_assembly"
+        config = setup.assign("st01", "ws2026", load_task(TASKS / f"{task}.toml"))
     assert config.task.procedure in ("led_assembly", "lighting_environment", "power_bank")
 
 
@@ -24,8 +29,7 @@ def test_every_shipped_task_loads(path: Path) -> None:
 
 
 def test_hardware_map_reads_instruments_zones_and_grid(tmp_path: Path) -> None:
-    config = load_station_config(REPO / "config" / "stations" / "pi-power-bank.toml")
-    hw = config.hardware
+    hw = load_station_setup(REPO / "config" / "stations" / "pi-power-bank.toml").hardware
     assert hw.eload.driver == "dl3021" and hw.eload.port.startswith("/dev/serial/by-id/")
     assert (hw.output_monitor.address, hw.ripple_adc.scale) == (0x41, 0.5)
     lighting = load_station_config(REPO / "config" / "stations" / "sim-lighting.toml").hardware

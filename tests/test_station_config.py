@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from benchscore.configfile import ConfigError
-from firmware_py.config import load_station_config, load_task
+from firmware_py.config import load_station_config, load_station_setup, load_task
 from firmware_py.main import run_station
 from tests.support.stations import LED_TASK, REPO, write_station_config
 
@@ -18,8 +18,12 @@ def test_shipped_example_configs_load() -> None:
     assert sim.task.procedure == "led_assembly"
     assert sim.task.limits["current_a"].marginal_high == 0.32
     assert sim.task.units["illuminance_lx"] == "lx"
-    pi = load_station_config(REPO / "config" / "stations" / "pi-station.toml")
+    pi = load_station_setup(REPO / "config" / "stations" / "pi-station.toml")
     assert pi.hardware.backend == "hw" and pi.hardware.gpio.power_relay == 27
+    assert pi.preassigned is None  # a Pi gets its id, event and task at adoption
+    task = load_task(REPO / "config" / "tasks" / "led_assembly.toml")
+    adopted = pi.assign("st07", "ws2026", task)
+    assert adopted.station_id == "st07" and adopted.task.procedure == "led_assembly"
 
 
 @pytest.mark.parametrize(
