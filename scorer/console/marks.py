@@ -274,33 +274,78 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+COUNTED_STATUSES: Final = frozenset({"ok", "override", "no_value"})
+"""Marks that count before the lock (provisional): agreed judgements, measured values (a run
+without a valid value earns its zero), overrides. Not: ``spread`` (the judges discuss it),
+``pending``, ``unmarked``, ``no_run`` (not scored yet, which is not a zero)."""
+
+
+def public_standing(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the public may see of one competitor's marks: the marks that count.
+
+    A locked module's marks are final. Before the lock a mark counts as provisional only when it
+    is settled (:data:`COUNTED_STATUSES`); a judgement the judges are discussing (``spread``)
+    and an aspect nobody has scored yet count in neither total, so a score entered into a
+    discussion never moves a public total."""
+    final = provisional = 0.0
+    max_all = 0.0
+    scored = discussing = 0
+    has_provisional = False
+    for r in rows:
+        max_all += r["max_mark"]
+        if r["locked"]:
+            final += r["mark"]
+            scored += 1
+        elif r["status"] == "spread":
+            discussing += 1
+        elif r["status"] in COUNTED_STATUSES:
+            provisional += r["mark"]
+            has_provisional = True
+            scored += 1
+    return {
+        "final": plain(round(final, 2)),
+        "total": plain(round(final + provisional, 2)),
+        "provisional": has_provisional,
+        "max": plain(round(max_all, 2)),
+        "scored": scored,
+        "count": len(rows),
+        "discussing": discussing,
+        "progress": scored / len(rows) if rows else 0.0,
+    }
+
+
 def board(comp: Competition, db: ConsoleDB, wanted_event: str | None) -> dict[str, Any]:
-    """Ranks and progress for the public: no limits, no measured values, no judges' scores."""
+    """Ranks and progress for the public: the marks that count (:func:`public_standing`), no
+    limits, no measured values, no judges' scores."""
     ev_id = current_event(comp, wanted_event)
     if ev_id is None:
         return {"event": None, "rows": []}
     ev = comp.event(ev_id)
-    tot = totals(mark_rows(comp, db, ev))
+    by_competitor: dict[str, list[dict[str, Any]]] = {}
+    for r in mark_rows(comp, db, ev):
+        by_competitor.setdefault(r["competitor"], []).append(r)
     rows = []
     for c in ev.competitors:
-        t = tot.get(c.id, {"total": 0.0, "max": 0.0, "done": 0, "count": 0})
         rows.append(
             {
                 "competitor": c.id,
                 "name": c.name,
                 "member": c.member,
-                "total": t["total"],
-                "max": t["max"],
-                "progress": (t["done"] / t["count"]) if t["count"] else 0.0,
+                **public_standing(by_competitor.get(c.id, [])),
             }
         )
-    rows.sort(key=lambda r: (-r["total"], r["competitor"]))
+    rows.sort(key=lambda r: (-r["total"], r["name"]))
     rank, last = 0, None
     for i, r in enumerate(rows, start=1):
         if r["total"] != last:
             rank, last = i, r["total"]
         r["rank"] = rank
-    return {"event": {"id": ev.id, "name": ev.name}, "rows": rows}
+    lk = locks(db, ev.id)
+    return {
+        "event": {"id": ev.id, "name": ev.name},
+        "modules": [{"name": m.name, "locked": lk.get(m.id, False)} for m in ev.modules],
+        "rows": rows,
+    }
 
 
 # -- stations, modules and clocks ---------------------------------------------------------------

@@ -15,11 +15,23 @@
     pages: {},
   });
 
+  BS.locale = document.documentElement.lang || "en";
+  const plurals = new Intl.PluralRules(BS.locale);
+  const numbers = {};
+
+  // A text of the page's catalogue; a plural text picks its form by vars.n (CLDR categories).
   BS.t = function (key, vars) {
     let s = Object.prototype.hasOwnProperty.call(I18N, key) ? I18N[key] : key;
-    for (const [k, v] of Object.entries(vars || {})) s = s.split("{" + k + "}").join(String(v));
+    vars = vars || {};
+    if (s && typeof s === "object") {
+      const n = typeof vars.n === "number" ? vars.n : 0;
+      s = s[plurals.select(n)] || s.other || Object.values(s).pop();
+      vars = Object.assign({}, vars, { n: BS.num(n) });
+    }
+    for (const [k, v] of Object.entries(vars)) s = s.split("{" + k + "}").join(String(v));
     return s;
   };
+  BS.has = function (key) { return Object.prototype.hasOwnProperty.call(I18N, key); };
 
   BS.el = function (tag, cls, text) {
     const e = document.createElement(tag);
@@ -28,14 +40,16 @@
     return e;
   };
 
-  BS.num = function (v) {
+  // A number with up to 4 significant digits in the page's number format.
+  BS.num = function (v, digits) {
     if (v === null || v === undefined) return "—";
     if (typeof v !== "number") return String(v);
     const a = Math.abs(v);
-    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3);
-    if (a >= 1e4) return v.toFixed(0);
-    const s = v.toPrecision(4);
-    return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+    if (a !== 0 && (a >= 1e7 || a < 1e-4)) return v.toExponential(3);
+    const d = digits || 4;
+    const fmt = numbers[d] || (numbers[d] = new Intl.NumberFormat(BS.locale,
+      { maximumSignificantDigits: d, numberingSystem: "latn" }));
+    return a >= 10 ** d ? Math.round(v).toLocaleString(BS.locale) : fmt.format(v);
   };
 
   BS.dur = function (s) {
@@ -47,51 +61,97 @@
     return h + ":" + String(m).padStart(2, "0") + ":" + String(sec).padStart(2, "0");
   };
 
+  // One date format everywhere: the reader's locale, local time.
+  const dates = new Intl.DateTimeFormat(BS.locale, { dateStyle: "medium", timeStyle: "medium" });
   BS.time = function (ts) {
     if (typeof ts !== "number") return "—";
-    return new Date(ts * 1000).toLocaleString(BS.lang === "zh" ? "zh-CN" : "en-GB");
+    return dates.format(new Date(ts * 1000));
   };
 
   BS.ago = function (now, t) {
     if (typeof t !== "number") return "—";
     const s = Math.max(0, Math.round(now - t));
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + " min";
-    return Math.floor(s / 3600) + " h";
+    if (s < 60) return BS.t("unit.s", { n: s });
+    if (s < 3600) return BS.t("unit.min", { n: Math.floor(s / 60) });
+    return BS.t("unit.h", { n: Math.floor(s / 3600) });
   };
 
-  BS.limits = function (l) {
+  BS.limits = function (l, unit) {
     if (!l) return "";
+    const u = unit ? " " + unit : "";
+    const none = (x) => x === undefined || x === null;
     const band = (lo, hi) => {
-      if (lo === undefined && hi === undefined) return "";
-      if (hi === undefined) return "≥ " + BS.num(lo);
-      if (lo === undefined) return "≤ " + BS.num(hi);
-      return BS.num(lo) + " … " + BS.num(hi);
+      if (none(lo) && none(hi)) return "";
+      if (none(hi)) return "≥ " + BS.num(lo) + u;
+      if (none(lo)) return "≤ " + BS.num(hi) + u;
+      return BS.num(lo) + " – " + BS.num(hi) + u;
     };
     const marginal = band(l.marginal_low, l.marginal_high);
     return band(l.low, l.high) + (marginal ? " (" + marginal + ")" : "");
   };
 
-  // "voltage_v" -> ["voltage" in the page's language, "V"]
+  // "work_mean_lx" -> ["mean illuminance (work scene)" in the page's language, "lx"]
   const UNITS = { _v: "V", _a: "A", _w: "W", _lx: "lx", _c: "°C", _s: "s", _wh: "Wh", _mah: "mAh",
-    _pct: "%" };
+    _pct: "%", _k: "K", _hz: "Hz" };
+  const PARTS = ["work", "meeting", "warm", "cool", "check"];
   BS.quantity = function (name) {
-    let base = name;
+    let base = name.toLowerCase();
     let unit = "";
     for (const suffix of Object.keys(UNITS)) {
-      if (name.toLowerCase().endsWith(suffix)) {
-        base = name.slice(0, -suffix.length);
+      if (base.endsWith(suffix)) {
+        base = base.slice(0, -suffix.length);
         unit = UNITS[suffix];
         break;
       }
     }
-    const key = "q." + base.toLowerCase();
-    return [Object.prototype.hasOwnProperty.call(I18N, key) ? I18N[key] : base, unit];
+    if (BS.has("q." + base)) return [BS.t("q." + base), unit];
+    const cut = base.indexOf("_");
+    const part = cut > 0 ? base.slice(0, cut) : "";
+    if (PARTS.includes(part) && BS.has("q." + base.slice(cut + 1))) {
+      return [BS.t("q." + base.slice(cut + 1)) + " (" + BS.t("part." + part) + ")", unit];
+    }
+    return [name, unit];
   };
 
   BS.phase = function (p) {
-    const key = "phase." + p;
-    return Object.prototype.hasOwnProperty.call(I18N, key) ? I18N[key] : p;
+    return BS.has("phase." + p) ? BS.t("phase." + p) : p;
+  };
+
+  // A station's reason in the reader's language: reason.<code> with its parameters, else the
+  // station's English text. Numbers are formatted, a "quantity" parameter is named.
+  BS.reason = function (code, params, english) {
+    const key = "reason." + code;
+    if (!code || !BS.has(key)) return english || "";
+    const shown = {};
+    for (const [k, v] of Object.entries(params || {})) {
+      shown[k] = typeof v === "number" ? BS.num(v) : (k === "quantity" ? BS.quantity(String(v))[0] : v);
+    }
+    const text = BS.t(key, shown);
+    return /\{\w+\}/.test(text) ? (english || "") : text;
+  };
+
+  // Why a measurement failed, from its fields (code and parameters) rather than its English text.
+  BS.measurementReason = function (m) {
+    if (m.code) return BS.reason(m.code, m.params, m.reason);
+    const l = m.limits;
+    if (!l || typeof m.value !== "number") return m.reason || "";
+    const unit = BS.quantity(m.name)[1] || m.unit || "";
+    const range = BS.limits(l, unit);
+    if (l.low !== undefined && l.low !== null && m.value < l.low) {
+      return BS.reason("too_low", { quantity: m.name, value: m.value, unit: unit, range: range }, m.reason);
+    }
+    if (l.high !== undefined && l.high !== null && m.value > l.high) {
+      return BS.reason("too_high", { quantity: m.name, value: m.value, unit: unit, range: range }, m.reason);
+    }
+    return m.reason || "";
+  };
+
+  // A run's reason: its failed measurements in words, else the station's text.
+  BS.runReason = function (run) {
+    if (run.code) return BS.reason(run.code, run.params, run.reason);
+    const bad = (run.measurements || []).filter((m) => m.outcome === "fail" && m.limits);
+    if (bad.length) return bad.map(BS.measurementReason).join(" · ");
+    return run.reason || "";
   };
 
   BS.outcome = function (o) {
@@ -197,9 +257,11 @@
   // ---- header: language switch and logout
   function header() {
     const sw = document.getElementById("lang-switch");
-    if (sw) sw.addEventListener("click", () => {
-      document.cookie = "bs_lang=" + sw.dataset.to + "; path=/; max-age=31536000; samesite=lax";
-      location.reload();
+    if (sw) sw.addEventListener("change", () => {
+      document.cookie = "bs_lang=" + sw.value + "; path=/; max-age=31536000; samesite=lax";
+      const url = new URL(location.href);
+      url.searchParams.delete("lang");
+      location.href = url.toString();
     });
     const out = document.getElementById("logout");
     if (out) out.addEventListener("click", async () => {
@@ -244,29 +306,92 @@
     user.focus();
   };
 
-  // ---- public board: ranks and progress
+  // ---- public board: a scoreboard of the marks that count (locked, or labelled provisional).
+  // ?large=1: a wall display (no header, big type). Long lists rotate page by page.
   BS.pages.board = function () {
+    const params = new URLSearchParams(location.search);
+    const large = params.get("large") === "1";
+    if (large) document.body.classList.add("board-large");
+    const ROTATE_MS = Number(params.get("rotate_s") || 10) * 1000;
+    let page = 0;
+    let data = null;
+
+    function rowsPerPage(list) {
+      const first = list.querySelector(".brow");
+      const room = window.innerHeight - list.getBoundingClientRect().top - 16;
+      if (!first) return 1;
+      return Math.max(1, Math.floor(room / (first.getBoundingClientRect().height + 6)));
+    }
+
+    function boardRow(row) {
+      const r = BS.el("div", "brow" + (row.provisional ? " provisional" : ""));
+      r.dataset.competitor = row.competitor;
+      r.append(BS.el("span", "rank", String(row.rank)));
+      const who = BS.el("span", "who");
+      const name = BS.el("bdi", "name", row.name);
+      who.append(name);
+      if (row.member) who.append(BS.el("bdi", "team", row.member));
+      const prog = BS.el("span", "progress");
+      const bar = BS.el("span", "bar");
+      const fill = BS.el("span");
+      fill.style.width = Math.round(row.progress * 100) + "%";
+      bar.append(fill);
+      prog.append(bar, BS.el("span", "pct", BS.t("board.scored", { done: row.scored, count: row.count })));
+      const total = BS.el("span", "score");
+      const points = BS.el("span", "points");
+      points.dir = "ltr";
+      points.append(BS.el("strong", "", BS.num(row.total)), BS.el("span", "max", " / " + BS.num(row.max)));
+      total.append(points);
+      if (row.provisional) total.append(BS.el("span", "tag prov", BS.t("board.provisional")));
+      else if (row.scored) total.append(BS.el("span", "tag final", BS.t("board.final")));
+      if (row.discussing) {
+        total.append(BS.el("span", "tag discuss", BS.t("board.discussing", { n: row.discussing })));
+      }
+      r.append(who, prog, total);
+      return r;
+    }
+
+    function render() {
+      if (!data) return;
+      if (!data.event) { BS.content(BS.el("p", "meta", BS.t("common.event_none"))); return; }
+      const head = BS.el("div", "bhead");
+      head.append(BS.el("h2", "", data.event.name));
+      const mods = BS.el("span", "mods");
+      for (const m of data.modules || []) {
+        mods.append(BS.el("span", "mod " + (m.locked ? "locked" : "open"),
+          m.name + " · " + BS.t(m.locked ? "board.module_final" : "board.module_open")));
+      }
+      head.append(mods);
+      const note = BS.el("p", "bnote", BS.t("board.note"));
+      const list = BS.el("div", "blist");
+      list.id = "board";
+      const cols = BS.el("div", "brow bcols");
+      for (const k of ["common.rank", "common.contestant", "common.progress", "board.points"]) {
+        cols.append(BS.el("span", "", BS.t(k)));
+      }
+      list.append(cols);
+      const pager = BS.el("p", "pager");
+      BS.content(head, note, list, pager);
+      if (!data.rows.length) { list.append(BS.el("p", "meta", BS.t("board.empty"))); return; }
+      list.append(boardRow(data.rows[0]));
+      const per = rowsPerPage(list);
+      const pages = Math.max(1, Math.ceil(data.rows.length / per));
+      page = page % pages;
+      list.lastChild.remove();
+      for (const row of data.rows.slice(page * per, (page + 1) * per)) list.append(boardRow(row));
+      if (pages > 1) pager.textContent = BS.t("board.page", { page: page + 1, pages: pages });
+      list.dataset.pages = String(pages);
+      list.dataset.page = String(page + 1);
+    }
+
     BS.every(5000, async () => {
       const r = await BS.api("/console/api/board");
       if (!r.ok) return;
-      const d = r.data;
-      if (!d.event) { BS.content(BS.el("p", "meta", BS.t("common.event_none"))); return; }
-      const rows = d.rows.map((row) => {
-        const bar = BS.el("div", "bar");
-        const fill = BS.el("span");
-        fill.style.width = Math.round(row.progress * 100) + "%";
-        bar.append(fill);
-        const pct = BS.el("span", "meta", Math.round(row.progress * 100) + " %");
-        const prog = BS.el("div", "progress");
-        prog.append(bar, pct);
-        const tr = BS.row(row.rank, row.name, row.member || "", prog, BS.num(row.total));
-        tr.dataset.competitor = row.competitor;
-        return tr;
-      });
-      const h = BS.el("h2", "", d.event.name);
-      BS.content(h, rows.length ? BS.table(["common.rank", "common.contestant", "board.member",
-        "common.progress", "common.total"], rows, "board") : BS.el("p", "meta", BS.t("board.empty")));
+      data = r.data;
+      render();
     });
+    setInterval(() => { page += 1; render(); }, ROTATE_MS);
+    window.addEventListener("resize", render);
   };
 
   // ---- judgement entry and the mark sheet
