@@ -317,8 +317,9 @@
     let data = null;
 
     function rowsPerPage(list) {
-      const first = list.querySelector(".brow");
-      const room = window.innerHeight - list.getBoundingClientRect().top - 16;
+      const first = list.querySelector(".brow[data-competitor]");
+      const room = window.innerHeight - list.getBoundingClientRect().top - 24 -
+        (document.querySelector(".pager") || { offsetHeight: 40 }).offsetHeight - 24;
       if (!first) return 1;
       return Math.max(1, Math.floor(room / (first.getBoundingClientRect().height + 6)));
     }

@@ -53,8 +53,8 @@ def route_table(con: Console) -> list[Route]:
         "hall",
         "screen",
         "title.screen",
-        scripts=("/static/hallscreen.js",),
-        styles=("/static/hallscreen.css",),
+        scripts=("/static/hall.js",),
+        styles=("/static/hall.css",),
     )
     return [
         # pages
