@@ -45,7 +45,9 @@ def test_a_judgement_under_discussion_does_not_move_the_public_total(hall: Hall)
     score(hall, "judge3", "A3.1", 3)  # 3, 0, 3: the judges are told to discuss
     sheet = client(hall.app)
     login(sheet, "judge1")
-    row = next(r for r in sheet.get("/console/api/marks/C01").json()["rows"] if r["aspect"] == "A3.1")
+    row = next(
+        r for r in sheet.get("/console/api/marks/C01").json()["rows"] if r["aspect"] == "A3.1"
+    )
     assert row["status"] == "spread" and row["mark"] > 0  # the engine has a mark ...
     during = public(hall, "C01")
     assert during["total"] == start["total"]  # ... the public total does not move

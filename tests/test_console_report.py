@@ -104,3 +104,75 @@ def test_pdf_in_chinese() -> None:
     )
     pdf = to_pdf(html)
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.skipif(
+    chromium_binary() is None or shutil.which("pdfinfo") is None,
+    reason="needs Chromium and poppler-utils",
+)
+def test_practice_does_not_grow_the_report(tmp_path: Path) -> None:
+    """200 practice runs and 2 marked attempts: at most 10 pages, the summary first."""
+    from benchscore.protocol import Topics
+    from tests.browser.support import EVENT, curve, enc, result
+
+    h = make_hall(tmp_path)
+    try:
+        t = Topics(EVENT, "led01")
+        seq = 0
+        for run in range(1, 203):
+            marked = run in (100, 202)
+            seq += 1
+            n = 200
+            h.ingest.handle(
+                t.record,
+                enc(
+                    curve(
+                        "led01",
+                        seq,
+                        "samples",
+                        ["t_s", "voltage_v", "current_a"],
+                        [[i * 0.1 for i in range(n)], [12.0] * n, [0.3] * n],
+                        run=run,
+                    )
+                ),
+            )
+            seq += 1
+            body = result("led01", seq, 0.30 if run % 3 else 0.25, run=run)
+            body["marked"] = marked
+            h.ingest.handle(t.record, enc(body))
+        c = client(h.app)
+        login(c, "admin1")
+        html = c.get("/console/report/C01").text
+        summary, evidence, practice = (
+            html.index("Summary"),
+            html.index("Evidence of the marked attempts"),
+            html.index("Practice runs"),
+        )
+        assert summary < evidence < practice
+        assert "The newest 8 of 200 practice runs" in html
+        assert html.count("class='run'") == 2  # only the marked attempts in full
+        resp = c.get("/console/report/C01.pdf")
+        assert resp.status_code == 200
+        out = ARTIFACTS / "evidence-200-practice.pdf"
+        ARTIFACTS.mkdir(exist_ok=True)
+        out.write_bytes(resp.content)
+        info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True)
+        pages = int(
+            next(ln for ln in info.stdout.splitlines() if ln.startswith("Pages:")).split()[1]
+        )
+        assert pages <= 10, pages
+        if shutil.which("pdftoppm"):
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(out),
+                 str(ARTIFACTS / "evidence-200-practice")],
+                check=True,
+            )  # fmt: skip
+    finally:
+        h.close()
+
+
+def test_report_in_arabic_is_right_to_left(hall: Hall) -> None:
+    c = client(hall.app)
+    login(c, "admin1")
+    ar = c.get("/console/report/C01?lang=ar").text
+    assert 'dir="rtl"' in ar and "تقرير الأدلة" in ar and "الملخص" in ar

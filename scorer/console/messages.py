@@ -27,7 +27,6 @@ def NP_(key: str, singular: str, plural: str) -> tuple[str, Text]:
 MESSAGES: Final[dict[str, Text]] = dict(
     [
         N_("app.name", "benchscore"),
-
         N_("nav.hall", "Hall"),
         N_("nav.judge", "Judgement"),
         N_("nav.control", "Chief expert"),
@@ -38,13 +37,11 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("nav.users", "Accounts"),
         N_("nav.login", "Log in"),
         N_("nav.logout", "Log out"),
-
         N_("role.admin", "Chief expert"),
         N_("role.judge", "Judge"),
         N_("role.technician", "Technician"),
         N_("role.viewer", "Viewer"),
         N_("role.contestant", "Contestant"),
-
         N_("title.landing", "benchscore hall"),
         N_("title.login", "Log in"),
         N_("title.hall", "Hall"),
@@ -58,15 +55,12 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("title.users", "Accounts"),
         N_("title.report", "Evidence report"),
         N_("title.denied", "Not allowed"),
-
         N_("denied.text", "Your account may not open this page."),
-
         N_("login.username", "User name"),
         N_("login.password", "Password"),
         N_("login.submit", "Log in"),
         N_("login.failed", "Wrong user name or password."),
         N_("login.limited", "Too many failed attempts. Try again in {s} s."),
-
         N_("common.loading", "Loading…"),
         N_("common.unreachable", "Scorer unreachable, retrying…"),
         N_("common.none", "—"),
@@ -95,7 +89,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("common.mark", "Mark"),
         N_("common.max", "Max"),
         N_("common.download", "Download"),
-
         N_("state.idle", "idle"),
         N_("state.ready", "ready"),
         N_("state.running", "running"),
@@ -103,20 +96,17 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("state.fault", "fault"),
         N_("state.offline", "offline"),
         N_("state.unknown", "unknown"),
-
         N_("outcome.pass", "pass"),
         N_("outcome.fail", "fail"),
         N_("outcome.fault", "fault"),
         N_("outcome.marginal", "marginal"),
         N_("outcome.error", "error"),
-
         N_("hall.empty", "No station has reported yet."),
         NP_("hall.stations", "{n} station", "{n} stations"),
         N_("hall.no_run", "no run yet"),
         N_("hall.unassigned", "no contestant"),
         N_("hall.live", "live"),
         N_("hall.open", "Open"),
-
         N_("health.online", "online"),
         N_("health.offline", "offline"),
         N_("health.clock_ok", "clock synced"),
@@ -127,7 +117,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("health.outbox_full", "outbox full"),
         N_("health.cpu", "CPU {c} °C"),
         N_("health.calibration", "Calibration"),
-
         N_("station.live_curve", "Live curve"),
         N_("station.measurements", "Last run: measurements"),
         N_("station.history", "Run history"),
@@ -141,7 +130,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("station.reply", "Last reply"),
         N_("station.waiting", "Waiting for live samples…"),
         N_("station.phase", "Phase"),
-
         N_("meas.name", "Measurement"),
         N_("meas.value", "Value"),
         N_("meas.unit", "Unit"),
@@ -149,7 +137,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("meas.limits_hidden", "hidden until marks are locked"),
         N_("meas.run", "Run"),
         N_("meas.reason", "Reason"),
-
         N_("judge.choose", "Contestant"),
         N_("judge.aspect", "Aspect"),
         N_("judge.judge_n", "Judge {n}"),
@@ -165,7 +152,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("judge.override_clear", "Remove override"),
         N_("judge.overridden", "overridden: {reason}"),
         N_("judge.no_aspects", "No judgement aspects are defined."),
-
         N_("control.modules", "Modules"),
         N_("control.start", "Start"),
         N_("control.freeze", "Freeze"),
@@ -178,7 +164,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         NP_("control.stations_told", "{n} station told.", "{n} stations told."),
         N_("control.reports", "Evidence reports"),
         N_("control.audit_head", "Audit head"),
-
         N_("fleet.online", "Online"),
         N_("fleet.clock", "Clock offset"),
         N_("fleet.bus_errors", "Bus errors"),
@@ -188,8 +173,10 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("fleet.calibration", "Calibration"),
         N_("fleet.last_seen", "Last seen"),
         N_("fleet.uptime", "Uptime"),
-        N_("fleet.summary", "{online} of {total} online · {errors} with bus errors · {backlog} with a backlog"),
-
+        N_(
+            "fleet.summary",
+            "{online} of {total} online · {errors} with bus errors · {backlog} with a backlog",
+        ),
         N_("audit.verify_ok", "Chain verified: {n} entries, head {head}."),
         N_("audit.verify_bad", "Chain BROKEN: {problem}"),
         N_("audit.export", "Export (JSON Lines)"),
@@ -197,21 +184,17 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("audit.subject", "Subject"),
         N_("audit.old", "Old"),
         N_("audit.new", "New"),
-
         N_("board.heading", "Results board"),
         N_("board.empty", "No contestants yet."),
         N_("board.member", "Team"),
-
         N_("me.heading", "Results of {name}"),
         N_("me.marks_pending", "Marks appear once they are locked."),
         N_("me.runs", "Your runs"),
-
         N_("users.add", "Add account"),
         N_("users.role", "Role"),
         N_("users.display_name", "Name"),
         N_("users.created", "Account created."),
         N_("users.disabled", "disabled"),
-
         N_("report.generated", "Generated"),
         N_("report.station", "Station"),
         N_("report.marks", "Marks"),
@@ -228,7 +211,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("report.charge", "Charge / discharge"),
         N_("report.detail", "Scores / measurement"),
         N_("report.self_check", "self-check"),
-
         N_("judge.desc0", "0 — below industry standard"),
         N_("judge.desc1", "1 — meets industry standard"),
         N_("judge.desc2", "2 — meets and in some respects exceeds industry standard"),
@@ -237,7 +219,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("judge.others", "Scores entered"),
         N_("judge.status", "Status"),
         N_("judge.entered_mark", "Mark entered"),
-
         N_("status.ok", "final"),
         N_("status.pending", "waiting for judges"),
         N_("status.spread", "spread"),
@@ -245,23 +226,18 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("status.no_run", "no run"),
         N_("status.no_value", "no value"),
         N_("status.override", "overridden"),
-
         N_("control.stop", "Stop"),
         N_("control.measure", "Synchronized start"),
         N_("control.self_check", "Self-check all"),
         N_("control.limit_min", "Time limit (min)"),
         N_("control.state", "Clock"),
         N_("control.no_mqtt", "No MQTT link: stations are not told."),
-
         N_("clock.pending", "pending"),
         N_("clock.running", "running"),
         N_("clock.frozen", "frozen"),
         N_("clock.stopped", "stopped"),
-
         N_("common.event_none", "No event is loaded."),
-
         N_("control.marks", "Marks"),
-
         N_("q.voltage", "voltage"),
         N_("q.current", "current"),
         N_("q.power", "power"),
@@ -270,19 +246,16 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("q.level", "level"),
         N_("q.capacity", "capacity"),
         N_("q.energy", "energy"),
-
         N_("phase.power_on", "power on"),
         N_("phase.settle", "settling"),
         N_("phase.measure", "measuring"),
         N_("phase.teardown", "teardown"),
-
         N_("common.language", "Language"),
         N_("common.needs_js", "This page needs JavaScript."),
         N_("title.screen", "Hall screen"),
         NP_("unit.s", "{n} s", "{n} s"),
         NP_("unit.min", "{n} min", "{n} min"),
         NP_("unit.h", "{n} h", "{n} h"),
-
         N_("screen.pass", "PASS"),
         N_("screen.marginal", "PASS"),
         N_("screen.fail", "FAIL"),
@@ -305,7 +278,6 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("screen.clock_frozen", "frozen"),
         N_("screen.clock_stopped", "time is up"),
         N_("hall.screen", "Hall screen"),
-
         N_("part.work", "work scene"),
         N_("part.meeting", "meeting scene"),
         N_("part.warm", "warm white"),
@@ -373,6 +345,57 @@ MESSAGES: Final[dict[str, Text]] = dict(
             "discussion and aspects not marked yet are not counted.",
         ),
         N_("board.page", "Page {page} of {pages}"),
+        N_("report.summary", "Summary"),
+        N_("report.marked_attempts", "Marked attempts"),
+        N_("report.no_marked", "No marked attempt yet."),
+        N_("report.evidence", "Evidence of the marked attempts"),
+        N_("report.practice", "Practice runs"),
+        N_("report.practice_newest", "The newest {shown} of {n} practice runs:"),
+        N_("report.pdf_wait", "Preparing the PDF… {s} s"),
+        N_("report.pdf_failed", "The PDF could not be made. Try again."),
+        N_(
+            "judge.spread_words",
+            "Scores {scores} differ by {spread} points (at most {max} allowed): "
+            "discuss and score again.",
+        ),
+        N_("judge.scores_words", "Scores: {scores}"),
+        N_("judge.choose_score", "Choose a score (0-3) first, then save."),
+        N_("judge.enter_mark", "Enter a mark first, then save."),
+        N_(
+            "judge.reason_for_change",
+            "Changing your score needs a reason: write it in the field next to Save.",
+        ),
+        N_("control.confirm_start", "Start the clock of {module}?"),
+        N_("control.confirm_freeze", "Freeze the clock of {module}?"),
+        N_("control.confirm_resume", "Resume the clock of {module}?"),
+        N_("control.confirm_stop", "Stop {module}? The time is over for every contestant."),
+        N_("control.confirm_measure", "Start a synchronized run on every station of {module}?"),
+        N_("control.not_now", "Not possible while the clock is {state}"),
+        N_("audit.change", "Change"),
+        N_("audit.act.judgement.enter", "score entered"),
+        N_("audit.act.judgement.change", "score changed"),
+        N_("audit.act.mark.override", "mark overridden"),
+        N_("audit.act.mark.override_removed", "override removed"),
+        N_("audit.act.marks.lock", "marks locked"),
+        N_("audit.act.marks.unlock", "marks unlocked"),
+        N_("audit.act.module.start", "clock started"),
+        N_("audit.act.module.freeze", "clock frozen"),
+        N_("audit.act.module.resume", "clock resumed"),
+        N_("audit.act.module.stop", "clock stopped"),
+        N_("audit.act.module.time_limit", "time limit changed"),
+        N_("audit.act.module.measure", "synchronized start"),
+        N_("audit.act.module.self_check", "self-check of all stations"),
+        N_("audit.act.station.command", "command to a station"),
+        N_("audit.act.user.add", "account added"),
+        N_("audit.act.user.passwd", "password changed"),
+        N_("audit.act.user.disable", "account disabled"),
+        N_("audit.act.user.enable", "account enabled"),
+        N_("audit.field.state", "clock"),
+        N_("audit.field.time_limit_s", "time limit"),
+        N_("audit.field.end_ts", "ends at"),
+        N_("audit.field.locked", "locked"),
+        N_("audit.field.role", "role"),
+        N_("audit.field.command", "command"),
     ]
 )
 """key -> English text (or singular and plural)."""

@@ -456,8 +456,16 @@
       }
       const status = BS.el("td");
       status.append(BS.el("span", "status " + row.status, BS.t("status." + row.status)));
-      if (row.status === "spread") status.append(BS.el("div", "warn", BS.t("judge.spread")));
-      if (row.detail) status.append(BS.el("div", "meta", row.detail));
+      const scores = row.judges.map((j) => BS.num(j.score)).join(", ");
+      if (row.status === "spread") {
+        const values = row.judges.map((j) => j.score);
+        status.append(BS.el("div", "warn", BS.t("judge.spread_words", { scores: scores,
+          spread: BS.num(Math.max(...values) - Math.min(...values)), max: BS.num(row.max_spread) })));
+      } else if (row.type === "J" && row.judges.length) {
+        status.append(BS.el("div", "meta", BS.t("judge.scores_words", { scores: scores })));
+      } else if (row.detail && row.type !== "J") {
+        status.append(BS.el("div", "meta", row.detail));
+      }
       if (row.override) {
         status.append(BS.el("div", "override", BS.t("judge.overridden",
           { reason: row.override.reason }) + " — " + row.override.entered_by));
@@ -490,14 +498,26 @@
         }
         const reason = BS.input("text", "reason", BS.t("judge.change_reason"));
         reason.disabled = row.locked;
+        const note = BS.el("div", "field-msg");
+        note.setAttribute("role", "alert");
+        const say = (text) => {
+          note.replaceChildren(BS.message(text, true));
+          note.scrollIntoView({ block: "nearest" });
+        };
         const save = BS.button("common.save", async () => {
-          if (chosen === null) return;
+          if (chosen === null) { say(BS.t(row.type === "J" ? "judge.choose_score" : "judge.enter_mark")); return; }
+          if (mine && mine.score !== chosen && !reason.value.trim()) {
+            say(BS.t("judge.reason_for_change"));
+            reason.focus();
+            return;
+          }
           const r = await BS.api("/console/api/judgements", { method: "POST", body: {
             competitor: select.value, aspect: row.aspect, score: chosen, reason: reason.value } });
-          load(BS.message(r.ok ? BS.t("common.saved") + " " + row.aspect : (r.data.error || BS.t("common.error")), !r.ok));
+          if (!r.ok) { say(r.data.error || BS.t("common.error")); return; }
+          load(BS.message(BS.t("common.saved") + " " + row.aspect, false));
         }, "save");
         save.disabled = row.locked;
-        entry.append(group, reason, save);
+        entry.append(group, reason, save, note);
       } else if (row.locked) {
         entry.append(BS.el("span", "meta", BS.t("judge.locked")));
       }
@@ -528,6 +548,13 @@
   };
 
   // ---- chief expert: clocks, time limits, locks, reports
+  // The clock actions each clock state allows (the engine refuses the others too).
+  const CLOCK_ACTIONS = {
+    pending: ["start", "self_check"],
+    running: ["freeze", "stop", "measure", "self_check"],
+    frozen: ["resume", "stop", "self_check"],
+    stopped: ["self_check"],
+  };
   BS.pages.control = function () {
     let busy = false;
     async function act(module, action, bodyData) {
@@ -553,10 +580,18 @@
         const clock = BS.el("td", "clock", BS.clockText(m.clock));
         clock.dataset.state = m.clock.state;
         const buttons = BS.el("td", "buttons");
+        const allowed = CLOCK_ACTIONS[m.clock.state] || [];
         for (const [key, action] of [["control.start", "start"], ["control.freeze", "freeze"],
           ["control.resume", "resume"], ["control.stop", "stop"], ["control.measure", "measure"],
           ["control.self_check", "self_check"]]) {
-          buttons.append(BS.button(key, () => act(m.id, action)));
+          const b = BS.button(key, () => {
+            if (action !== "self_check" &&
+                !window.confirm(BS.t("control.confirm_" + action, { module: m.name }))) return;
+            act(m.id, action);
+          });
+          b.disabled = !allowed.includes(action);
+          if (b.disabled) b.title = BS.t("control.not_now", { state: BS.t("clock." + m.clock.state) });
+          buttons.append(b);
         }
         const limit = BS.el("td", "limit");
         const minutes = BS.input("number", "minutes");
@@ -645,14 +680,36 @@
     const exp = BS.el("a", "button", BS.t("audit.export"));
     exp.href = "/console/api/audit/export";
     exp.id = "export";
+    const value = (v) => {
+      if (v === null || v === undefined || v === "") return "—";
+      let x = v;
+      if (typeof v === "string") { try { x = JSON.parse(v); } catch (err) { return v; } }
+      if (x === null) return "—";
+      if (typeof x === "number") return BS.num(x);
+      if (typeof x === "boolean") return BS.t(x ? "common.yes" : "common.no");
+      if (typeof x !== "object") return String(x);
+      return Object.entries(x).map(([k, y]) => {
+        const label = BS.has("audit.field." + k) ? BS.t("audit.field." + k) : k;
+        let shown = y;
+        if (typeof y === "number") shown = /(_at|_ts)$/.test(k) ? BS.time(y) : BS.num(y);
+        else if (typeof y === "boolean") shown = BS.t(y ? "common.yes" : "common.no");
+        else if (y === null) shown = "—";
+        else if (typeof y === "object") shown = JSON.stringify(y);
+        if (k === "time_limit_s" && typeof y === "number") shown = BS.dur(y);
+        if (k === "state" && BS.has("clock." + y)) shown = BS.t("clock." + y);
+        return label + ": " + shown;
+      }).join(" · ");
+    };
     const rows = r.data.entries.map((e) => {
-      const tr = BS.row(e.id, BS.time(e.ts), e.actor, e.action, e.subject, e.old || "—", e.new || "—",
-        e.reason || "");
+      const what = BS.has("audit.act." + e.action) ? BS.t("audit.act." + e.action) : e.action;
+      const change = BS.el("span", "change");
+      change.append(value(e.old), " → ", BS.el("strong", "", value(e.new)));
+      const tr = BS.row(e.id, BS.time(e.ts), e.actor, what, e.subject, change, e.reason || "");
       tr.title = e.hash;
       return tr;
     });
     BS.content(banner, exp, BS.table(["#", "common.when", "common.who", "audit.action", "audit.subject",
-      "audit.old", "audit.new", "common.reason"], rows, "audit"));
+      "audit.change", "common.reason"], rows, "audit"));
   };
 
   // ---- accounts
@@ -665,6 +722,8 @@
       const role = BS.el("select");
       role.name = "role";
       for (const x of r.data.roles) { const o = BS.el("option", "", BS.t("role." + x)); o.value = x; role.append(o); }
+      // the least-privileged staff role unless the chief picks another
+      if (r.data.roles.includes("viewer")) role.value = "viewer";
       const display = BS.input("text", "display_name", BS.t("users.display_name"));
       const contestant = BS.input("text", "contestant", BS.t("common.contestant"));
       const submit = BS.el("button", "primary", BS.t("users.add"));
@@ -711,6 +770,33 @@
           rows, "measurements"));
       }
       BS.content(...parts);
+    });
+  };
+
+  // ---- the evidence report (HTML): the PDF link shows its progress while Chromium prints
+  BS.pages.report = function () {
+    const link = document.getElementById("pdf-link");
+    const progress = document.getElementById("pdf-progress");
+    if (!link || !progress) return;
+    link.addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      const started = Date.now();
+      const tick = () => {
+        progress.textContent = BS.t("report.pdf_wait", { s: Math.round((Date.now() - started) / 1000) });
+      };
+      tick();
+      const timer = setInterval(tick, 500);
+      try {
+        const resp = await fetch(link.href, { credentials: "same-origin" });
+        if (!resp.ok) throw new Error(String(resp.status));
+        const blob = await resp.blob();
+        progress.textContent = "";
+        location.href = URL.createObjectURL(blob);
+      } catch (err) {
+        progress.textContent = BS.t("report.pdf_failed");
+      } finally {
+        clearInterval(timer);
+      }
     });
   };
 

@@ -27,6 +27,7 @@ from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
 from firmware_py.config import load_station_config  # noqa: E402
@@ -409,7 +410,7 @@ def test_the_interface_switches_to_chinese_and_back(browser: WebDriver, hall: Ha
     log_in(browser, hall, "chief")
     browser.get(hall.url + "/console/hall")
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".card"), what="the grid")
-    browser.find_element(By.ID, "lang-switch").click()
+    Select(browser.find_element(By.ID, "lang-switch")).select_by_value("zh")
     wait(lambda: "设备健康" in text(browser), what="Chinese")
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".card"), what="the grid in Chinese")
     assert "退出" in text(browser) and "Fleet health" not in text(browser)
@@ -421,5 +422,5 @@ def test_the_interface_switches_to_chinese_and_back(browser: WebDriver, hall: Ha
         what="judgement page in Chinese",
     )
     shot(browser, "judge-zh")
-    browser.find_element(By.ID, "lang-switch").click()
+    Select(browser.find_element(By.ID, "lang-switch")).select_by_value("en")
     wait(lambda: "Fleet health" in text(browser), what="English again")

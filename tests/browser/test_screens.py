@@ -300,8 +300,7 @@ def test_the_audience_board_in_large_mode(browser: WebDriver, screens: Screens) 
         first = browser.find_element(By.CSS_SELECTOR, ".brow[data-competitor]").text
         browser.save_screenshot(str(ARTIFACTS / f"screen-board-large-{lang}.png"))
         wait(
-            lambda f=first: browser.find_element(By.ID, "board").get_attribute("data-page")
-            == "2",
+            lambda f=first: browser.find_element(By.ID, "board").get_attribute("data-page") == "2",
             what="the next page",
         )
         assert browser.find_element(By.CSS_SELECTOR, ".brow[data-competitor]").text != first
