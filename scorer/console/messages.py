@@ -396,6 +396,7 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("audit.field.locked", "locked"),
         N_("audit.field.role", "role"),
         N_("audit.field.command", "command"),
+        N_("station.no_data", "No data yet."),
     ]
 )
 """key -> English text (or singular and plural)."""

@@ -76,7 +76,7 @@
     return BS.t("unit.h", { n: Math.floor(s / 3600) });
   };
 
-  BS.limits = function (l, unit) {
+  BS.limits = function (l, unit, passOnly) {
     if (!l) return "";
     const u = unit ? " " + unit : "";
     const none = (x) => x === undefined || x === null;
@@ -86,7 +86,7 @@
       if (none(lo)) return "≤ " + BS.num(hi) + u;
       return BS.num(lo) + " – " + BS.num(hi) + u;
     };
-    const marginal = band(l.marginal_low, l.marginal_high);
+    const marginal = passOnly ? "" : band(l.marginal_low, l.marginal_high);
     return band(l.low, l.high) + (marginal ? " (" + marginal + ")" : "");
   };
 
@@ -136,7 +136,7 @@
     const l = m.limits;
     if (!l || typeof m.value !== "number") return m.reason || "";
     const unit = BS.quantity(m.name)[1] || m.unit || "";
-    const range = BS.limits(l, unit);
+    const range = BS.limits(l, unit, true);
     if (l.low !== undefined && l.low !== null && m.value < l.low) {
       return BS.reason("too_low", { quantity: m.name, value: m.value, unit: unit, range: range }, m.reason);
     }

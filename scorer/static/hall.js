@@ -5,6 +5,7 @@
 (function () {
   const POLL_MS = 1000;
   const LIVE_STALE_S = 10;
+  const STATE_ICON = { idle: "●", ready: "●", running: "▶", done: "■", fault: "⚠", offline: "○" };
   function liveBox(lv, now) {
     const BS = window.BS;
     const stale = typeof lv.received_at === "number" && now - lv.received_at > LIVE_STALE_S;
@@ -29,7 +30,8 @@
     else if (h.clock_synced === false) b.append(BS.el("span", "badge bad", BS.t("health.clock_bad")));
     if (h.bus_errors) b.append(BS.el("span", "badge bad", BS.t("health.bus_errors", { n: h.bus_errors })));
     if (h.outbox_full) b.append(BS.el("span", "badge bad", BS.t("health.outbox_full")));
-    else if (h.outbox_depth) b.append(BS.el("span", "badge warn", BS.t("health.backlog", { n: h.outbox_depth })));
+    // a few records waiting to be sent is normal: shown quietly, never in an alarm colour
+    else if (h.outbox_depth) b.append(BS.el("span", "badge quiet", BS.t("health.backlog", { n: h.outbox_depth })));
     if (typeof h.cpu_temp_c === "number" && h.cpu_temp_c >= 70) {
       b.append(BS.el("span", "badge warn", BS.t("health.cpu", { c: BS.num(h.cpu_temp_c) })));
     }
@@ -43,7 +45,8 @@
     c.href = "/console/station/" + encodeURIComponent(st.id);
     c.dataset.station = st.id;
     const h = BS.el("h2");
-    h.append(BS.el("span", "id", st.id), BS.el("span", "badge state " + state, BS.t("state." + state)));
+    h.append(BS.el("span", "id", st.id), BS.el("span", "badge state " + state,
+      (STATE_ICON[state] || "") + " " + BS.t("state." + state)));
     c.append(h);
     const ctx = st.context;
     const who = BS.el("div", "who", ctx ? ctx.competitor + " · " + ctx.name : BS.t("hall.unassigned"));
@@ -55,16 +58,22 @@
     }
     const run = st.last_run;
     const r = BS.el("div", "run");
-    if (run) {
-      r.append(BS.outcome(run.outcome), " ", BS.el("span", "meta", run.run_id));
-      if (run.reason) r.append(BS.el("div", "reason", run.reason));
+    if (state === "running") {
+      // testing now: the last verdict would contradict the live phase, so it waits
+      r.append(BS.el("span", "meta", BS.t("screen.testing")));
+    } else if (run) {
+      r.append(BS.outcome(run.outcome), " ", BS.el("span", "meta", BS.time(run.ended_at)));
+      const why = state === "fault" && st.reason ? st.reason : BS.runReason(run);
+      if (why) r.append(BS.el("div", "reason", why));  // the reason once
     } else {
       r.append(BS.el("span", "meta", BS.t("hall.no_run")));
+      if (st.reason && state === "fault") r.append(BS.el("div", "reason", st.reason));
     }
     c.append(r);
-    if (st.reason && state === "fault") c.append(BS.el("div", "reason", st.reason));
     c.append(badges(st.health));
-    const live = st.live ? liveBox(st.live, now) : BS.el("div", "live");
+    c.dataset.state = state;
+    // live values only while a run is on: a finished run's last phase would contradict its state
+    const live = st.live && state === "running" ? liveBox(st.live, now) : BS.el("div", "live");
     live.dataset.live = st.id;
     c.append(live);
     return c;
@@ -107,7 +116,7 @@
       const now = Date.now() / 1000;
       for (const s of JSON.parse(ev.data).samples) {
         const c = cards.get(s.station);
-        if (!c) continue;
+        if (!c || c.dataset.state !== "running") continue;
         const old = c.querySelector("[data-live]");
         const box = liveBox(s, now);
         box.dataset.live = s.station;

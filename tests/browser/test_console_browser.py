@@ -260,7 +260,8 @@ def test_each_role_sees_only_what_it_may(browser: WebDriver, hall: Hall, role: s
         if role == "viewer":
             assert "0.27" not in card  # the fail reason quotes the limits: hidden
         else:
-            assert "current_a" in card
+            # the reason in words, from the measurement (no raw key, no nested brackets)
+            assert "is too low (limits" in card and "current_a" not in card and "))" not in card
     shot(browser, f"home-{role}")
     browser.get(hall.url + FORBIDDEN_PAGE[role])
     wait(lambda: "Your account may not open this page." in text(browser), what="refusal")
@@ -445,6 +446,20 @@ def test_a_live_curve_updates_from_a_simulated_station(browser: WebDriver, hall:
         for c in browser.find_elements(By.CSS_SELECTOR, "#live-curves .chart")
     }
     assert {"current_a", "voltage_v"} <= names
+    # every chart has data, a time axis in seconds from the run's start, and its unit
+    for box in browser.find_elements(By.CSS_SELECTOR, "#live-curves .chart:not([hidden])"):
+        assert int(box.get_attribute("data-points") or 0) >= 2
+        labels = box.text
+        assert "time (s)" in labels and "20" not in labels.split("time (s)")[0][-6:]
+    assert "voltage (V)" in browser.find_element(By.ID, "live-curves").text
+    # the stored curves: one chart per unit (volts and amps apart), named, never empty
+    wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#curves .chart"), what="stored curves")
+    units = [
+        (c.get_attribute("data-curve"), c.get_attribute("data-unit"))
+        for c in browser.find_elements(By.CSS_SELECTOR, "#curves .chart")
+    ]
+    assert len(units) == len(set(units)) and all(u is not None for _, u in units)
+    assert "current_a" not in browser.find_element(By.ID, "measurements").text  # words
     shot(browser, "station-live-curve")
     # the hall grid's live values move too
     browser.get(hall.url + "/console/hall")
