@@ -358,9 +358,10 @@ def test_chief_changes_the_time_limit(browser: WebDriver, hall: Hall) -> None:
     browser.find_element(By.CSS_SELECTOR, button).click()
     browser.switch_to.alert.dismiss()  # asked first; "no" changes nothing
     time.sleep(0.5)
-    assert browser.find_element(By.CSS_SELECTOR, f"{led} td.clock").get_attribute(
-        "data-state"
-    ) == "pending"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, f"{led} td.clock").get_attribute("data-state")
+        == "pending"
+    )
     browser.find_element(By.CSS_SELECTOR, button).click()
     alert = browser.switch_to.alert
     assert "LED module" in alert.text
@@ -373,8 +374,10 @@ def test_chief_changes_the_time_limit(browser: WebDriver, hall: Hall) -> None:
         what="the module running",
     )
     wait(
-        lambda: enabled(browser, led)
-        == {"control.freeze", "control.stop", "control.measure", "control.self_check"},
+        lambda: (
+            enabled(browser, led)
+            == {"control.freeze", "control.stop", "control.measure", "control.self_check"}
+        ),
         what="the running clock's buttons",
     )
     minutes = browser.find_element(By.CSS_SELECTOR, f"{led} input[name=minutes]")
