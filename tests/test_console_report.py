@@ -3,6 +3,7 @@ measurements and calibration ids; printed to PDF by headless Chromium, plots inc
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scorer.console.report import chromium_binary, to_pdf
+from scorer.console.report import chromium_binary, plot_curve, to_pdf
 from scorer.console.svgplot import heat_map, line_chart, nice_ticks
 from tests.browser.support import Hall, client, feed, login, make_hall
 
@@ -48,8 +49,31 @@ def test_svg_plots() -> None:
     assert nice_ticks(0, 1) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
     svg = line_chart("t", [0, 1, 2], [("v", [1.0, 2.0, 1.5])], "x", "y")
     assert svg.startswith("<svg") and "<polyline" in svg and 'style="' not in svg
+    # a narrow range never shows two ticks with the same label; limits are a band
+    narrow = line_chart(
+        "i", [0, 1, 2], [("i", [0.2990, 0.29905, 0.2991])], "x", "A", bands=[(0.2989, None)]
+    )
+    labels = re.findall(r'text-anchor="end" fill="#374151">([^<]+)<', narrow)
+    assert len(labels) >= 3 and len(labels) == len(set(labels)), labels
+    assert narrow.count('class="band"') == 1
     hm = heat_map("grid", [0, 1, 0, 1], [0, 0, 1, 1], [10, 20, 30, 40], "lx")
     assert hm.count("<rect") >= 4 + 24 and ">40<" in hm
+
+
+def test_curves_in_the_report() -> None:
+    data = {
+        "t_s": [100.0, 100.5, 101.0],
+        "voltage_v": [5.0, 5.1, 5.0],
+        "current_a": [1.0, 1.1, 1.2],
+        "temperature_c": [25.0, 26.0, 27.0],
+        "empty_v": [],
+    }
+    svg = plot_curve("fr", "discharge", data, {"current_a": {"low": 0.9, "high": 1.3}})
+    assert svg.count("<svg") == 3  # volts, amps, degrees: one chart each
+    assert "tension (V)" in svg and "courant (A)" in svg and "temps (s)" in svg
+    assert "current_a" not in svg and svg.count('class="band"') == 1
+    assert ">0<" in svg  # time from the run's start, not 100 s
+    assert "Pas encore de données" in plot_curve("fr", "x", {"t_s": [1.0], "v_v": []})
 
 
 def test_report_html(hall: Hall) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -28,7 +29,7 @@ from ..store import Store
 from . import audit
 from . import marks as mk
 from .db import ConsoleDB
-from .i18n import direction, html_lang, num, t, when
+from .i18n import direction, html_lang, num, quantity, t, when
 from .svgplot import heat_map, line_chart
 
 log = logging.getLogger(__name__)
@@ -81,11 +82,21 @@ def _label(column: str) -> tuple[str, str]:
     return column, ""
 
 
-def plot_curve(lang: str, name: str, data: dict[str, list[float]]) -> str:
-    """SVG for one curve, chosen by its columns."""
-    cols = list(data)
-    if not cols:
-        return ""
+def plot_curve(
+    lang: str,
+    name: str,
+    data: dict[str, list[float]],
+    limits: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """SVG for one curve, chosen by its columns: a heat map for a grid (x, y, value), else
+    line charts against the first column, one chart per unit (a voltage and a current never
+    share an axis), time from the run's start, each quantity named in ``lang``, the limits of a
+    measurement of the same name as a band. A curve without numbers says so instead."""
+    cols = [
+        c for c in data if any(isinstance(v, int | float) and math.isfinite(v) for v in data[c])
+    ]
+    if len(cols) < 2:
+        return f"<p class='meta'>{escape(name)}: {t(lang, 'station.no_data')}</p>"
     lower = {c.lower(): c for c in cols}
     xk = next((lower[k] for k in ("x_m", "x") if k in lower), None)
     yk = next((lower[k] for k in ("y_m", "y") if k in lower), None)
@@ -97,22 +108,27 @@ def plot_curve(lang: str, name: str, data: dict[str, list[float]]) -> str:
                 f"{t(lang, 'report.heat_map')} · {name}", data[xk], data[yk], data[vk], unit
             )
     x = cols[0]
+    xs = list(data[x])
     xl, xu = _label(x)
-    x_title = t(lang, "report.time") if x == "t_s" else f"{xl} ({xu})" if xu else xl
+    if x in ("t_s", "t", "time_s") and xs:
+        x_title = t(lang, "report.time")
+        xs = [v - xs[0] for v in xs]  # seconds from the run's start
+    else:
+        x_title = f"{quantity(lang, x)} ({xu})" if xu else quantity(lang, x)
     title = name
     if "dimming" in name.lower() or xl.lower() in ("level", "duty"):
         title = f"{t(lang, 'report.dimming')} · {name}"
     elif "charge" in name.lower():
         title = f"{t(lang, 'report.charge')} · {name}"
-    # one chart per unit, so a voltage and a current do not share an axis
-    by_unit: dict[str, list[tuple[str, list[float]]]] = {}
+    by_unit: dict[str, list[str]] = {}
     for c in cols[1:]:
-        label, unit = _label(c)
-        by_unit.setdefault(unit, []).append((label, data[c]))
+        by_unit.setdefault(_label(c)[1], []).append(c)
     charts = []
-    for unit, series in list(by_unit.items())[:4]:
+    for unit, group in list(by_unit.items())[:4]:
+        series = [(quantity(lang, c), data[c]) for c in group]
         y_title = ", ".join(s[0] for s in series) + (f" ({unit})" if unit else "")
-        charts.append(line_chart(f"{title} · {y_title}", data[x], series, x_title, y_title))
+        bands = [(lim.get("low"), lim.get("high")) for c in group if (lim := (limits or {}).get(c))]
+        charts.append(line_chart(f"{title} · {y_title}", xs, series, x_title, y_title, bands=bands))
     return "".join(charts)
 
 
@@ -375,7 +391,8 @@ def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str
     if names:
         out.append(f"<h4>{t(lang, 'report.curves')}</h4><div class='plots'>")
         for name in names:
-            out.append(plot_curve(lang, name, store.curve(station, run["run_id"], name)))
+            limits = {m["name"]: m["limits"] for m in run["measurements"] if m.get("limits")}
+            out.append(plot_curve(lang, name, store.curve(station, run["run_id"], name), limits))
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
