@@ -261,7 +261,7 @@
         const totals = BS.el("div", "totals");
         totals.id = "totals";
         for (const k of ORDER) {
-          const chip = BS.el("span", "total s-" + k);
+          const chip = BS.el("span", "count s-" + k);
           chip.dataset.total = k;
           chip.append(BS.el("span", "icon", ICON[k]), BS.el("span", "label", BS.t("screen.total_" + k)),
             BS.el("strong", "n", BS.num(counts[k])));

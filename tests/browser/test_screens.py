@@ -222,8 +222,9 @@ def check_language(driver: WebDriver, lang: str) -> None:
 
 
 def tile_fonts(driver: WebDriver) -> list[float]:
+    """Font sizes (px) of every text on the tiles and in the bar above them."""
     sizes = driver.execute_script(
-        "return [...document.querySelectorAll('.tile, .tile *')]"
+        "return [...document.querySelectorAll('.tile, .tile *, .sbar *')]"
         ".filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))"
         ".map(e => parseFloat(getComputedStyle(e).fontSize));"
     )
