@@ -166,6 +166,7 @@ def _summary(
     rows: list[dict[str, Any]],
     marked: list[tuple[str, dict[str, Any]]],
     calibrations: list[tuple[str, str, str]],
+    module_names: dict[str, str],
 ) -> list[str]:
     """The first page: marks per module, the marked attempts, the calibrations they used."""
     by_module: dict[str, list[float]] = {}
@@ -180,7 +181,8 @@ def _summary(
     ]
     for module, (mark, top) in by_module.items():
         out.append(
-            f"<tr><td>{escape(module)}</td><td class='num'>{num(lang, round(mark, 2))}</td>"
+            f"<tr><td>{escape(module_names.get(module, module))}</td>"
+            f"<td class='num'>{num(lang, round(mark, 2))}</td>"
             f"<td class='num'>{num(lang, round(top, 2))}</td></tr>"
         )
     total = sum(v[0] for v in by_module.values())
@@ -310,7 +312,7 @@ def build(
             f'?lang={lang}">{t(lang, "report.pdf")}</a> <span id="pdf-progress" role="status">'
             "</span></p>"
         )
-    out += _summary(lang, rows, marked, cal_rows)
+    out += _summary(lang, rows, marked, cal_rows, {m.id: m.name for m in ev.modules})
     # marks in detail
     out.append(
         f"<section class='marks'><h2>{t(lang, 'report.marks')}</h2><table><tr>"
