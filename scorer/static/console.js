@@ -761,9 +761,10 @@
       }
       parts.push(BS.el("h2", "", BS.t("me.runs")));
       for (const run of d.runs) {
-        const h = BS.el("h3", "", run.station + " · " + run.run_id + " · " + BS.time(run.ended_at) + " ");
+        const h = BS.el("h3", "", run.station + " · " + BS.time(run.ended_at) +
+          (run.marked === false ? " · " + BS.t("report.self_check") : "") + " ");
         h.append(BS.outcome(run.outcome));
-        const rows = run.measurements.map((m) => BS.row(m.name, BS.num(m.value), m.unit,
+        const rows = run.measurements.map((m) => BS.row(BS.quantity(m.name)[0], BS.num(m.value), m.unit,
           m.limits ? BS.limits(m.limits) : BS.el("span", "meta hidden-limits", BS.t("meas.limits_hidden")),
           BS.outcome(m.outcome)));
         parts.push(h, BS.table(["meas.name", "meas.value", "meas.unit", "meas.limits", "common.outcome"],
