@@ -215,10 +215,23 @@ def keys_shown(driver: WebDriver) -> list[str]:
     return [k for k in MESSAGES if k in text]
 
 
+ENGLISH = {
+    text
+    for v in MESSAGES.values()
+    for text in ([v] if isinstance(v, str) else list(v))
+    if " " in text and "{" not in text and len(text) > 8
+}
+"""English interface texts that would give away a missing translation."""
+
+
 def check_language(driver: WebDriver, lang: str) -> None:
     html = driver.find_element(By.TAG_NAME, "html")
     assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
     assert not keys_shown(driver), keys_shown(driver)
+    if lang != "en":
+        text = str(driver.execute_script("return document.body.innerText"))
+        left = sorted(e for e in ENGLISH if e in text)
+        assert not left, (lang, left)
 
 
 def tile_fonts(driver: WebDriver) -> list[float]:
