@@ -23,7 +23,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import PoFileError, read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE_DIR = ROOT / "scorer" / "locale"
@@ -71,8 +71,11 @@ def check_language(lang: str, template: Catalog) -> list[str]:
     rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     if not path.exists():
         return [f"{rel}: missing (run with --update, then translate)"]
-    with path.open("rb") as fh:
-        cat = read_po(fh, locale=BABEL_LOCALE.get(lang, lang))
+    try:
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=BABEL_LOCALE.get(lang, lang), abort_invalid=True)
+    except (OSError, ValueError, PoFileError) as exc:
+        return [f"{rel}: cannot be read: {exc}"]
     problems = []
     want = entries(template)
     have = entries(cat)
