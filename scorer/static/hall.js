@@ -81,6 +81,10 @@
 
   window.BS.pages.hall = function () {
     const BS = window.BS;
+    if (new URLSearchParams(location.search).get("screen") === "1") {  // the wall display
+      location.replace("/console/screen" + location.search.replace(/([?&])screen=1&?/, "$1"));
+      return;
+    }
     let cards = new Map();
     const grid = BS.el("div", "grid");
     grid.id = "hall";
