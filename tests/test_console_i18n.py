@@ -157,3 +157,36 @@ def test_the_interface_switches_language(tmp_path: Path) -> None:
         assert 'lang="es"' in guess and "Marcador público" in guess
     finally:
         h.close()
+
+
+def test_refusals_carry_a_code_the_catalogues_know(tmp_path: Path) -> None:
+    codes: set[str] = set()
+    for f in (ROOT / "scorer" / "console").rglob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'\b\d{3}, "([a-z_]+)"', text))
+        codes |= set(re.findall(r'code="([a-z_]+)"', text))
+        codes |= set(re.findall(r'code="([a-z_]+)" if', text))
+        codes |= set(re.findall(r'else "([a-z_]+)",\n\s*module=', text))
+    assert {"locked", "change_reason", "csrf", "forbidden", "already_open"} <= codes
+    missing = sorted(c for c in codes if f"error.{c}" not in MESSAGES)
+    assert not missing, missing
+    h = make_hall(tmp_path)
+    try:
+        chief = client(h.app)
+        token = login(chief, "admin1")
+        lock = chief.post(
+            "/console/api/competition/led/lock", json={}, headers={"X-CSRF-Token": token}
+        )
+        assert lock.status_code == 200
+        judge = client(h.app)
+        token = login(judge, "judge1")
+        body = {"competitor": "C01", "aspect": "A3.1", "score": 2}
+        refused = judge.post("/console/api/judgements", json=body, headers={"X-CSRF-Token": token})
+        assert refused.status_code == 409
+        got = refused.json()
+        assert got["code"] == "locked" and got["params"] == {"module": "led"}
+        assert "locked" in got["error"]  # the English text stays
+        assert t("zh", "error." + got["code"], **got["params"]) == "模块 led 的分数已锁定。"
+        assert t("ar", "error.forbidden") == "لا يُسمح لحسابك بهذا الإجراء."
+    finally:
+        h.close()

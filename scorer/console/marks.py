@@ -32,11 +32,17 @@ def plain(x: float) -> float:
 
 
 class ConsoleError(ValueError):
-    """A request the competition's state does not allow; ``status`` is the HTTP answer."""
+    """A request the competition's state does not allow; ``status`` is the HTTP answer.
+    ``code`` and ``params`` let the page say it in the reader's language (``error.<code>`` in
+    the catalogues); the message is the English text."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
+    def __init__(
+        self, message: str, status: int = 409, code: str | None = None, **params: object
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+        self.params = params
 
 
 def current_event(comp: Competition, wanted: str | None = None) -> str | None:
@@ -50,7 +56,9 @@ def current_event(comp: Competition, wanted: str | None = None) -> str | None:
 def event_or_error(comp: Competition, wanted: str | None = None) -> EventDef:
     ev_id = current_event(comp, wanted)
     if ev_id is None:
-        raise ConsoleError("no event is loaded (scorer config: [competition] event_file)", 404)
+        raise ConsoleError(
+            "no event is loaded (scorer config: [competition] event_file)", 404, "no_event"
+        )
     return comp.event(ev_id)
 
 
@@ -84,14 +92,18 @@ def set_lock(
 ) -> dict[str, Any]:
     ev.module(module)
     if not locked and not reason.strip():
-        raise ConsoleError("unlocking marks needs a reason", 400)
+        raise ConsoleError("unlocking marks needs a reason", 400, "unlock_reason")
     with db.tx() as tx:
         row = tx.one(
             "SELECT locked FROM console_locks WHERE event = ? AND module = ?", (ev.id, module)
         )
         old = bool(row["locked"]) if row else False
         if old == locked:
-            raise ConsoleError(f"module {module} is {'locked' if locked else 'open'} already")
+            raise ConsoleError(
+                f"module {module} is {'locked' if locked else 'open'} already",
+                code="already_locked" if locked else "already_open",
+                module=module,
+            )
         tx.execute(
             "INSERT INTO console_locks (event, module, locked, changed_by, changed_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event, module) DO UPDATE SET "
@@ -114,7 +126,7 @@ def set_lock(
 
 def _check_open(db: ConsoleDB, event: str, module: str) -> None:
     if locks(db, event).get(module, False):
-        raise ConsoleError(f"the marks of module {module} are locked")
+        raise ConsoleError(f"the marks of module {module} are locked", code="locked", module=module)
 
 
 # -- judgement entry ------------------------------------------------------------------------
@@ -152,7 +164,7 @@ def enter_score(
     if old is not None and float(old) == float(score):
         return {"changed": False, "score": score}
     if old is not None and not reason.strip():
-        raise ConsoleError("changing an entered score needs a reason", 400)
+        raise ConsoleError("changing an entered score needs a reason", 400, "change_reason")
     try:
         scored = comp.check_score(ev.id, competitor, aspect_id, actor, score)
     except CompetitionError as exc:
@@ -202,9 +214,11 @@ def set_override(
     ev.competitor(competitor)
     aspect = aspect_of(comp, ev, aspect_id)
     if not reason.strip():
-        raise ConsoleError("an override needs a reason", 400)
+        raise ConsoleError("an override needs a reason", 400, "override_reason")
     if mark is not None and not 0 <= mark <= aspect.max_mark:
-        raise ConsoleError(f"mark: 0..{aspect.max_mark:g} for {aspect_id}", 400)
+        raise ConsoleError(
+            f"mark: 0..{aspect.max_mark:g} for {aspect_id}", 400, "mark_range", max=aspect.max_mark
+        )
     _check_open(db, ev.id, aspect.module)
     mark = None if mark is None else plain(mark)
     with db.tx() as tx:
@@ -394,7 +408,7 @@ def clock_action(
             if isinstance(minutes, bool) or not isinstance(minutes, int | float):
                 raise ConsoleError('time_limit needs {"minutes": number}', 400)
             if not reason:
-                raise ConsoleError("a time limit change needs a reason", 400)
+                raise ConsoleError("a time limit change needs a reason", 400, "time_limit_reason")
             after = comp.set_time_limit(ev.id, module, float(minutes), actor)
         elif action == "start":
             after = comp.start_module(ev.id, module, actor)

@@ -397,6 +397,17 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("audit.field.role", "role"),
         N_("audit.field.command", "command"),
         N_("station.no_data", "No data yet."),
+        N_("error.no_event", "No event is loaded."),
+        N_("error.unlock_reason", "Unlocking marks needs a reason."),
+        N_("error.already_locked", "The marks of module {module} are locked already."),
+        N_("error.already_open", "The marks of module {module} are open already."),
+        N_("error.locked", "The marks of module {module} are locked."),
+        N_("error.change_reason", "Changing an entered score needs a reason."),
+        N_("error.override_reason", "An override needs a reason."),
+        N_("error.mark_range", "The mark must be between 0 and {max}."),
+        N_("error.time_limit_reason", "A time limit change needs a reason."),
+        N_("error.csrf", "The page is out of date: reload it and try again."),
+        N_("error.forbidden", "Your account may not do this."),
     ]
 )
 """key -> English text (or singular and plural)."""

@@ -184,6 +184,17 @@
     return { ok: resp.ok, status: resp.status, data: data || {} };
   };
 
+  // A refusal from the server in the reader's language (error.<code>), else its English text.
+  BS.errorText = function (data) {
+    data = data || {};
+    if (data.code && BS.has("error." + data.code)) {
+      const params = {};
+      for (const [k, v] of Object.entries(data.params || {})) params[k] = typeof v === "number" ? BS.num(v) : v;
+      return BS.t("error." + data.code, params);
+    }
+    return data.error || BS.t("common.error");
+  };
+
   BS.conn = function (ok) {
     const c = document.getElementById("conn");
     if (c) c.hidden = ok;
@@ -398,7 +409,7 @@
   // ---- judgement entry and the mark sheet
   BS.pages.judge = async function () {
     const meta = await BS.api("/console/api/marks");
-    if (!meta.ok) { BS.content(BS.message(meta.data.error || BS.t("common.event_none"), true)); return; }
+    if (!meta.ok) { BS.content(BS.message(BS.errorText(meta.data), true)); return; }
     const select = BS.el("select");
     select.id = "competitor";
     for (const c of meta.data.competitors) {
@@ -417,7 +428,7 @@
 
     async function load(note) {
       const r = await BS.api("/console/api/marks/" + encodeURIComponent(select.value));
-      if (!r.ok) { sheet.replaceChildren(BS.message(r.data.error, true)); return; }
+      if (!r.ok) { sheet.replaceChildren(BS.message(BS.errorText(r.data), true)); return; }
       const d = r.data;
       const parts = [];
       if (note) parts.push(note);
@@ -513,7 +524,7 @@
           }
           const r = await BS.api("/console/api/judgements", { method: "POST", body: {
             competitor: select.value, aspect: row.aspect, score: chosen, reason: reason.value } });
-          if (!r.ok) { say(r.data.error || BS.t("common.error")); return; }
+          if (!r.ok) { sayBS.errorText(r.data); return; }
           load(BS.message(BS.t("common.saved") + " " + row.aspect, false));
         }, "save");
         save.disabled = row.locked;
@@ -536,7 +547,7 @@
           const r = await BS.api("/console/api/overrides", { method: "POST", body: {
             competitor: select.value, aspect: row.aspect,
             mark: val.value === "" ? null : Number(val.value), reason: why.value } });
-          load(BS.message(r.ok ? BS.t("common.saved") : (r.data.error || BS.t("common.error")), !r.ok));
+          load(BS.message(r.ok ? BS.t("common.saved") : BS.errorText(r.data), !r.ok));
         }, "save");
         box.append(val, why, apply);
         mark.append(box);
@@ -560,7 +571,7 @@
     async function act(module, action, bodyData) {
       const r = await BS.api("/console/api/competition/" + encodeURIComponent(module) + "/" + action,
         { method: "POST", body: bodyData || {} });
-      let text = r.ok ? BS.t("common.saved") : (r.data.error || BS.t("common.error"));
+      let text = r.ok ? BS.t("common.saved") : BS.errorText(r.data);
       if (r.ok && r.data.warning) text += " " + BS.t("control.no_mqtt");
       render(BS.message(text, !r.ok || !!r.data.warning));
     }
@@ -568,7 +579,7 @@
       busy = true;
       const r = await BS.api("/console/api/competition");
       busy = false;
-      if (!r.ok) { BS.content(BS.message(r.data.error || BS.t("common.event_none"), true)); return; }
+      if (!r.ok) { BS.content(BS.message(BS.errorText(r.data), true)); return; }
       const d = r.data;
       const parts = [];
       if (note) parts.push(note);
@@ -672,7 +683,7 @@
   // ---- audit log
   BS.pages.audit = async function () {
     const r = await BS.api("/console/api/audit");
-    if (!r.ok) { BS.content(BS.message(r.data.error, true)); return; }
+    if (!r.ok) { BS.content(BS.message(BS.errorText(r.data), true)); return; }
     const v = r.data.verify;
     const banner = v.ok ? BS.message(BS.t("audit.verify_ok", { n: v.count, head: v.head.slice(0, 16) + "…" }), false)
       : BS.message(BS.t("audit.verify_bad", { problem: v.problem }), true);
@@ -734,7 +745,7 @@
         const a = await BS.api("/console/api/users", { method: "POST", body: { username: name.value,
           role: role.value, display_name: display.value, contestant: contestant.value || null } });
         render(BS.message(a.ok ? BS.t("users.created") + " " + name.value + ": " + a.data.password
-          : (a.data.error || BS.t("common.error")), !a.ok));
+          : BS.errorText(a.data), !a.ok));
       });
       const rows = r.data.users.map((u) => BS.row(u.username, BS.t("role." + u.role), u.display_name,
         u.contestant || "", u.disabled ? BS.t("users.disabled") : ""));
@@ -748,7 +759,7 @@
   BS.pages.me = function () {
     BS.every(5000, async () => {
       const r = await BS.api("/console/api/results/me");
-      if (!r.ok) { BS.content(BS.message(r.data.error || BS.t("common.error"), true)); return; }
+      if (!r.ok) { BS.content(BS.message(BS.errorText(r.data), true)); return; }
       const d = r.data;
       const parts = [BS.el("h2", "", BS.t("me.heading", { name: d.competitor.name }))];
       if (d.clock) parts.push(BS.el("p", "clock", BS.t("common.time_left") + ": " + BS.clockText(d.clock)));

@@ -184,7 +184,7 @@
     let shownCurves = "";
     async function refresh() {
       const r = await BS.api("/console/api/station/" + encodeURIComponent(station));
-      if (!r.ok) { info.replaceChildren(BS.message(r.data.error || BS.t("common.error"), true)); return; }
+      if (!r.ok) { info.replaceChildren(BS.message(BS.errorText(r.data), true)); return; }
       const d = r.data;
       const st = d.station;
       const h = d.health;
@@ -211,7 +211,7 @@
           commands.append(BS.button("station.cmd." + cmd, async () => {
             const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
               { method: "POST", body: { command: cmd } });
-            commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : (a.data.error || BS.t("common.error")), !a.ok));
+            commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
           }));
         }
         if (d.reply) commands.append(BS.el("p", "meta", BS.t("station.reply") + ": " + (d.reply.ok ? "ok" : "✗") + " " + d.reply.detail));
