@@ -437,7 +437,7 @@
       for (const row of d.rows) {
         if (row.module !== module) {
           module = row.module;
-          const h = BS.el("h2", "", BS.t("common.module") + " " + module);
+          const h = BS.el("h2", "", BS.t("common.module") + ": " + ((d.modules || {})[module] || module));
           if (row.locked) h.append(" ", BS.el("span", "badge locked", BS.t("common.locked")));
           table = BS.table(["judge.aspect", "judge.status", "judge.my_score", "judge.others",
             "common.mark"], [], "marks");
