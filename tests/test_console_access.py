@@ -58,6 +58,7 @@ def endpoints() -> list[Endpoint]:
         # pages
         Endpoint("GET", "/console", perm("hall"), page=True),
         Endpoint("GET", "/console/hall", perm("hall"), page=True),
+        Endpoint("GET", "/console/screen", perm("hall"), page=True),
         Endpoint("GET", "/console/station/led01", perm("hall"), page=True),
         Endpoint("GET", "/console/judge", perm("marks_view"), page=True),
         Endpoint("GET", "/console/control", perm("control"), page=True),

@@ -1,509 +1,275 @@
-"""Every text of the console's interface, in English and Simplified Chinese.
+"""The console's languages: gettext catalogues read with Babel, numbers and dates by locale.
 
-The server renders page frames and reports with :func:`t`; the browser gets the catalogue of
-the page's language in a JSON block and looks texts up by the same keys (``console.js``).
-The language comes from the ``bs_lang`` cookie (the switch in every page's header sets it) or
-``?lang=``; anything else means English. ``tests/test_console_i18n.py`` checks that both
-languages have every key and that every key the scripts use exists.
+English is the source (:mod:`.messages`); every other language is a catalogue
+``scorer/locale/<lang>/LC_MESSAGES/messages.po`` whose entries carry the text's key as their
+context. The ``.po`` files are read when first needed (no compiled ``.mo``, so nothing can go
+stale); fuzzy and empty entries are ignored (the text stays English and
+``scripts/check-catalogues.py`` fails the build).
+
+The server renders frames and reports with :func:`t` / :func:`tn`; the browser gets
+:func:`js_catalog` of the page's language as a JSON block and looks texts up by the same keys
+(``console.js``: plural texts arrive as one text per CLDR plural category, chosen there with
+``Intl.PluralRules``). The language comes from ``?lang=``, the ``bs_lang`` cookie (the switch in
+every page's header sets it), then the browser's ``Accept-Language``; else English.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import datetime as dt
+import gettext
+import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
 
-LANGS: Final = ("en", "zh")
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from .messages import MESSAGES
+
+LANGS: Final = ("en", "zh", "ru", "fr", "es", "ar")
+"""The interface's languages, by the code the cookie and ``?lang=`` use."""
 LANG_COOKIE: Final = "bs_lang"
+LOCALE_DIR: Final = Path(__file__).resolve().parents[1] / "locale"
+DOMAIN: Final = "messages"
+BCP47: Final = {"zh": "zh-CN"}
+"""The ``lang`` attribute of a page (and the browser's ``Intl`` locale) where not the code."""
+BABEL_LOCALE: Final = {"zh": "zh_Hans_CN"}
 
-CATALOG: Final[dict[str, dict[str, str]]] = {
-    "en": {
-        "app.name": "benchscore",
-        "lang.switch": "中文",
-        "lang.name": "English",
-        "nav.hall": "Hall",
-        "nav.judge": "Judgement",
-        "nav.control": "Chief expert",
-        "nav.fleet": "Fleet health",
-        "nav.audit": "Audit log",
-        "nav.board": "Public board",
-        "nav.me": "My results",
-        "nav.users": "Accounts",
-        "nav.login": "Log in",
-        "nav.logout": "Log out",
-        "role.admin": "Chief expert",
-        "role.judge": "Judge",
-        "role.technician": "Technician",
-        "role.viewer": "Viewer",
-        "role.contestant": "Contestant",
-        "title.landing": "benchscore hall",
-        "title.login": "Log in",
-        "title.hall": "Hall",
-        "title.station": "Station",
-        "title.judge": "Judgement entry",
-        "title.control": "Chief expert controls",
-        "title.fleet": "Fleet health",
-        "title.audit": "Audit log",
-        "title.board": "Public board",
-        "title.me": "My results",
-        "title.users": "Accounts",
-        "title.report": "Evidence report",
-        "title.denied": "Not allowed",
-        "denied.text": "Your account may not open this page.",
-        "login.username": "User name",
-        "login.password": "Password",
-        "login.submit": "Log in",
-        "login.failed": "Wrong user name or password.",
-        "login.limited": "Too many failed attempts. Try again in {s} s.",
-        "common.loading": "Loading…",
-        "common.unreachable": "Scorer unreachable, retrying…",
-        "common.none": "—",
-        "common.save": "Save",
-        "common.reason": "Reason",
-        "common.reason_needed": "A reason is required.",
-        "common.saved": "Saved.",
-        "common.error": "Error",
-        "common.yes": "yes",
-        "common.no": "no",
-        "common.station": "Station",
-        "common.contestant": "Contestant",
-        "common.module": "Module",
-        "common.time_left": "Time left",
-        "common.not_started": "not started",
-        "common.frozen": "frozen",
-        "common.locked": "locked",
-        "common.open": "open",
-        "common.state": "State",
-        "common.outcome": "Outcome",
-        "common.when": "When",
-        "common.who": "Who",
-        "common.total": "Total",
-        "common.rank": "Rank",
-        "common.progress": "Progress",
-        "common.mark": "Mark",
-        "common.max": "Max",
-        "common.download": "Download",
-        "state.idle": "idle",
-        "state.ready": "ready",
-        "state.running": "running",
-        "state.done": "done",
-        "state.fault": "fault",
-        "state.offline": "offline",
-        "state.unknown": "unknown",
-        "outcome.pass": "pass",
-        "outcome.fail": "fail",
-        "outcome.fault": "fault",
-        "outcome.marginal": "marginal",
-        "outcome.error": "error",
-        "hall.empty": "No station has reported yet.",
-        "hall.stations": "{n} stations",
-        "hall.no_run": "no run yet",
-        "hall.unassigned": "no contestant",
-        "hall.live": "live",
-        "hall.open": "Open",
-        "health.online": "online",
-        "health.offline": "offline",
-        "health.clock_ok": "clock synced",
-        "health.clock_bad": "clock not synced",
-        "health.clock_unknown": "clock unknown",
-        "health.bus_errors": "bus errors {n}",
-        "health.backlog": "backlog {n}",
-        "health.outbox_full": "outbox full",
-        "health.cpu": "CPU {c} °C",
-        "health.calibration": "Calibration",
-        "station.live_curve": "Live curve",
-        "station.measurements": "Last run: measurements",
-        "station.history": "Run history",
-        "station.curves": "Curves of the run",
-        "station.commands": "Commands",
-        "station.cmd.start": "Start marked run",
-        "station.cmd.abort": "Abort run",
-        "station.cmd.self_check": "Self-check",
-        "station.cmd.rebirth": "Re-send status",
-        "station.cmd.sent": "Command sent.",
-        "station.reply": "Last reply",
-        "station.waiting": "Waiting for live samples…",
-        "station.phase": "Phase",
-        "meas.name": "Measurement",
-        "meas.value": "Value",
-        "meas.unit": "Unit",
-        "meas.limits": "Limits",
-        "meas.limits_hidden": "hidden until marks are locked",
-        "meas.run": "Run",
-        "meas.reason": "Reason",
-        "judge.choose": "Contestant",
-        "judge.aspect": "Aspect",
-        "judge.judge_n": "Judge {n}",
-        "judge.descriptors": "Descriptors",
-        "judge.spread": "Scores differ by more than one point: discuss and score again.",
-        "judge.locked": "Marks of this module are locked.",
-        "judge.change_reason": "Reason for the change",
-        "judge.mark_sheet": "Mark sheet",
-        "judge.measured": "measured",
-        "judge.judged": "judgement",
-        "judge.override": "Override",
-        "judge.override_mark": "New mark",
-        "judge.override_clear": "Remove override",
-        "judge.overridden": "overridden: {reason}",
-        "judge.no_aspects": "No judgement aspects are defined.",
-        "control.modules": "Modules",
-        "control.start": "Start",
-        "control.freeze": "Freeze",
-        "control.resume": "Resume",
-        "control.lock": "Lock marks",
-        "control.unlock": "Unlock marks",
-        "control.time_limit": "Change time limit",
-        "control.minutes_left": "Minutes left",
-        "control.apply": "Apply",
-        "control.stations_told": "{n} stations told.",
-        "control.reports": "Evidence reports",
-        "control.audit_head": "Audit head",
-        "fleet.online": "Online",
-        "fleet.clock": "Clock offset",
-        "fleet.bus_errors": "Bus errors",
-        "fleet.backlog": "Outbox backlog",
-        "fleet.cpu": "CPU temp.",
-        "fleet.sw": "Software",
-        "fleet.pending": "Waiting for adoption",
-        "fleet.pending_none": "No station is waiting for adoption.",
-        "fleet.code": "Pairing code",
-        "fleet.serial": "Serial",
-        "fleet.model": "Board",
-        "fleet.can_run": "Can run",
-        "fleet.adopt": "Adopt",
-        "fleet.adopt_as": "Station id",
-        "fleet.task": "Task",
-        "fleet.adopted": "Adopted {station}",
-        "fleet.outdated": "older than the scorer ({version})",
-        "fleet.calibration": "Calibration",
-        "fleet.last_seen": "Last seen",
-        "fleet.uptime": "Uptime",
-        "fleet.summary": (
-            "{online} of {total} online · {errors} with bus errors · {backlog} with a backlog"
-        ),
-        "audit.verify_ok": "Chain verified: {n} entries, head {head}.",
-        "audit.verify_bad": "Chain BROKEN: {problem}",
-        "audit.export": "Export (JSON Lines)",
-        "audit.action": "Action",
-        "audit.subject": "Subject",
-        "audit.old": "Old",
-        "audit.new": "New",
-        "board.heading": "Results board",
-        "board.empty": "No contestants yet.",
-        "board.member": "Team",
-        "me.heading": "Results of {name}",
-        "me.marks_pending": "Marks appear once they are locked.",
-        "me.runs": "Your runs",
-        "users.add": "Add account",
-        "users.role": "Role",
-        "users.display_name": "Name",
-        "users.created": "Account created.",
-        "users.disabled": "disabled",
-        "report.generated": "Generated",
-        "report.station": "Station",
-        "report.marks": "Marks",
-        "report.runs": "Runs and measurements",
-        "report.curves": "Curves",
-        "report.calibration": "Calibration ids",
-        "report.audit": "Audit chain head at generation",
-        "report.pdf": "PDF",
-        "report.no_curves": "No curves were recorded for this run.",
-        "report.scores": "Judges' scores",
-        "report.time": "time (s)",
-        "report.heat_map": "Illuminance grid",
-        "report.dimming": "Dimming",
-        "report.charge": "Charge / discharge",
-        "report.detail": "Scores / measurement",
-        "report.self_check": "self-check",
-        "judge.desc0": "0 — below industry standard",
-        "judge.desc1": "1 — meets industry standard",
-        "judge.desc2": "2 — meets and in some respects exceeds industry standard",
-        "judge.desc3": "3 — excellent: well above industry standard",
-        "judge.my_score": "My score",
-        "judge.others": "Scores entered",
-        "judge.status": "Status",
-        "judge.entered_mark": "Mark entered",
-        "status.ok": "final",
-        "status.pending": "waiting for judges",
-        "status.spread": "spread",
-        "status.unmarked": "not marked",
-        "status.no_run": "no run",
-        "status.no_value": "no value",
-        "status.override": "overridden",
-        "control.stop": "Stop",
-        "control.measure": "Synchronized start",
-        "control.self_check": "Self-check all",
-        "control.limit_min": "Time limit (min)",
-        "control.state": "Clock",
-        "control.no_mqtt": "No MQTT link: stations are not told.",
-        "clock.pending": "pending",
-        "clock.running": "running",
-        "clock.frozen": "frozen",
-        "clock.stopped": "stopped",
-        "common.event_none": "No event is loaded.",
-        "control.marks": "Marks",
-        "q.voltage": "voltage",
-        "q.current": "current",
-        "q.power": "power",
-        "q.illuminance": "illuminance",
-        "q.temperature": "temperature",
-        "q.level": "level",
-        "q.capacity": "capacity",
-        "q.energy": "energy",
-        "phase.power_on": "power on",
-        "phase.settle": "settling",
-        "phase.measure": "measuring",
-        "phase.teardown": "teardown",
-    },
-    "zh": {
-        "app.name": "benchscore",
-        "lang.switch": "English",
-        "lang.name": "中文",
-        "nav.hall": "赛场",
-        "nav.judge": "评价分录入",
-        "nav.control": "首席专家",
-        "nav.fleet": "设备健康",
-        "nav.audit": "审计日志",
-        "nav.board": "公开榜单",
-        "nav.me": "我的成绩",
-        "nav.users": "账户",
-        "nav.login": "登录",
-        "nav.logout": "退出",
-        "role.admin": "首席专家",
-        "role.judge": "裁判",
-        "role.technician": "技术员",
-        "role.viewer": "观察员",
-        "role.contestant": "选手",
-        "title.landing": "benchscore 赛场",
-        "title.login": "登录",
-        "title.hall": "赛场",
-        "title.station": "工位",
-        "title.judge": "评价分录入",
-        "title.control": "首席专家控制台",
-        "title.fleet": "设备健康",
-        "title.audit": "审计日志",
-        "title.board": "公开榜单",
-        "title.me": "我的成绩",
-        "title.users": "账户",
-        "title.report": "证据报告",
-        "title.denied": "无权访问",
-        "denied.text": "您的账户无权打开此页面。",
-        "login.username": "用户名",
-        "login.password": "密码",
-        "login.submit": "登录",
-        "login.failed": "用户名或密码错误。",
-        "login.limited": "失败次数过多，请 {s} 秒后重试。",
-        "common.loading": "加载中…",
-        "common.unreachable": "无法连接评分服务器，正在重试…",
-        "common.none": "—",
-        "common.save": "保存",
-        "common.reason": "原因",
-        "common.reason_needed": "必须填写原因。",
-        "common.saved": "已保存。",
-        "common.error": "错误",
-        "common.yes": "是",
-        "common.no": "否",
-        "common.station": "工位",
-        "common.contestant": "选手",
-        "common.module": "模块",
-        "common.time_left": "剩余时间",
-        "common.not_started": "未开始",
-        "common.frozen": "已冻结",
-        "common.locked": "已锁定",
-        "common.open": "未锁定",
-        "common.state": "状态",
-        "common.outcome": "结果",
-        "common.when": "时间",
-        "common.who": "操作人",
-        "common.total": "总分",
-        "common.rank": "名次",
-        "common.progress": "进度",
-        "common.mark": "分数",
-        "common.max": "满分",
-        "common.download": "下载",
-        "state.idle": "空闲",
-        "state.ready": "就绪",
-        "state.running": "测试中",
-        "state.done": "完成",
-        "state.fault": "故障",
-        "state.offline": "离线",
-        "state.unknown": "未知",
-        "outcome.pass": "合格",
-        "outcome.fail": "不合格",
-        "outcome.fault": "设备故障",
-        "outcome.marginal": "临界",
-        "outcome.error": "无读数",
-        "hall.empty": "尚无工位上报。",
-        "hall.stations": "{n} 个工位",
-        "hall.no_run": "尚无测试",
-        "hall.unassigned": "未分配选手",
-        "hall.live": "实时",
-        "hall.open": "打开",
-        "health.online": "在线",
-        "health.offline": "离线",
-        "health.clock_ok": "时钟已同步",
-        "health.clock_bad": "时钟未同步",
-        "health.clock_unknown": "时钟状态未知",
-        "health.bus_errors": "总线错误 {n}",
-        "health.backlog": "积压 {n}",
-        "health.outbox_full": "发件箱已满",
-        "health.cpu": "CPU {c} °C",
-        "health.calibration": "校准",
-        "station.live_curve": "实时曲线",
-        "station.measurements": "最近一次测试：测量值",
-        "station.history": "测试历史",
-        "station.curves": "本次测试曲线",
-        "station.commands": "命令",
-        "station.cmd.start": "开始计分测试",
-        "station.cmd.abort": "中止测试",
-        "station.cmd.self_check": "自检",
-        "station.cmd.rebirth": "重新发送状态",
-        "station.cmd.sent": "命令已发送。",
-        "station.reply": "最近回复",
-        "station.waiting": "等待实时数据…",
-        "station.phase": "阶段",
-        "meas.name": "测量项",
-        "meas.value": "数值",
-        "meas.unit": "单位",
-        "meas.limits": "限值",
-        "meas.limits_hidden": "评分锁定前不公开",
-        "meas.run": "测试",
-        "meas.reason": "说明",
-        "judge.choose": "选手",
-        "judge.aspect": "评分项",
-        "judge.judge_n": "裁判 {n}",
-        "judge.descriptors": "评分标准",
-        "judge.spread": "评分相差超过一分：请讨论后重新评分。",
-        "judge.locked": "本模块的分数已锁定。",
-        "judge.change_reason": "修改原因",
-        "judge.mark_sheet": "评分表",
-        "judge.measured": "测量分",
-        "judge.judged": "评价分",
-        "judge.override": "改判",
-        "judge.override_mark": "新分数",
-        "judge.override_clear": "撤销改判",
-        "judge.overridden": "已改判：{reason}",
-        "judge.no_aspects": "尚未定义评价分项。",
-        "control.modules": "模块",
-        "control.start": "开始",
-        "control.freeze": "冻结",
-        "control.resume": "继续",
-        "control.lock": "锁定分数",
-        "control.unlock": "解锁分数",
-        "control.time_limit": "修改时限",
-        "control.minutes_left": "剩余分钟",
-        "control.apply": "应用",
-        "control.stations_told": "已通知 {n} 个工位。",
-        "control.reports": "证据报告",
-        "control.audit_head": "审计链头",
-        "fleet.online": "在线",
-        "fleet.clock": "时钟偏差",
-        "fleet.bus_errors": "总线错误",
-        "fleet.backlog": "发件箱积压",
-        "fleet.cpu": "CPU 温度",
-        "fleet.sw": "软件版本",
-        "fleet.pending": "等待接入的工位",
-        "fleet.pending_none": "没有等待接入的工位。",
-        "fleet.code": "配对码",
-        "fleet.serial": "序列号",
-        "fleet.model": "主板",
-        "fleet.can_run": "可运行",
-        "fleet.adopt": "接入",
-        "fleet.adopt_as": "工位编号",
-        "fleet.task": "任务",
-        "fleet.adopted": "已接入 {station}",
-        "fleet.outdated": "版本低于评分服务器（{version}）",
-        "fleet.calibration": "校准",
-        "fleet.last_seen": "最近上报",
-        "fleet.uptime": "运行时间",
-        "fleet.summary": (
-            "{total} 个中 {online} 个在线 · {errors} 个有总线错误 · {backlog} 个有积压"
-        ),
-        "audit.verify_ok": "哈希链校验通过：{n} 条记录，链头 {head}。",
-        "audit.verify_bad": "哈希链已损坏：{problem}",
-        "audit.export": "导出（JSON Lines）",
-        "audit.action": "操作",
-        "audit.subject": "对象",
-        "audit.old": "原值",
-        "audit.new": "新值",
-        "board.heading": "成绩榜",
-        "board.empty": "尚无选手。",
-        "board.member": "代表队",
-        "me.heading": "{name} 的成绩",
-        "me.marks_pending": "分数锁定后公布。",
-        "me.runs": "您的测试",
-        "users.add": "添加账户",
-        "users.role": "角色",
-        "users.display_name": "姓名",
-        "users.created": "账户已创建。",
-        "users.disabled": "已停用",
-        "report.generated": "生成时间",
-        "report.station": "工位",
-        "report.marks": "分数",
-        "report.runs": "测试与测量值",
-        "report.curves": "曲线",
-        "report.calibration": "校准编号",
-        "report.audit": "生成时的审计链头",
-        "report.pdf": "PDF",
-        "report.no_curves": "本次测试没有记录曲线。",
-        "report.scores": "裁判评分",
-        "report.time": "时间 (秒)",
-        "report.heat_map": "照度网格",
-        "report.dimming": "调光",
-        "report.charge": "充电 / 放电",
-        "report.detail": "评分 / 测量值",
-        "report.self_check": "自检",
-        "judge.desc0": "0 — 低于行业标准",
-        "judge.desc1": "1 — 达到行业标准",
-        "judge.desc2": "2 — 达到并在某些方面超过行业标准",
-        "judge.desc3": "3 — 优秀：远高于行业标准",
-        "judge.my_score": "我的评分",
-        "judge.others": "已录入评分",
-        "judge.status": "状态",
-        "judge.entered_mark": "录入分数",
-        "status.ok": "已确定",
-        "status.pending": "等待裁判评分",
-        "status.spread": "分差过大",
-        "status.unmarked": "未评分",
-        "status.no_run": "无测试",
-        "status.no_value": "无读数",
-        "status.override": "已改判",
-        "control.stop": "结束",
-        "control.measure": "同步开始",
-        "control.self_check": "全部自检",
-        "control.limit_min": "时限（分钟）",
-        "control.state": "计时",
-        "control.no_mqtt": "无 MQTT 连接：工位不会收到通知。",
-        "clock.pending": "未开始",
-        "clock.running": "进行中",
-        "clock.frozen": "已冻结",
-        "clock.stopped": "已结束",
-        "common.event_none": "尚未加载赛事。",
-        "control.marks": "分数",
-        "q.voltage": "电压",
-        "q.current": "电流",
-        "q.power": "功率",
-        "q.illuminance": "照度",
-        "q.temperature": "温度",
-        "q.level": "亮度级",
-        "q.capacity": "容量",
-        "q.energy": "能量",
-        "phase.power_on": "上电",
-        "phase.settle": "稳定中",
-        "phase.measure": "测量中",
-        "phase.teardown": "断电",
-    },
-}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def pick_lang(cookie: str | None, query: str | None = None) -> str:
+# -- the catalogues ---------------------------------------------------------------------------
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+class Translation:
+    """One language's translated texts: key -> text, or key -> the plural forms."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.texts: dict[str, str | tuple[str, ...]] = {}
+        self.plural: Callable[[int], int] = lambda n: 0 if n == 1 else 1
+        path = po_path(lang)
+        if lang == "en" or not path.exists():
+            return
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=babel_locale(lang))
+        self.plural = gettext.c2py(cat.plural_expr)
+        for m in cat:
+            if not m.id or m.fuzzy or not m.context:
+                continue
+            english = MESSAGES.get(m.context)
+            if english is None:
+                continue
+            got = m.string
+            if isinstance(got, tuple | list):
+                if got and all(got) and isinstance(english, tuple):
+                    self.texts[m.context] = tuple(got)
+            elif got and isinstance(english, str) and m.id == english:
+                self.texts[m.context] = got
+
+    def text(self, key: str) -> str:
+        got = self.texts.get(key)
+        if isinstance(got, str):
+            return got
+        english = MESSAGES.get(key)
+        if isinstance(english, str):
+            return english
+        if isinstance(got, tuple):  # a plural text asked for without a count
+            return got[-1]
+        return english[1] if english else key
+
+    def ntext(self, key: str, n: int) -> str:
+        got = self.texts.get(key)
+        if isinstance(got, tuple):
+            idx = self.plural(n)
+            return got[idx] if 0 <= idx < len(got) else got[-1]
+        english = MESSAGES.get(key)
+        if isinstance(english, tuple):
+            return english[0] if n == 1 else english[1]
+        return self.text(key)
+
+
+@lru_cache(maxsize=len(LANGS))
+def translation(lang: str) -> Translation:
+    return Translation(lang if lang in LANGS else "en")
+
+
+class _Catalog(Mapping[str, dict[str, str]]):
+    """``CATALOG[lang][key]``: every text of ``lang`` (plural texts in their plural form)."""
+
+    def __getitem__(self, lang: str) -> dict[str, str]:
+        if lang not in LANGS:
+            raise KeyError(lang)
+        tr = translation(lang)
+        return {k: tr.text(k) for k in MESSAGES}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGS)
+
+    def __len__(self) -> int:
+        return len(LANGS)
+
+
+CATALOG: Final = _Catalog()
+
+
+# -- choosing a language -----------------------------------------------------------------------
+def _from_accept(header: str | None) -> str | None:
+    """The best of :data:`LANGS` in an ``Accept-Language`` header."""
+    if not header:
+        return None
+    wanted: list[tuple[float, str]] = []
+    for part in header.split(",")[:20]:
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        wanted.append((weight, tag.strip().lower().split("-")[0]))
+    for _, code in sorted(wanted, key=lambda w: -w[0]):
+        if code in LANGS:
+            return code
+    return None
+
+
+def pick_lang(cookie: str | None, query: str | None = None, accept: str | None = None) -> str:
+    """``?lang=``, else the cookie, else ``Accept-Language``, else English."""
     for candidate in (query, cookie):
         if candidate in LANGS:
             return str(candidate)
-    return "en"
+    return _from_accept(accept) or "en"
+
+
+def babel_locale(lang: str) -> Locale:
+    return Locale.parse(BABEL_LOCALE.get(lang, lang))
+
+
+def html_lang(lang: str) -> str:
+    return BCP47.get(lang, lang)
+
+
+def direction(lang: str) -> str:
+    """``rtl`` or ``ltr``."""
+    return "rtl" if babel_locale(lang).character_order == "right-to-left" else "ltr"
+
+
+def lang_names() -> dict[str, str]:
+    """Each language's name in itself (the switcher's choices)."""
+    out = {}
+    for lang in LANGS:
+        name = babel_locale(lang).language_name or lang
+        out[lang] = name[:1].upper() + name[1:]
+    return out
+
+
+# -- texts -------------------------------------------------------------------------------------
+def _fill(text: str, kw: Mapping[str, object]) -> str:
+    for name, value in kw.items():
+        text = text.replace("{" + name + "}", str(value))
+    return text
 
 
 def t(lang: str, key: str, **kw: object) -> str:
     """The text of ``key`` in ``lang`` (English if missing there), ``{name}``s filled in."""
-    text = CATALOG.get(lang, CATALOG["en"]).get(key) or CATALOG["en"].get(key) or key
-    for name, value in kw.items():
-        text = text.replace("{" + name + "}", str(value))
-    return text
+    return _fill(translation(lang).text(key), kw)
+
+
+def tn(lang: str, key: str, n: int, **kw: object) -> str:
+    """The plural form of ``key`` for the count ``n`` (``{n}`` filled in as a number)."""
+    return _fill(translation(lang).ntext(key, n), {"n": num(lang, n), **kw})
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def reason(lang: str, code: str | None, params: Mapping[str, Any] | None, english: str) -> str:
+    """A station's reason in ``lang``: the text of ``reason.<code>`` with ``params`` filled in
+    (numbers formatted for ``lang``, a ``quantity`` parameter named in ``lang``), or the
+    station's own ``english`` text when the code is unknown or a parameter is missing."""
+    key = f"reason.{code}" if code else ""
+    if key not in MESSAGES:
+        return english
+    params = dict(params or {})
+    text = translation(lang).text(key)
+    if not placeholders(text) <= set(params):
+        return english
+    shown: dict[str, object] = {}
+    for k, v in params.items():
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            shown[k] = quantity(lang, str(v)) if k == "quantity" else v
+        else:
+            shown[k] = num(lang, v)
+    return _fill(text, shown)
+
+
+def quantity(lang: str, name: str) -> str:
+    """A value's name (``voltage_v``, ``illuminance``) as the reader says it."""
+    base = name.lower()
+    for suffix in UNIT_SUFFIXES:
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    key = f"q.{base}"
+    return t(lang, key) if key in MESSAGES else name
+
+
+UNIT_SUFFIXES: Final = {
+    "_v": "V",
+    "_a": "A",
+    "_w": "W",
+    "_lx": "lx",
+    "_c": "°C",
+    "_s": "s",
+    "_wh": "Wh",
+    "_mah": "mAh",
+    "_pct": "%",
+    "_k": "K",
+    "_hz": "Hz",
+}
+"""Name suffix -> unit, the stations' naming convention (``current_a``)."""
+
+
+# -- numbers and dates -------------------------------------------------------------------------
+def num(lang: str, value: float | int | None, digits: int = 4) -> str:
+    """``value`` with up to ``digits`` significant digits, in the reader's number format."""
+    if value is None:
+        return "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value, locale=babel_locale(lang), numbering_system="latn")
+    a = abs(value)
+    if a != 0 and (a >= 1e7 or a < 1e-4):
+        return f"{value:.3e}"
+    decimals = max(0, digits - 1 - (len(str(int(a))) - 1 if a >= 1 else -1))
+    pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    return format_decimal(
+        round(value, decimals), format=pattern, locale=babel_locale(lang), numbering_system="latn"
+    )
+
+
+def when(lang: str, ts: float) -> str:
+    """A moment (epoch seconds) as the reader writes a date and time, in local time."""
+    moment = dt.datetime.fromtimestamp(ts).astimezone()
+    return format_datetime(moment, format="medium", locale=babel_locale(lang))
+
+
+def js_catalog(lang: str) -> dict[str, str | dict[str, str]]:
+    """The texts the browser gets: key -> text; a plural text as CLDR category -> text."""
+    tr = translation(lang)
+    loc = babel_locale(lang)
+    samples: dict[str, int] = {}
+    for n in [*range(0, 200), 1000000]:
+        samples.setdefault(loc.plural_form(n), n)
+    out: dict[str, str | dict[str, str]] = {}
+    for key, english in MESSAGES.items():
+        if isinstance(english, tuple):
+            out[key] = {tag: tr.ntext(key, n) for tag, n in samples.items()}
+        else:
+            out[key] = tr.text(key)
+    return out

@@ -32,11 +32,17 @@ def plain(x: float) -> float:
 
 
 class ConsoleError(ValueError):
-    """A request the competition's state does not allow; ``status`` is the HTTP answer."""
+    """A request the competition's state does not allow; ``status`` is the HTTP answer.
+    ``code`` and ``params`` let the page say it in the reader's language (``error.<code>`` in
+    the catalogues); the message is the English text."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
+    def __init__(
+        self, message: str, status: int = 409, code: str | None = None, **params: object
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.code = code
+        self.params = params
 
 
 def current_event(comp: Competition, wanted: str | None = None) -> str | None:
@@ -50,7 +56,9 @@ def current_event(comp: Competition, wanted: str | None = None) -> str | None:
 def event_or_error(comp: Competition, wanted: str | None = None) -> EventDef:
     ev_id = current_event(comp, wanted)
     if ev_id is None:
-        raise ConsoleError("no event is loaded (scorer config: [competition] event_file)", 404)
+        raise ConsoleError(
+            "no event is loaded (scorer config: [competition] event_file)", 404, "no_event"
+        )
     return comp.event(ev_id)
 
 
@@ -84,14 +92,18 @@ def set_lock(
 ) -> dict[str, Any]:
     ev.module(module)
     if not locked and not reason.strip():
-        raise ConsoleError("unlocking marks needs a reason", 400)
+        raise ConsoleError("unlocking marks needs a reason", 400, "unlock_reason")
     with db.tx() as tx:
         row = tx.one(
             "SELECT locked FROM console_locks WHERE event = ? AND module = ?", (ev.id, module)
         )
         old = bool(row["locked"]) if row else False
         if old == locked:
-            raise ConsoleError(f"module {module} is {'locked' if locked else 'open'} already")
+            raise ConsoleError(
+                f"module {module} is {'locked' if locked else 'open'} already",
+                code="already_locked" if locked else "already_open",
+                module=module,
+            )
         tx.execute(
             "INSERT INTO console_locks (event, module, locked, changed_by, changed_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event, module) DO UPDATE SET "
@@ -114,7 +126,7 @@ def set_lock(
 
 def _check_open(db: ConsoleDB, event: str, module: str) -> None:
     if locks(db, event).get(module, False):
-        raise ConsoleError(f"the marks of module {module} are locked")
+        raise ConsoleError(f"the marks of module {module} are locked", code="locked", module=module)
 
 
 # -- judgement entry ------------------------------------------------------------------------
@@ -152,7 +164,7 @@ def enter_score(
     if old is not None and float(old) == float(score):
         return {"changed": False, "score": score}
     if old is not None and not reason.strip():
-        raise ConsoleError("changing an entered score needs a reason", 400)
+        raise ConsoleError("changing an entered score needs a reason", 400, "change_reason")
     try:
         scored = comp.check_score(ev.id, competitor, aspect_id, actor, score)
     except CompetitionError as exc:
@@ -202,9 +214,11 @@ def set_override(
     ev.competitor(competitor)
     aspect = aspect_of(comp, ev, aspect_id)
     if not reason.strip():
-        raise ConsoleError("an override needs a reason", 400)
+        raise ConsoleError("an override needs a reason", 400, "override_reason")
     if mark is not None and not 0 <= mark <= aspect.max_mark:
-        raise ConsoleError(f"mark: 0..{aspect.max_mark:g} for {aspect_id}", 400)
+        raise ConsoleError(
+            f"mark: 0..{aspect.max_mark:g} for {aspect_id}", 400, "mark_range", max=aspect.max_mark
+        )
     _check_open(db, ev.id, aspect.module)
     mark = None if mark is None else plain(mark)
     with db.tx() as tx:
@@ -274,33 +288,78 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+COUNTED_STATUSES: Final = frozenset({"ok", "override", "no_value"})
+"""Marks that count before the lock (provisional): agreed judgements, measured values (a run
+without a valid value earns its zero), overrides. Not: ``spread`` (the judges discuss it),
+``pending``, ``unmarked``, ``no_run`` (not scored yet, which is not a zero)."""
+
+
+def public_standing(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the public may see of one competitor's marks: the marks that count.
+
+    A locked module's marks are final. Before the lock a mark counts as provisional only when it
+    is settled (:data:`COUNTED_STATUSES`); a judgement the judges are discussing (``spread``)
+    and an aspect nobody has scored yet count in neither total, so a score entered into a
+    discussion never moves a public total."""
+    final = provisional = 0.0
+    max_all = 0.0
+    scored = discussing = 0
+    has_provisional = False
+    for r in rows:
+        max_all += r["max_mark"]
+        if r["locked"]:
+            final += r["mark"]
+            scored += 1
+        elif r["status"] == "spread":
+            discussing += 1
+        elif r["status"] in COUNTED_STATUSES:
+            provisional += r["mark"]
+            has_provisional = True
+            scored += 1
+    return {
+        "final": plain(round(final, 2)),
+        "total": plain(round(final + provisional, 2)),
+        "provisional": has_provisional,
+        "max": plain(round(max_all, 2)),
+        "scored": scored,
+        "count": len(rows),
+        "discussing": discussing,
+        "progress": scored / len(rows) if rows else 0.0,
+    }
+
+
 def board(comp: Competition, db: ConsoleDB, wanted_event: str | None) -> dict[str, Any]:
-    """Ranks and progress for the public: no limits, no measured values, no judges' scores."""
+    """Ranks and progress for the public: the marks that count (:func:`public_standing`), no
+    limits, no measured values, no judges' scores."""
     ev_id = current_event(comp, wanted_event)
     if ev_id is None:
         return {"event": None, "rows": []}
     ev = comp.event(ev_id)
-    tot = totals(mark_rows(comp, db, ev))
+    by_competitor: dict[str, list[dict[str, Any]]] = {}
+    for r in mark_rows(comp, db, ev):
+        by_competitor.setdefault(r["competitor"], []).append(r)
     rows = []
     for c in ev.competitors:
-        t = tot.get(c.id, {"total": 0.0, "max": 0.0, "done": 0, "count": 0})
         rows.append(
             {
                 "competitor": c.id,
                 "name": c.name,
                 "member": c.member,
-                "total": t["total"],
-                "max": t["max"],
-                "progress": (t["done"] / t["count"]) if t["count"] else 0.0,
+                **public_standing(by_competitor.get(c.id, [])),
             }
         )
-    rows.sort(key=lambda r: (-r["total"], r["competitor"]))
+    rows.sort(key=lambda r: (-r["total"], r["name"]))
     rank, last = 0, None
     for i, r in enumerate(rows, start=1):
         if r["total"] != last:
             rank, last = i, r["total"]
         r["rank"] = rank
-    return {"event": {"id": ev.id, "name": ev.name}, "rows": rows}
+    lk = locks(db, ev.id)
+    return {
+        "event": {"id": ev.id, "name": ev.name},
+        "modules": [{"name": m.name, "locked": lk.get(m.id, False)} for m in ev.modules],
+        "rows": rows,
+    }
 
 
 # -- stations, modules and clocks ---------------------------------------------------------------
@@ -349,7 +408,7 @@ def clock_action(
             if isinstance(minutes, bool) or not isinstance(minutes, int | float):
                 raise ConsoleError('time_limit needs {"minutes": number}', 400)
             if not reason:
-                raise ConsoleError("a time limit change needs a reason", 400)
+                raise ConsoleError("a time limit change needs a reason", 400, "time_limit_reason")
             after = comp.set_time_limit(ev.id, module, float(minutes), actor)
         elif action == "start":
             after = comp.start_module(ev.id, module, actor)

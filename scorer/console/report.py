@@ -11,7 +11,9 @@ The PDF is the same HTML with its style inline, printed by ``chromium --headless
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -27,7 +29,7 @@ from ..store import Store
 from . import audit
 from . import marks as mk
 from .db import ConsoleDB
-from .i18n import t
+from .i18n import direction, html_lang, num, quantity, t, when
 from .svgplot import heat_map, line_chart
 
 log = logging.getLogger(__name__)
@@ -80,11 +82,21 @@ def _label(column: str) -> tuple[str, str]:
     return column, ""
 
 
-def plot_curve(lang: str, name: str, data: dict[str, list[float]]) -> str:
-    """SVG for one curve, chosen by its columns."""
-    cols = list(data)
-    if not cols:
-        return ""
+def plot_curve(
+    lang: str,
+    name: str,
+    data: dict[str, list[float]],
+    limits: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """SVG for one curve, chosen by its columns: a heat map for a grid (x, y, value), else
+    line charts against the first column, one chart per unit (a voltage and a current never
+    share an axis), time from the run's start, each quantity named in ``lang``, the limits of a
+    measurement of the same name as a band. A curve without numbers says so instead."""
+    cols = [
+        c for c in data if any(isinstance(v, int | float) and math.isfinite(v) for v in data[c])
+    ]
+    if len(cols) < 2:
+        return f"<p class='meta'>{escape(name)}: {t(lang, 'station.no_data')}</p>"
     lower = {c.lower(): c for c in cols}
     xk = next((lower[k] for k in ("x_m", "x") if k in lower), None)
     yk = next((lower[k] for k in ("y_m", "y") if k in lower), None)
@@ -96,22 +108,27 @@ def plot_curve(lang: str, name: str, data: dict[str, list[float]]) -> str:
                 f"{t(lang, 'report.heat_map')} · {name}", data[xk], data[yk], data[vk], unit
             )
     x = cols[0]
+    xs = list(data[x])
     xl, xu = _label(x)
-    x_title = t(lang, "report.time") if x == "t_s" else f"{xl} ({xu})" if xu else xl
+    if x in ("t_s", "t", "time_s") and xs:
+        x_title = t(lang, "report.time")
+        xs = [v - xs[0] for v in xs]  # seconds from the run's start
+    else:
+        x_title = f"{quantity(lang, x)} ({xu})" if xu else quantity(lang, x)
     title = name
     if "dimming" in name.lower() or xl.lower() in ("level", "duty"):
         title = f"{t(lang, 'report.dimming')} · {name}"
     elif "charge" in name.lower():
         title = f"{t(lang, 'report.charge')} · {name}"
-    # one chart per unit, so a voltage and a current do not share an axis
-    by_unit: dict[str, list[tuple[str, list[float]]]] = {}
+    by_unit: dict[str, list[str]] = {}
     for c in cols[1:]:
-        label, unit = _label(c)
-        by_unit.setdefault(unit, []).append((label, data[c]))
+        by_unit.setdefault(_label(c)[1], []).append(c)
     charts = []
-    for unit, series in list(by_unit.items())[:4]:
+    for unit, group in list(by_unit.items())[:4]:
+        series = [(quantity(lang, c), data[c]) for c in group]
         y_title = ", ".join(s[0] for s in series) + (f" ({unit})" if unit else "")
-        charts.append(line_chart(f"{title} · {y_title}", data[x], series, x_title, y_title))
+        bands = [(lim.get("low"), lim.get("high")) for c in group if (lim := (limits or {}).get(c))]
+        charts.append(line_chart(f"{title} · {y_title}", xs, series, x_title, y_title, bands=bands))
     return "".join(charts)
 
 
@@ -134,6 +151,107 @@ def _limits(lim: dict[str, float]) -> str:
     return f"{_fmt(lo)} … {_fmt(hi)}"
 
 
+MAX_MARKED_SHOWN: Final = 12
+"""Marked attempts printed in full (newest); the report's size never depends on practice."""
+PRACTICE_ROWS: Final = 8
+"""Practice runs listed one by one (the newest); the rest are only counted."""
+
+
+def _time(lang: str, ts: float | None) -> str:
+    return "—" if ts is None else when(lang, ts)
+
+
+def _summary(
+    lang: str,
+    rows: list[dict[str, Any]],
+    marked: list[tuple[str, dict[str, Any]]],
+    calibrations: list[tuple[str, str, str]],
+    module_names: dict[str, str],
+) -> list[str]:
+    """The first page: marks per module, the marked attempts, the calibrations they used."""
+    by_module: dict[str, list[float]] = {}
+    for r in rows:
+        m = by_module.setdefault(r["module"], [0.0, 0.0])
+        m[0] += r["mark"]
+        m[1] += r["max_mark"]
+    out = [
+        f"<section class='summary'><h2>{t(lang, 'report.summary')}</h2><table><tr>"
+        f"<th>{t(lang, 'common.module')}</th><th>{t(lang, 'common.mark')}</th>"
+        f"<th>{t(lang, 'common.max')}</th></tr>"
+    ]
+    for module, (mark, top) in by_module.items():
+        out.append(
+            f"<tr><td>{escape(module_names.get(module, module))}</td>"
+            f"<td class='num'>{num(lang, round(mark, 2))}</td>"
+            f"<td class='num'>{num(lang, round(top, 2))}</td></tr>"
+        )
+    total = sum(v[0] for v in by_module.values())
+    top = sum(v[1] for v in by_module.values())
+    out.append(
+        f"<tr class='total'><td>{t(lang, 'common.total')}</td>"
+        f"<td class='num'>{num(lang, round(total, 2))}</td>"
+        f"<td class='num'>{num(lang, round(top, 2))}</td></tr></table>"
+    )
+    out.append(
+        f"<h3>{t(lang, 'report.marked_attempts')}</h3><table><tr>"
+        f"<th>{t(lang, 'common.station')}</th><th>{t(lang, 'meas.run')}</th>"
+        f"<th>{t(lang, 'common.when')}</th><th>{t(lang, 'common.outcome')}</th></tr>"
+    )
+    for station, run in marked:
+        out.append(
+            f"<tr><td>{escape(station)}</td><td>{escape(run['run_id'])} · "
+            f"{escape(run['task'])}</td><td>{_time(lang, run['ended_at'])}</td>"
+            f"<td class='outcome {escape(run['outcome'])}'>"
+            f"{escape(t(lang, 'outcome.' + run['outcome']))}</td></tr>"
+        )
+    if not marked:
+        out.append(f"<tr><td colspan='4' class='meta'>{t(lang, 'report.no_marked')}</td></tr>")
+    out.append(f"</table><h3>{t(lang, 'report.calibration')}</h3>")
+    if calibrations:
+        out.append("<table>")
+        for where, k, v in calibrations:
+            out.append(f"<tr><td>{escape(where)}</td><td>{escape(k)}</td><td>{escape(v)}</td></tr>")
+        out.append("</table>")
+    else:
+        out.append("<p class='meta'>—</p>")
+    out.append("</section>")
+    return out
+
+
+def _practice(lang: str, practice: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Practice runs as one table: counts per station and outcome, the newest few listed."""
+    out = [f"<section class='practice'><h2>{t(lang, 'report.practice')}</h2>"]
+    if not practice:
+        return [*out, "<p class='meta'>—</p></section>"]
+    counts: dict[str, dict[str, int]] = {}
+    for station, run in practice:
+        c = counts.setdefault(station, {})
+        c[run["outcome"]] = c.get(run["outcome"], 0) + 1
+    outcomes = ("pass", "marginal", "fail", "fault", "error")
+    out.append(f"<table><tr><th>{t(lang, 'common.station')}</th>")
+    out += [f"<th>{t(lang, 'outcome.' + o)}</th>" for o in outcomes]
+    out.append(f"<th>{t(lang, 'common.total')}</th></tr>")
+    for station, c in sorted(counts.items()):
+        out.append(f"<tr><td>{escape(station)}</td>")
+        out += [f"<td class='num'>{num(lang, c.get(o, 0))}</td>" for o in outcomes]
+        out.append(f"<td class='num'>{num(lang, sum(c.values()))}</td></tr>")
+    out.append("</table>")
+    shown = practice[:PRACTICE_ROWS]
+    out.append(
+        f"<p class='meta'>{t(lang, 'report.practice_newest', shown=len(shown), n=len(practice))}"
+        f"</p><table><tr><th>{t(lang, 'common.station')}</th><th>{t(lang, 'meas.run')}</th>"
+        f"<th>{t(lang, 'common.when')}</th><th>{t(lang, 'common.outcome')}</th></tr>"
+    )
+    for station, run in shown:
+        out.append(
+            f"<tr><td>{escape(station)}</td><td>{escape(run['run_id'])}</td>"
+            f"<td>{_time(lang, run['ended_at'])}</td><td class='outcome "
+            f"{escape(run['outcome'])}'>{escape(t(lang, 'outcome.' + run['outcome']))}</td></tr>"
+        )
+    out.append("</table></section>")
+    return out
+
+
 def build(
     comp: Competition,
     db: ConsoleDB,
@@ -145,7 +263,9 @@ def build(
     calibration: dict[str, dict[str, Any]] | None = None,
     inline_css: bool = False,
 ) -> str:
-    """The report of ``competitor`` as a complete HTML document."""
+    """The report of ``competitor`` as a complete HTML document: a summary page (marks, the
+    marked attempts, the calibrations they used), the marks in detail, the evidence of each
+    marked attempt (measurements, limits, curves), then the practice runs as one table."""
     who = ev.competitor(competitor)
     stations = ev.stations_of_competitor(competitor)
     rows = mk.mark_rows(comp, db, ev, [competitor])
@@ -155,24 +275,47 @@ def build(
     if inline_css:
         css = (files("scorer") / "static" / "report.css").read_text(encoding="utf-8")
         style = f"<style>{css}</style>"
+        script = ""
     else:
         style = '<link rel="stylesheet" href="/static/report.css">'
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())
+        catalog = json.dumps(
+            {k: t(lang, k) for k in ("report.pdf_wait", "report.pdf_failed")}, ensure_ascii=False
+        ).replace("<", "\\u003c")
+        script = (
+            f'<script type="application/json" id="bs-i18n">{catalog}</script>'
+            '<script src="/static/console.js" defer></script>'
+        )
+    runs = [(st, run) for st in stations for run in store.list_runs(station=st, limit=100000)]
+    runs.sort(key=lambda sr: -float(sr[1]["ended_at"] or 0))
+    marked = [(st, r) for st, r in runs if r.get("marked", True)][:MAX_MARKED_SHOWN]
+    practice = [(st, r) for st, r in runs if not r.get("marked", True)]
+    cal_rows = [
+        (st, str(k), str(v))
+        for st, cal in sorted((calibration or {}).items())
+        for k, v in sorted(cal.items())
+    ]
+    for st, run in marked:
+        cal_rows += [
+            (f"{st} · {run['run_id']}", "", cid) for cid in run_calibrations(store, st, run)
+        ]
     out = [
-        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-        f'<meta charset="utf-8"><title>{escape(title)}</title>{style}</head><body>',
+        f'<!doctype html><html lang="{html_lang(lang)}" dir="{direction(lang)}"><head>'
+        f'<meta charset="utf-8"><title>{escape(title)}</title>{style}{script}</head>'
+        f'<body data-page="report" data-lang="{lang}">',
         f"<header><h1>{escape(title)}</h1><p class='meta'>{escape(ev.name)} · "
         f"{t(lang, 'report.station')}: {escape(', '.join(stations) or '—')} · "
-        f"{t(lang, 'report.generated')}: {stamp}</p></header>",
+        f"{t(lang, 'report.generated')}: {when(lang, time.time())}</p></header>",
     ]
     if not inline_css:
         out.append(
             f'<p class="noprint"><a id="pdf-link" href="/console/report/{escape(competitor)}.pdf'
-            f'?lang={lang}">{t(lang, "report.pdf")}</a></p>'
+            f'?lang={lang}">{t(lang, "report.pdf")}</a> <span id="pdf-progress" role="status">'
+            "</span></p>"
         )
-    # marks
+    out += _summary(lang, rows, marked, cal_rows, {m.id: m.name for m in ev.modules})
+    # marks in detail
     out.append(
-        f"<section><h2>{t(lang, 'report.marks')}</h2><table><tr>"
+        f"<section class='marks'><h2>{t(lang, 'report.marks')}</h2><table><tr>"
         f"<th>{t(lang, 'common.module')}</th><th>{t(lang, 'judge.aspect')}</th>"
         f"<th>{t(lang, 'report.detail')}</th><th>{t(lang, 'common.mark')}</th>"
         f"<th>{t(lang, 'common.max')}</th></tr>"
@@ -200,31 +343,13 @@ def build(
         f"<td class='num'>{_fmt(tot['total'])}</td><td class='num'>{_fmt(tot['max'])}"
         "</td></tr></table></section>"
     )
-    # calibration: the ids each run applied (result records), and what stations report
-    runs = [(st, run) for st in stations for run in store.list_runs(station=st, limit=200)]
-    applied: dict[str, list[str]] = {}
-    for st, run in runs:
-        applied[f"{st} · {run['run_id']}"] = run_calibrations(store, st, run)
-    out.append(f"<section><h2>{t(lang, 'report.calibration')}</h2>")
-    cal_rows = [
-        (st, str(k), str(v))
-        for st, cal in sorted((calibration or {}).items())
-        for k, v in sorted(cal.items())
-    ]
-    cal_rows += [(where, "", cid) for where, ids in applied.items() for cid in ids]
-    if cal_rows:
-        out.append("<table>")
-        for where, k, v in cal_rows:
-            out.append(f"<tr><td>{escape(where)}</td><td>{escape(k)}</td><td>{escape(v)}</td></tr>")
-        out.append("</table>")
-    else:
-        out.append("<p class='meta'>—</p>")
-    out.append("</section>")
-    # runs
-    out.append(f"<section><h2>{t(lang, 'report.runs')}</h2>")
-    for station, run in runs:
+    out.append(f"<section class='evidence'><h2>{t(lang, 'report.evidence')}</h2>")
+    for station, run in marked:
         out.append(_run_html(store, lang, station, run))
+    if not marked:
+        out.append(f"<p class='meta'>{t(lang, 'report.no_marked')}</p>")
     out.append("</section>")
+    out += _practice(lang, practice)
     out.append(
         f"<footer><p>{t(lang, 'report.audit')}: <code>{chain.hash}</code> "
         f"({chain.rows})</p></footer></body></html>"
@@ -242,11 +367,11 @@ def run_calibrations(store: Store, station: str, run: dict[str, Any]) -> list[st
 
 
 def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["ended_at"]))
+    ended = _time(lang, run["ended_at"])
     kind = "" if run.get("marked", True) else f" · {t(lang, 'report.self_check')}"
     out = [
         f"<div class='run'><h3>{escape(station)} · {escape(run['run_id'])} · "
-        f"{escape(run['task'])} · {when}{kind} · <span class='outcome {escape(run['outcome'])}'>"
+        f"{escape(run['task'])} · {ended}{kind} · <span class='outcome {escape(run['outcome'])}'>"
         f"{escape(t(lang, 'outcome.' + run['outcome']))}</span></h3>"
     ]
     if run["reason"]:
@@ -268,7 +393,8 @@ def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str
     if names:
         out.append(f"<h4>{t(lang, 'report.curves')}</h4><div class='plots'>")
         for name in names:
-            out.append(plot_curve(lang, name, store.curve(station, run["run_id"], name)))
+            limits = {m["name"]: m["limits"] for m in run["measurements"] if m.get("limits")}
+            out.append(plot_curve(lang, name, store.curve(station, run["run_id"], name), limits))
         out.append("</div>")
     out.append("</div>")
     return "".join(out)

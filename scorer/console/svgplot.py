@@ -34,11 +34,11 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return out
 
 
-def fmt(v: float) -> str:
+def fmt(v: float, digits: int = 4) -> str:
     a = abs(v)
     if a != 0 and (a >= 1e5 or a < 1e-3):
         return f"{v:.2e}"
-    return f"{v:.4g}"
+    return f"{v:.{digits}g}"
 
 
 def _decimate(xs: Sequence[float], ys: Sequence[float]) -> tuple[list[float], list[float]]:
@@ -58,8 +58,10 @@ def line_chart(
     y_label: str,
     width: int = 680,
     height: int = 240,
+    bands: Sequence[tuple[float | None, float | None]] = (),
 ) -> str:
-    """An SVG line chart of one or more series against ``x``."""
+    """An SVG line chart of one or more series against ``x``; ``bands`` are limits
+    (low, high; None: open) drawn as shaded bands behind the curves."""
     left, right, top, bottom = 64, 16, 28, 40
     pw, ph = width - left - right, height - top - bottom
     pts = [_decimate(x, ys) for _, ys in series]
@@ -92,14 +94,25 @@ def line_chart(
     parts.append(
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fff" stroke="#d1d5db"/>'
     )
-    for t in nice_ticks(y0, y1):
-        if y0 <= t <= y1:
-            yy = sy(t)
+    for lo, hi in bands:
+        b_top = sy(min(y1, hi if hi is not None else y1))
+        b_bottom = sy(max(y0, lo if lo is not None else y0))
+        if b_bottom > b_top:
             parts.append(
-                f'<line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" '
-                f'stroke="#eef0f3"/><text x="{left - 6}" y="{yy + 4:.1f}" font-size="10" '
-                f'text-anchor="end" fill="#374151">{fmt(t)}</text>'
+                f'<rect class="band" x="{left}" y="{b_top:.1f}" width="{pw}" '
+                f'height="{b_bottom - b_top:.1f}" fill="#15803d" fill-opacity="0.12"/>'
             )
+    y_ticks = [t for t in nice_ticks(y0, y1) if y0 <= t <= y1]
+    digits = 4
+    while digits < 9 and len({fmt(t, digits) for t in y_ticks}) < len(y_ticks):
+        digits += 1  # never two ticks with the same label
+    for t in y_ticks:
+        yy = sy(t)
+        parts.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" '
+            f'stroke="#eef0f3"/><text x="{left - 6}" y="{yy + 4:.1f}" font-size="10" '
+            f'text-anchor="end" fill="#374151">{fmt(t, digits)}</text>'
+        )
     for t in nice_ticks(x0, x1, 6):
         if x0 <= t <= x1:
             xx = sx(t)

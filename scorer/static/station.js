@@ -6,16 +6,106 @@
   const MAX_POINTS = 600;
   const COLOURS = ["#1d4ed8", "#b91c1c", "#15803d", "#b45309", "#7e22ce", "#0e7490"];
 
-  function chart(el, title, label, colour, width) {
+  // Tick labels that never repeat a value (enough digits for the range).
+  function ticks(u, splits) {
+    const BS = window.BS;
+    const span = Math.abs(splits[splits.length - 1] - splits[0]) || 1;
+    const digits = Math.min(8, Math.max(3, Math.ceil(Math.log10(Math.abs(splits[0] || 1) / span * 10)) + 2));
+    return splits.map((v) => BS.num(v, digits));
+  }
+
+  // Limits drawn as a band behind the curve: [{low, high}] in the y scale.
+  function bandsPlugin(bands) {
+    return { hooks: { drawClear: [(u) => {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.fillStyle = "rgba(21, 128, 61, 0.12)";
+      for (const b of bands) {
+        const lo = b.low === undefined || b.low === null ? u.scales.y.min : b.low;
+        const hi = b.high === undefined || b.high === null ? u.scales.y.max : b.high;
+        const top = u.valToPos(Math.min(hi, u.scales.y.max), "y", true);
+        const bottom = u.valToPos(Math.max(lo, u.scales.y.min), "y", true);
+        if (bottom > top) ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
+      }
+      ctx.restore();
+    }] } };
+  }
+
+  // The y range: a flat curve (a steady value) gets a band around it instead of no axis at all.
+  function yRange(u, min, max) {
+    if (min === null || max === null) return [0, 1];
+    if (max - min <= Math.abs(max) * 1e-9) {
+      const pad = Math.abs(max) * 0.01 || 1;
+      return [min - pad, max + pad];
+    }
+    const pad = (max - min) * 0.08;
+    return [min - pad, max + pad];
+  }
+
+  // A line chart: x in seconds from the run's start, one y axis (one unit), labelled.
+  function chart(el, opts) {
+    const BS = window.BS;
     // eslint-disable-next-line no-undef
     return new uPlot({
-      title: title,
-      width: width,
-      height: 170,
-      scales: { x: { time: true } },
-      series: [{}, { label: label, stroke: colour, width: 1.5, points: { show: false } }],
-      axes: [{}, { size: 60 }],
-    }, [[], []], el);
+      title: opts.title,
+      width: opts.width,
+      height: opts.height || 190,
+      scales: { x: { time: false }, y: { range: yRange } },
+      series: [{ label: opts.xLabel }].concat(opts.series.map((s, i) => ({
+        label: s, stroke: COLOURS[((opts.colour || 0) + i) % COLOURS.length], width: 1.5,
+        points: { show: false } }))),
+      axes: [{ label: opts.xLabel, values: ticks }, { label: opts.yLabel, size: 70, values: ticks }],
+      plugins: opts.bands && opts.bands.length ? [bandsPlugin(opts.bands)] : [],
+      legend: { live: true },
+    }, opts.data, el);
+  }
+
+  function axisLabel(name) {
+    const [label, unit] = window.BS.quantity(name);
+    return unit ? label + " (" + unit + ")" : label;
+  }
+
+  function limitsOf(runs, runId) {
+    const run = runs.find((r) => r.run_id === runId);
+    const out = {};
+    for (const m of (run && run.measurements) || []) if (m.limits) out[m.name] = m.limits;
+    return out;
+  }
+
+  // A stored curve: the first column is x (time made relative to the run's start); the other
+  // columns grouped by unit, one chart per unit; columns without a number are left out; the
+  // limits of a measurement of the same name are drawn as a band. Returns the charts made.
+  function storedCharts(box, name, columns, limits) {
+    const BS = window.BS;
+    const cols = Object.keys(columns);
+    if (cols.length < 2) return 0;
+    let xs = columns[cols[0]].map(Number);
+    const isTime = /^t(_s)?$|_s$/.test(cols[0]) && cols[0] !== "level_pct";
+    if (isTime && xs.length && isFinite(xs[0])) { const x0 = xs[0]; xs = xs.map((x) => x - x0); }
+    const xLabel = isTime ? BS.t("report.time") : axisLabel(cols[0]);
+    const byUnit = new Map();
+    for (const col of cols.slice(1)) {
+      const ys = columns[col];
+      if (!ys.some((v) => typeof v === "number" && isFinite(v))) continue;
+      const unit = BS.quantity(col)[1];
+      if (!byUnit.has(unit)) byUnit.set(unit, []);
+      byUnit.get(unit).push(col);
+    }
+    let made = 0;
+    for (const [unit, group] of byUnit) {
+      const el = BS.el("div", "chart");
+      el.dataset.curve = name;
+      el.dataset.unit = unit;
+      box.append(el);
+      const labels = group.map((col) => BS.quantity(col)[0]);
+      const yLabel = labels.join(", ") + (unit ? " (" + unit + ")" : "");
+      const bands = group.map((col) => limits[col]).filter(Boolean);
+      chart(el, { title: name + " · " + yLabel, width: Math.max(320, Math.min(900, box.clientWidth - 20)),
+        height: 200, xLabel: xLabel, yLabel: yLabel, series: labels, bands: bands,
+        data: [xs].concat(group.map((col) => columns[col])) });
+      made += 1;
+    }
+    return made;
   }
 
   window.BS.pages.station = function () {
@@ -24,7 +114,7 @@
     const live = BS.el("section", "live-curves");
     live.id = "live-curves";
     live.append(BS.el("h2", "", BS.t("station.live_curve")));
-    const waiting = BS.el("p", "meta", BS.t("station.waiting"));
+    const waiting = BS.el("p", "meta", BS.t("station.no_data"));
     live.append(waiting);
     const info = BS.el("section", "info");
     info.id = "info";
@@ -36,34 +126,48 @@
     curvesBox.id = "curves";
     BS.content(info, live, commands, runsBox, curvesBox);
 
-    // ---- live curves: one small chart per quantity, shared time axis
+    // ---- live curves: one chart per quantity (so one unit per axis), time from the first
+    // sample of the run in seconds; a chart appears once its quantity has two readings
     const series = new Map(); // name -> {plot, xs, ys, box}
     let points = 0;
+    let run = null;
+    let t0 = null;
     function add(samples) {
       for (const s of samples) {
+        if (s.run_id !== run || t0 === null) {  // a new run: its curves start again at 0 s
+          run = s.run_id;
+          t0 = s.ts;
+          for (const ser of series.values()) { ser.xs = []; ser.ys = []; }
+        }
         for (const [name, value] of Object.entries(s.values || {})) {
-          if (typeof value !== "number") continue;
+          if (typeof value !== "number" || !isFinite(value)) continue;
           let ser = series.get(name);
           if (!ser) {
-            if (waiting.parentNode) waiting.remove();
-            const box = BS.el("div", "chart");
-            box.dataset.series = name;
-            live.append(box);
-            const [label, unit] = BS.quantity(name);
-            const width = Math.max(320, Math.min(900, live.clientWidth - 20));
-            ser = { plot: chart(box, label + (unit ? " (" + unit + ")" : ""), label,
-              COLOURS[series.size % COLOURS.length], width), xs: [], ys: [], box: box };
+            ser = { plot: null, xs: [], ys: [], box: null };
             series.set(name, ser);
           }
-          ser.xs.push(s.ts);
+          ser.xs.push(s.ts - t0);
           ser.ys.push(value);
           if (ser.xs.length > MAX_POINTS) { ser.xs.shift(); ser.ys.shift(); }
         }
         points += 1;
       }
-      for (const ser of series.values()) {
-        ser.plot.setData([ser.xs, ser.ys]);
-        ser.box.dataset.points = String(ser.xs.length);
+      for (const [name, ser] of series) {
+        if (!ser.plot && ser.xs.length >= 2) {
+          if (waiting.parentNode) waiting.remove();
+          ser.box = BS.el("div", "chart");
+          ser.box.dataset.series = name;
+          live.append(ser.box);
+          const width = Math.max(320, Math.min(900, live.clientWidth - 20));
+          ser.plot = chart(ser.box, { title: axisLabel(name), width: width, height: 170,
+            xLabel: BS.t("report.time"), yLabel: axisLabel(name), series: [BS.quantity(name)[0]],
+            colour: [...series.keys()].indexOf(name) % COLOURS.length, data: [[], []] });
+        }
+        if (ser.plot) {
+          ser.plot.setData([ser.xs, ser.ys]);
+          ser.box.dataset.points = String(ser.xs.length);
+          ser.box.hidden = ser.xs.length < 2;  // never an empty chart
+        }
       }
       live.dataset.points = String(points);
       if (samples.length) live.dataset.lastTs = String(samples[samples.length - 1].ts);
@@ -80,7 +184,7 @@
     let shownCurves = "";
     async function refresh() {
       const r = await BS.api("/console/api/station/" + encodeURIComponent(station));
-      if (!r.ok) { info.replaceChildren(BS.message(r.data.error || BS.t("common.error"), true)); return; }
+      if (!r.ok) { info.replaceChildren(BS.message(BS.errorText(r.data), true)); return; }
       const d = r.data;
       const st = d.station;
       const h = d.health;
@@ -89,12 +193,12 @@
       const ctx = d.context;
       head.append(" ", BS.el("strong", "", ctx ? ctx.competitor + " · " + ctx.name : BS.t("hall.unassigned")));
       if (ctx && ctx.clock) head.append(" · ", BS.el("span", "clock", BS.t("common.time_left") + ": " + BS.clockText(ctx.clock)));
-      if (st.reason) head.append(BS.el("div", "reason", st.reason));
+      if (st.reason && st.state === "fault") head.append(BS.el("div", "reason", st.reason));
       const health = BS.el("p", "meta", [
         BS.t(h.online ? "health.online" : "health.offline"),
         h.clock_offset_s !== null && h.clock_offset_s !== undefined ? BS.t("fleet.clock") + " " + (h.clock_offset_s * 1000).toFixed(1) + " ms" : BS.t("health.clock_unknown"),
         BS.t("health.bus_errors", { n: h.bus_errors || 0 }),
-        BS.t("health.backlog", { n: h.outbox_depth || 0 }),
+        h.outbox_depth ? BS.t("health.backlog", { n: h.outbox_depth }) : "",
         st.sw ? BS.t("fleet.sw") + " " + st.sw : "",
       ].filter(Boolean).join(" · "));
       info.replaceChildren(head, health);
@@ -107,7 +211,7 @@
           commands.append(BS.button("station.cmd." + cmd, async () => {
             const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
               { method: "POST", body: { command: cmd } });
-            commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : (a.data.error || BS.t("common.error")), !a.ok));
+            commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
           }));
         }
         if (d.reply) commands.append(BS.el("p", "meta", BS.t("station.reply") + ": " + (d.reply.ok ? "ok" : "✗") + " " + d.reply.detail));
@@ -119,12 +223,15 @@
         const h2 = BS.el("h2", "", BS.t("station.measurements") + " ");
         h2.append(BS.outcome(last.outcome));
         parts.push(h2);
-        if (last.reason) parts.push(BS.el("p", "reason", last.reason));
+        const why = BS.runReason(last);
+        if (why) parts.push(BS.el("p", "reason", why));
         const heads = ["meas.name", "meas.value", "meas.unit"];
         if (d.limits_visible) heads.push("meas.limits");
         heads.push("common.outcome");
         const rows = last.measurements.map((m) => {
-          const cells = [m.name, BS.num(m.value), m.unit];
+          const name = BS.el("span", "", BS.quantity(m.name)[0]);
+          name.title = m.name;
+          const cells = [name, BS.num(m.value), m.unit];
           if (d.limits_visible) cells.push(BS.limits(m.limits));
           cells.push(BS.outcome(m.outcome));
           return BS.row(...cells);
@@ -150,22 +257,8 @@
             const c = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/curve?run_id=" +
               encodeURIComponent(runId) + "&name=" + encodeURIComponent(name));
             if (!c.ok) continue;
-            const cols = Object.keys(c.data.columns);
-            if (cols.length < 2) continue;
-            const box = BS.el("div", "chart");
-            box.dataset.curve = name;
-            curvesBox.append(box);
-            const data = cols.map((k) => c.data.columns[k]);
-            // eslint-disable-next-line no-undef
-            new uPlot({
-              title: name,
-              width: Math.max(320, Math.min(900, curvesBox.clientWidth - 20)),
-              height: 200,
-              scales: { x: { time: false } },
-              series: [{ label: cols[0] }].concat(cols.slice(1).map((k, i) => ({
-                label: k, stroke: COLOURS[i % COLOURS.length], width: 1.5, points: { show: false },
-              }))),
-            }, data, box);
+            const made = storedCharts(curvesBox, name, c.data.columns, limitsOf(d.runs, runId));
+            if (!made) curvesBox.append(BS.el("p", "meta", name + ": " + BS.t("station.no_data")));
           }
         }
       }

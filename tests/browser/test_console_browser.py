@@ -27,6 +27,7 @@ from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
 from firmware_py.config import load_station_config  # noqa: E402
@@ -262,7 +263,8 @@ def test_each_role_sees_only_what_it_may(browser: WebDriver, hall: Hall, role: s
         if role == "viewer":
             assert "0.27" not in card  # the fail reason quotes the limits: hidden
         else:
-            assert "current_a" in card
+            # the reason in words, from the measurement (no raw key, no nested brackets)
+            assert "is too low (limits" in card and "current_a" not in card and "))" not in card
     shot(browser, f"home-{role}")
     browser.get(hall.url + FORBIDDEN_PAGE[role])
     wait(lambda: "Your account may not open this page." in text(browser), what="refusal")
@@ -278,7 +280,7 @@ def test_anonymous_sees_the_public_board_only(browser: WebDriver, hall: Hall) ->
     browser.delete_all_cookies()
     browser.get(hall.url + "/")
     wait(
-        lambda: browser.find_elements(By.CSS_SELECTOR, "table.board tr[data-competitor]"),
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#board .brow[data-competitor]"),
         what="the board",
     )
     body = text(browser)
@@ -310,7 +312,16 @@ def test_judges_enter_marks_and_see_the_spread(browser: WebDriver, hall: Hall) -
     )
     cells = browser.find_element(By.CSS_SELECTOR, row).text
     assert "judge1: 3" in cells and "judge3: 0" in cells
+    assert "Scores 3, 2, 0 differ by 3 points (at most 1 allowed)" in cells  # words, no list
+    assert "[" not in cells
     shot(browser, "judgement-spread")
+    # a change without a reason is refused next to the field, in words
+    browser.find_element(By.CSS_SELECTOR, f"{row} button[data-score='2']").click()
+    browser.find_element(By.CSS_SELECTOR, f"{row} button.save").click()
+    wait(
+        lambda: "needs a reason" in browser.find_element(By.CSS_SELECTOR, f"{row} .field-msg").text,
+        what="the reason refusal next to the field",
+    )
     # judge3 reconsiders, with a reason
     browser.find_element(By.CSS_SELECTOR, f"{row} button[data-score='2']").click()
     browser.find_element(By.CSS_SELECTOR, f"{row} input[name=reason]").send_keys("agreed on 2")
@@ -319,18 +330,58 @@ def test_judges_enter_marks_and_see_the_spread(browser: WebDriver, hall: Hall) -
     shot(browser, "judgement-final")
 
 
+def test_save_with_nothing_chosen_says_why(browser: WebDriver, hall: Hall) -> None:
+    log_in(browser, hall, "judge1")
+    browser.get(hall.url + "/console/judge?competitor=C02")
+    row = "tr[data-aspect='A3.2']"
+    wait(lambda: browser.find_elements(By.CSS_SELECTOR, row), what="the aspect row")
+    browser.find_element(By.CSS_SELECTOR, f"{row} button.save").click()
+    wait(
+        lambda: "Choose a score" in browser.find_element(By.CSS_SELECTOR, f"{row} .field-msg").text,
+        what="why nothing was saved",
+    )
+    shot(browser, "judgement-nothing-chosen")
+
+
+def enabled(browser: WebDriver, row: str) -> set[str]:
+    return {
+        b.get_attribute("data-action") or ""
+        for b in browser.find_elements(By.CSS_SELECTOR, f"{row} td.buttons button")
+        if b.is_enabled()
+    }
+
+
 def test_chief_changes_the_time_limit(browser: WebDriver, hall: Hall) -> None:
     log_in(browser, hall, "chief")
     browser.get(hall.url + "/console/control")
     led = "tr[data-module=led]"
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, led), what="the module table")
-    browser.find_element(By.CSS_SELECTOR, f"{led} button[data-action='control.start']").click()
+    assert enabled(browser, led) == {"control.start", "control.self_check"}  # pending
+    button = f"{led} button[data-action='control.start']"
+    browser.find_element(By.CSS_SELECTOR, button).click()
+    browser.switch_to.alert.dismiss()  # asked first; "no" changes nothing
+    time.sleep(0.5)
+    assert (
+        browser.find_element(By.CSS_SELECTOR, f"{led} td.clock").get_attribute("data-state")
+        == "pending"
+    )
+    browser.find_element(By.CSS_SELECTOR, button).click()
+    alert = browser.switch_to.alert
+    assert "LED module" in alert.text
+    alert.accept()
     wait(
         lambda: (
             browser.find_element(By.CSS_SELECTOR, f"{led} td.clock").get_attribute("data-state")
             == "running"
         ),
         what="the module running",
+    )
+    wait(
+        lambda: (
+            enabled(browser, led)
+            == {"control.freeze", "control.stop", "control.measure", "control.self_check"}
+        ),
+        what="the running clock's buttons",
     )
     minutes = browser.find_element(By.CSS_SELECTOR, f"{led} input[name=minutes]")
     assert minutes.get_attribute("value") == "210"
@@ -373,7 +424,10 @@ def test_chief_changes_the_time_limit(browser: WebDriver, hall: Hall) -> None:
     )
     browser.get(hall.url + "/console/audit")
     wait(lambda: "Chain verified" in text(browser), what="the audit page")
-    assert "module.time_limit" in text(browser) and "the 3.5 h module became 3 h" in text(browser)
+    page = text(browser)
+    assert "time limit changed" in page and "the 3.5 h module became 3 h" in page
+    assert "time limit: 3:30:00" in page and "time limit: 3:00:00" in page  # what changed
+    assert '{"' not in page  # no raw JSON
     shot(browser, "audit")
 
 
@@ -398,6 +452,31 @@ def test_a_live_curve_updates_from_a_simulated_station(browser: WebDriver, hall:
         for c in browser.find_elements(By.CSS_SELECTOR, "#live-curves .chart")
     }
     assert {"current_a", "voltage_v"} <= names
+
+    # every chart shown has data and a time axis in seconds from the run's start (read in one
+    # go: the page starts the curves again with every run)
+    def charts_shown() -> list[Any]:
+        return list(
+            browser.execute_script(
+                "return [...document.querySelectorAll('#live-curves .chart:not([hidden])')]"
+                ".map(c => [Number(c.dataset.points), c.innerText])"
+            )
+        )
+
+    shown = wait(
+        lambda: [c for c in charts_shown() if "voltage (V)" in c[1]] and charts_shown(),
+        what="charts with data",
+    )
+    assert all(n >= 2 and "time (s)" in label for n, label in shown), shown
+    assert any("voltage (V)" in label for _, label in shown), shown
+    # the stored curves: one chart per unit (volts and amps apart), named, never empty
+    wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#curves .chart"), what="stored curves")
+    units = [
+        (c.get_attribute("data-curve"), c.get_attribute("data-unit"))
+        for c in browser.find_elements(By.CSS_SELECTOR, "#curves .chart")
+    ]
+    assert len(units) == len(set(units)) and all(u is not None for _, u in units)
+    assert "current_a" not in browser.find_element(By.ID, "measurements").text  # words
     shot(browser, "station-live-curve")
     # the hall grid's live values move too
     browser.get(hall.url + "/console/hall")
@@ -412,7 +491,7 @@ def test_the_interface_switches_to_chinese_and_back(browser: WebDriver, hall: Ha
     log_in(browser, hall, "chief")
     browser.get(hall.url + "/console/hall")
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".card"), what="the grid")
-    browser.find_element(By.ID, "lang-switch").click()
+    Select(browser.find_element(By.ID, "lang-switch")).select_by_value("zh")
     wait(lambda: "设备健康" in text(browser), what="Chinese")
     wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".card"), what="the grid in Chinese")
     assert "退出" in text(browser) and "Fleet health" not in text(browser)
@@ -424,5 +503,15 @@ def test_the_interface_switches_to_chinese_and_back(browser: WebDriver, hall: Ha
         what="judgement page in Chinese",
     )
     shot(browser, "judge-zh")
-    browser.find_element(By.ID, "lang-switch").click()
+    Select(browser.find_element(By.ID, "lang-switch")).select_by_value("en")
     wait(lambda: "Fleet health" in text(browser), what="English again")
+
+
+def test_a_new_account_defaults_to_the_least_privileged_role(
+    browser: WebDriver, hall: Hall
+) -> None:
+    log_in(browser, hall, "chief")
+    browser.get(hall.url + "/console/users")
+    wait(lambda: browser.find_elements(By.CSS_SELECTOR, "form.add-user select"), what="the form")
+    role = Select(browser.find_element(By.CSS_SELECTOR, "form.add-user select[name=role]"))
+    assert role.first_selected_option.get_attribute("value") == "viewer"

@@ -72,16 +72,18 @@ def endpoint(
                     session is None
                     or not csrf_ok(session.csrf, request.headers.get("x-csrf-token"))
                 ):
-                    return error_reply("csrf: missing or wrong X-CSRF-Token", 403)
+                    return error_reply("csrf: missing or wrong X-CSRF-Token", 403, "csrf")
                 if permission is not None and (session is None or not session.user.can(permission)):
                     if page:
                         return con.frame(request, session, "denied", "title.denied", status=403)
                     role = session.user.role if session else "anonymous"
-                    return error_reply(f"role {role} may not do this ({permission})", 403)
+                    return error_reply(
+                        f"role {role} may not do this ({permission})", 403, "forbidden"
+                    )
                 try:
                     result = fn(request, session, body)
                 except ConsoleError as exc:
-                    return error_reply(str(exc), exc.status)
+                    return error_reply(str(exc), exc.status, exc.code, exc.params)
                 except CompetitionError as exc:
                     return error_reply(str(exc), 404 if ": no " in str(exc) else 400)
                 except AccountError as exc:

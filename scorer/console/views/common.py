@@ -98,8 +98,16 @@ def json_reply(data: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status, headers=NO_STORE)
 
 
-def error_reply(message: str, status: int) -> JSONResponse:
-    return json_reply({"error": message}, status)
+def error_reply(
+    message: str, status: int, code: str | None = None, params: dict[str, object] | None = None
+) -> JSONResponse:
+    """``{"error": English text}``, with ``code`` and ``params`` when the page can say it in the
+    reader's language (``error.<code>``)."""
+    body: dict[str, object] = {"error": message}
+    if code:
+        body["code"] = code
+        body["params"] = params or {}
+    return json_reply(body, status)
 
 
 def client_is_local(request: Request) -> bool:

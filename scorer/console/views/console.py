@@ -71,7 +71,11 @@ class Console:
         return session
 
     def lang_of(self, request: Request) -> str:
-        return pick_lang(request.cookies.get(LANG_COOKIE), request.query_params.get("lang"))
+        return pick_lang(
+            request.cookies.get(LANG_COOKIE),
+            request.query_params.get("lang"),
+            request.headers.get("accept-language"),
+        )
 
     def raw_api_denied(self, request: Request) -> Response | None:
         """None if ``request`` may read the raw ``/api/*`` JSON, else the refusal."""
@@ -162,6 +166,8 @@ class Console:
         now = time.time()
         clocks = {c.module: c for c in self.comp.clocks(ev.id)}
         names = {c.id: c.name for c in ev.competitors}
+        members = {c.id: c.member for c in ev.competitors}
+        module_names = {m.id: m.name for m in ev.modules}
         out: dict[str, dict[str, Any]] = {}
         stations = {st for m in ev.modules for st in ev.stations_of(m.id)}
         for st in stations:
@@ -174,6 +180,8 @@ class Console:
                 "module": module,
                 "competitor": competitor,
                 "name": names.get(competitor or "", competitor),
+                "member": members.get(competitor or ""),
+                "module_name": module_names.get(module, module),
                 "clock": mk.clock_dict(clock, now),
             }
         return out

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..auth import PERMISSIONS, Session
-from ..i18n import CATALOG, t
+from ..i18n import LANGS, direction, html_lang, js_catalog, lang_names, t
 from .common import NO_STORE, SECURITY_HEADERS
 
 NAV: Final[tuple[tuple[str, str, str | None], ...]] = (
@@ -70,12 +70,18 @@ def render_frame(
         **(data or {}),
     }
     body_attrs = " ".join(f'data-{k}="{escape(v)}"' for k, v in attrs.items())
-    catalog = json.dumps(CATALOG[lang], ensure_ascii=False).replace("<", "\\u003c")
+    catalog = json.dumps(js_catalog(lang), ensure_ascii=False).replace("<", "\\u003c")
+    names = lang_names()
+    choices = "".join(
+        f'<option value="{code}"{" selected" if code == lang else ""} lang="{html_lang(code)}">'
+        f"{escape(names[code])}</option>"
+        for code in LANGS
+    )
     title = t(lang, title_key) + (f" · {title_extra}" if title_extra else "")
     head_extra = "".join(f'<link rel="stylesheet" href="{s}">' for s in styles)
     tail_scripts = "".join(f'<script src="{s}" defer></script>' for s in scripts)
     html = (
-        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
+        f'<!doctype html><html lang="{html_lang(lang)}" dir="{direction(lang)}"><head>'
         '<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
         f'initial-scale=1"><title>{escape(title if bare_title else title + " · benchscore")}'
         "</title>"
@@ -84,12 +90,12 @@ def render_frame(
         f'<script src="/static/console.js" defer></script>{tail_scripts}</head>'
         f"<body {body_attrs}>"
         f'<header class="top"><a class="brand" href="/">benchscore</a><nav>{links}</nav>'
-        f'<span class="spacer"></span>{who}<button type="button" id="lang-switch" '
-        f'data-to="{"en" if lang == "zh" else "zh"}">{escape(t(lang, "lang.switch"))}</button>'
+        f'<span class="spacer"></span>{who}<select id="lang-switch" '
+        f'aria-label="{escape(t(lang, "common.language"))}">{choices}</select>'
         "</header>"
         f'<div id="conn" class="conn" hidden>{escape(t(lang, "common.unreachable"))}</div>'
         f'<main id="main"><h1 id="title">{escape(title)}</h1><div id="content">'
         f'<p class="meta">{escape(t(lang, "common.loading"))}</p></div></main>'
-        "<noscript><p>JavaScript is needed for this page.</p></noscript></body></html>"
+        f"<noscript><p>{escape(t(lang, 'common.needs_js'))}</p></noscript></body></html>"
     )
     return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **NO_STORE})

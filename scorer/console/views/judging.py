@@ -48,6 +48,7 @@ def api_mark_sheet(con: Console, request: Request, s: Session | None, body: dict
         "event": ev.id,
         "competitor": competitor,
         "rows": rows,
+        "modules": {m.id: m.name for m in ev.modules},
         "total": tot["total"],
         "max": tot["max"],
         "me": s.user.username,

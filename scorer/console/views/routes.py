@@ -49,6 +49,13 @@ def route_table(con: Console) -> list[Route]:
     hall_page = page(
         "hall", "hall", "title.hall", scripts=("/static/hall.js",), styles=("/static/hall.css",)
     )
+    screen_page = page(
+        "hall",
+        "screen",
+        "title.screen",
+        scripts=("/static/hall.js",),
+        styles=("/static/hall.css",),
+    )
     return [
         # pages
         Route("/", ep(login.landing)),
@@ -56,6 +63,7 @@ def route_table(con: Console) -> list[Route]:
         Route("/board", ep(board.board_page)),
         Route("/console", hall_page),
         Route("/console/hall", hall_page),
+        Route("/console/screen", screen_page),
         Route("/console/station/{station}", ep(hall.station_page)),
         Route("/console/judge", page("marks_view", "judge", "title.judge")),
         Route("/console/control", page("control", "control", "title.control")),
