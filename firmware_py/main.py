@@ -52,6 +52,31 @@ def resolve(setup: StationSetup, identity: Identity, stop: threading.Event) -> S
     return config
 
 
+def board_identity(setup: StationSetup) -> Identity:
+    """The station's key, bound to the board it was made on: a card copied into another Pi
+    after the station ran would carry the same key, so a changed board serial makes a new key
+    (the old one is kept as ``identity.key.<serial>``) and the Pi waits to be adopted again."""
+    from firmware_py.adoption import machine_facts
+
+    serial = machine_facts()["serial"]
+    stamp = setup.state_dir / "identity.board"
+    key = setup.identity_path
+    if key.exists() and stamp.exists():
+        old = stamp.read_text().strip()
+        if old and old != serial:
+            log.warning(
+                "this card's key was made on board %s, this is board %s: making a new key "
+                "(adopt this Pi again)", old, serial,
+            )
+            key.rename(key.with_name(f"identity.key.{old}"))
+            adopted = setup.state_dir / "adoption.json"
+            if adopted.exists():
+                adopted.rename(adopted.with_name(f"adoption.json.{old}"))
+    identity = Identity.load_or_create(key)
+    stamp.write_text(serial + "\n")
+    return identity
+
+
 def run_station(config_path: str) -> int:
     """Load the config, start the station and serve until told to stop. Exit code 2 on bad
     config, 0 on a clean stop."""
@@ -73,7 +98,7 @@ def run_station(config_path: str) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         setup.state_dir.mkdir(parents=True, exist_ok=True)
-        identity = Identity.load_or_create(setup.identity_path)
+        identity = board_identity(setup)
         config = resolve(setup, identity, stop)
     except (ConfigError, KeyFileError, ValueError) as exc:
         log.error("%s", exc)

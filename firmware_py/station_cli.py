@@ -17,7 +17,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from benchscore import protocol
+from benchscore import __version__, protocol
 from benchscore.identity import Identity, PublicKey
 from benchscore.mqtt import connect_async, make_client
 from benchscore.signing import sign_payload, verify_payload
@@ -122,6 +122,7 @@ def station_status(setup: StationSetup) -> dict[str, Any]:
     local_status = _local_status(setup)
     config = assigned_config(setup)
     out: dict[str, Any] = {
+        "version": __version__,
         "adopted": config is not None,
         "broker": f"{setup.broker.host}:{setup.broker.port}",
     }
