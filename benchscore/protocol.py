@@ -31,6 +31,9 @@ ADOPT_EVENT: Final = "_adopt"
 """The event level of the adoption topics: ``benchscore/v1/_adopt/<kid>/<hello|adopt>``
 (an event id starts with a letter or digit, so it can never be this)."""
 ADOPT_PREFIX: Final = f"{ROOT}/{PROTOCOL}/{ADOPT_EVENT}/"
+AUDIT_TOPIC: Final = f"{ROOT}/{PROTOCOL}/_scorer/audit"
+"""Retained, signed by the scorer key: the head of the console's audit chain, so a rewrite of
+the database cannot also rewrite what every subscriber has seen."""
 KID_RE: Final = re.compile(r"^[0-9a-f]{16}$")
 CMD_MAX_AGE_S: Final = 120.0
 """Longest life the scorer gives a command (``exp - iat``); stations refuse longer ones."""

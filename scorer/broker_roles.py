@@ -19,7 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from benchscore.protocol import ADOPT_EVENT, PROTOCOL, ROOT, SCORER_KINDS, STATION_KINDS, check_id
+from benchscore.protocol import (
+    ADOPT_EVENT,
+    AUDIT_TOPIC,
+    PROTOCOL,
+    ROOT,
+    SCORER_KINDS,
+    STATION_KINDS,
+    check_id,
+)
 
 ADOPT_LEVEL: Final = ADOPT_EVENT
 """Event-level topic segment of the adoption topics (ids never start with ``_``)."""
@@ -60,6 +68,7 @@ def scorer_acls() -> list[Acl]:
     """ACLs of the ``benchscore-scorer`` role."""
     sends = [topic("+", "+", kind) for kind in SCORER_KINDS]
     sends.append(topic(ADOPT_LEVEL, "+", "adopt"))
+    sends.append(AUDIT_TOPIC)
     return [Acl("publishClientSend", t) for t in sends] + [
         Acl("subscribePattern", topic("#")),
         # Mosquitto 2.0 checks a shared subscription's whole filter, "$share/<group>/..."

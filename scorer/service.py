@@ -20,7 +20,9 @@ import uvicorn
 
 from benchscore.errors import describe
 from benchscore.identity import Identity
+from benchscore.protocol import AUDIT_TOPIC, SCHEMA_VERSION
 from benchscore.sdnotify import notify, watchdog_interval_s
+from benchscore.signing import sign_payload
 
 from .broker_admin import BrokerAdmin, DynSecAdmin, NoBrokerAdmin
 from .competition import Competition
@@ -33,6 +35,9 @@ from .store import Store
 from .web import create_app
 
 log = logging.getLogger(__name__)
+
+AUDIT_ANCHOR_S = 5.0
+"""How often the audit chain's head is checked and, if it moved, anchored on the broker."""
 
 
 class ScorerService:
@@ -52,6 +57,9 @@ class ScorerService:
         self._sock: socket.socket | None = None
         self._port: int | None = None
         self._cleared: set[str] = set()
+        self._audit_published: Any = None
+        self._stopping = threading.Event()
+        self._anchor: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -152,6 +160,8 @@ class ScorerService:
         self.ingest.on_ack = self.mqtt.send_ack
         competition.send = self.mqtt.send_command
         self.mqtt.start()
+        self._anchor = threading.Thread(target=self._anchor_loop, name="audit-anchor", daemon=True)
+        self._anchor.start()
 
         deadline = time.monotonic() + timeout
         while not server.started:
@@ -182,6 +192,36 @@ class ScorerService:
 
         return hook
 
+    def publish_audit_head(self) -> bool:
+        """Publish the audit chain's head (retained, signed) if it moved; True if published."""
+        from .console import audit
+        from .console.db import ConsoleDB
+
+        if self.store is None or self.mqtt is None or self.identity is None:
+            return False
+        head = audit.head(ConsoleDB(self.store.db))
+        if head == self._audit_published:
+            return False
+        payload = {
+            "schema": SCHEMA_VERSION,
+            "type": "audit_head",
+            "rows": head.rows,
+            "hash": head.hash,
+            "ts": time.time(),
+        }
+        self.mqtt.publish(AUDIT_TOPIC, sign_payload(self.identity, AUDIT_TOPIC, payload), True)
+        self._audit_published = head
+        return True
+
+    def _anchor_loop(self) -> None:
+        """Every :data:`AUDIT_ANCHOR_S`, anchor the audit chain's head on the broker."""
+        while not self._stopping.wait(AUDIT_ANCHOR_S):
+            try:
+                if self.mqtt is not None and self.mqtt.connected:
+                    self.publish_audit_head()
+            except Exception:  # anchoring must never stop the scorer
+                log.exception("could not publish the audit head")
+
     def healthy(self) -> bool:
         """True while the web server thread runs and the store is open (for the watchdog)."""
         return (
@@ -193,6 +233,10 @@ class ScorerService:
 
     def stop(self) -> None:
         """Stop the web server, the MQTT link and close the store; safe to call twice."""
+        self._stopping.set()
+        if self._anchor is not None:
+            self._anchor.join(5)
+            self._anchor = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
