@@ -668,7 +668,9 @@
             : (st.outbox_full ? BS.el("span", "badge bad", BS.t("health.outbox_full")) : String(st.outbox_depth)),
           st.cpu_temp_c === null || st.cpu_temp_c === undefined ? "—" : BS.num(st.cpu_temp_c) + " °C",
           Object.entries(st.calibration || {}).map(([k, v]) => k + ": " + v).join(", ") || "—",
-          st.sw || "—",
+          st.sw_current === false
+            ? BS.el("span", "badge warn", st.sw + " · " + BS.t("fleet.outdated", { version: d.scorer_sw }))
+            : (st.sw || "—"),
           BS.ago(d.now, st.last_seen));
         tr.dataset.station = st.id;
         return tr;
