@@ -34,10 +34,18 @@ class StatusLights:
         self.green, self.amber, self.red = green, amber, red
 
     def show(
-        self, state: StationState, passed: bool | None = None, jig_closed: bool = True
+        self,
+        state: StationState,
+        passed: bool | None = None,
+        jig_closed: bool = True,
+        alarm: bool = False,
     ) -> None:
+        """The lamps for ``state``; ``alarm`` (a technician is needed, the station still works)
+        adds a slow amber blink while the station waits."""
         for lamp in (self.green, self.amber, self.red):
             lamp.off()
+        if alarm and state in (StationState.READY, StationState.DONE, StationState.IDLE):
+            self.amber.blink(on_time=1.0, off_time=1.0)
         if state is StationState.RUNNING:
             self.amber.blink(on_time=0.25, off_time=0.25)
         elif state is StationState.FAULT:

@@ -115,6 +115,15 @@ class Station:
             FileDisplay(config.display_file) if config.display_file else NullDisplay()
         )
         self._abort_cause = ""
+        self.alarm = ""
+        """Something a technician must see while the station still works (a corrupt outbox
+        moved aside): in the status, on the display, an amber blink, the log."""
+        if self.outbox.corrupt_moved is not None:
+            self.alarm = (
+                f"outbox was corrupt, kept as {self.outbox.corrupt_moved.name}: "
+                "run 'benchscore outbox salvage'"
+            )
+            log.error("ALARM: %s", self.alarm)
         self.machine.add_listener(self._on_state)
         self.hardware.start_button.when_pressed = lambda: self.request_start("button")
         self.hardware.abort_button.when_pressed = lambda: self.abort("ABORT pressed")
@@ -139,11 +148,16 @@ class Station:
     def _show(self) -> None:
         """Tower light and display for the current state."""
         self.hardware.lights.show(
-            self.state, self._last_outcome is RunOutcome.PASS, self.hardware.jig_closed
+            self.state,
+            self._last_outcome is RunOutcome.PASS,
+            self.hardware.jig_closed,
+            alarm=bool(self.alarm),
         )
         outcome = self._last_outcome.value if self._last_outcome else None
         line1, line2 = message(self.state, self.machine.reason, outcome)
-        if not self.link.connected and not line2:  # a verdict's reason stays on the screen
+        if self.alarm and not line2:  # a verdict's reason stays on the screen
+            line2 = "technician: " + self.alarm
+        elif not self.link.connected and not line2:
             line2 = "offline, results kept"
         self.display.show(line1, line2)
 
@@ -183,6 +197,8 @@ class Station:
         if self.config.max_marked_attempts:
             extra["max_marked_attempts"] = self.config.max_marked_attempts
         extra["calibrations"] = list(self.hardware.corrections)
+        if self.alarm:
+            extra["alarm"] = self.alarm[:500]
         store = self.hardware.corrections.store
         if store is not None:  # the scorer keeps a copy: a replacement Pi gets them back
             extra["calibration_records"] = [c.to_dict() for c in store.all()][-64:]
@@ -201,6 +217,7 @@ class Station:
             "connected": self.link.connected,
             "since": self.link.since,
             "link_problem": self.link.last_problem,
+            "alarm": self.alarm,
             "outbox_depth": self.outbox.depth,
             "written_at": time.time(),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -122,6 +123,14 @@ def test_corrupt_outbox_is_moved_aside_and_salvage_recovers_the_readable_records
         old_max = 0 if corrupt is not_a_database else N
         assert station.outbox.counter("marked:led") == (0 if corrupt is not_a_database else 2)
         station.start()
+        # the alarm: in the status, on the operator's display, an amber blink
+        assert moved.name in station.alarm and "salvage" in station.alarm
+        assert station.link._status["alarm"] == station.alarm
+        assert station.display.last[1].startswith("technician: outbox was corrupt")  # type: ignore[attr-defined]
+        amber = station.hardware.pin_factory.pin(cfg.hardware.gpio.light_amber)
+        amber.clear_states()
+        time.sleep(2.3)
+        assert len(amber.states) >= 2  # blinking
         result = station.run_once()
         assert result["outcome"] == "pass"
         seqs = [row.seq for row in station.outbox.pending(0, 100)]
