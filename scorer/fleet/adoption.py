@@ -140,8 +140,8 @@ class Fleet:
         """Every station key ever adopted, current ones first."""
         with self.store.db.read() as tx:
             rows = tx.all(
-                "SELECT station, event, kid, task, adopted_at, adopted_by, revoked_at, revoked_by, "
-                "note FROM station_keys ORDER BY station, adopted_at DESC"
+                "SELECT station, event, kid, pubkey, task, adopted_at, adopted_by, revoked_at, "
+                "revoked_by, note FROM station_keys ORDER BY station, adopted_at DESC"
             )
         return [dict(r) for r in rows]
 
