@@ -1,0 +1,133 @@
+"""The camera's photo of a simulated screen (forward model of docs' reference, section 5).
+
+1. Every die's output through the camera's channel response (``response``: camera R, G, B per
+   unit of red, green, blue die light, with the crosstalk of real colour filters), as a small
+   Gaussian spot per LED on a fine raster (``spot`` of the pitch).
+2. Perspective of a pinhole camera at ``yaw_deg`` / ``pitch_deg`` off the screen's axis,
+   aimed at its centre, the screen filling ``fill`` of the image width head-on; rendered by
+   warping the raster at ``supersample`` x the image resolution and integrating each sensor
+   pixel (box filter: moire comes out as on a real sensor).
+3. Lens blur (Gaussian, ``blur_px``), vignetting ``1 - vignetting * r^2``.
+4. Sensor (EMVA 1288 linear model): ``exposure`` scales light to a fraction of full scale,
+   photon shot noise at ``full_well_e``, read noise ``read_noise_e``, a dark offset,
+   quantisation to ``bits``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+F64 = npt.NDArray[np.float64]
+
+DEFAULT_RESPONSE = ((0.80, 0.07, 0.01), (0.10, 0.85, 0.10), (0.01, 0.06, 0.75))
+"""Camera (R, G, B rows) per unit output of the red, green, blue dies (columns)."""
+
+
+@dataclass(frozen=True)
+class CameraModel:
+    """The simulated camera and where it stands (see the module docstring for each field)."""
+
+    image_w: int = 1024
+    image_h: int = 768
+    fill: float = 0.8
+    yaw_deg: float = 0.0
+    pitch_deg: float = 0.0
+    roll_deg: float = 0.0
+    distance_mm: float = 3000.0
+    blur_px: float = 0.8
+    spot: float = 0.22
+    exposure: float = 0.28
+    full_well_e: float = 10000.0
+    read_noise_e: float = 6.0
+    dark_offset: float = 0.01
+    vignetting: float = 0.0
+    bits: int = 8
+    noise: bool = True
+    supersample: int = 2
+    response: tuple[tuple[float, float, float], ...] = DEFAULT_RESPONSE
+
+
+def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> F64:
+    y, p, r = (math.radians(a) for a in (yaw_deg, pitch_deg, roll_deg))
+    ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
+    rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
+    return rz @ rx @ ry
+
+
+def screen_to_image(
+    model: CameraModel, width_leds: int, height_leds: int, pitch_mm: float
+) -> F64:
+    """Homography from LED coordinates to image pixel coordinates (pixel centres at
+    integers, as OpenCV counts them)."""
+    w_mm, h_mm = width_leds * pitch_mm, height_leds * pitch_mm
+    d = model.distance_mm
+    f = model.fill * model.image_w * d / w_mm
+    k = np.array(
+        [[f, 0, (model.image_w - 1) / 2], [0, f, (model.image_h - 1) / 2], [0, 0, 1]], float
+    )
+    # the camera orbits the screen's centre: world -> camera is R (X - C), C = R^T (0, 0, -d)
+    rot = _rotation(model.yaw_deg, model.pitch_deg, model.roll_deg)
+    t = np.array([0.0, 0.0, d])
+    extr = np.column_stack([rot[:, 0], rot[:, 1], t])  # screen plane Z = 0
+    led_to_mm = np.array([[pitch_mm, 0, -w_mm / 2], [0, pitch_mm, -h_mm / 2], [0, 0, 1]])
+    h = k @ extr @ led_to_mm
+    return h / h[2, 2]
+
+
+def _spot(q: int, sigma_frac: float) -> npt.NDArray[np.float32]:
+    c = (np.arange(q) + 0.5) / q - 0.5
+    g = np.exp(-0.5 * (c / sigma_frac) ** 2)
+    s = np.outer(g, g)
+    return (s / s.mean()).astype(np.float32)
+
+
+def render(
+    emission: npt.NDArray[np.float32],
+    model: CameraModel,
+    h_led_to_image: F64,
+    rng: np.random.Generator,
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+    """The camera's RGB image (uint8 for <= 8 bits, else uint16) of a screen whose dies emit
+    ``emission`` (height, width, 3), seen through ``h_led_to_image``."""
+    import cv2
+
+    h, w, _ = emission.shape
+    cam = emission @ np.asarray(model.response, dtype=np.float32).T
+    ss = max(1, model.supersample)
+    # LED pitch in sensor pixels (largest over the screen) sets the raster's fineness
+    corners = np.array([[0, 0, 1], [w, 0, 1], [w, h, 1], [0, h, 1]], float).T
+    pc = h_led_to_image @ corners
+    pc = pc[:2] / pc[2]
+    pitch_px = max(np.hypot(*(pc[:, 1] - pc[:, 0])) / w, np.hypot(*(pc[:, 3] - pc[:, 0])) / h)
+    q = int(min(24, max(6, math.ceil(pitch_px * ss * 1.5))))
+    raster = np.repeat(np.repeat(cam.astype(np.float32), q, axis=0), q, axis=1)
+    raster *= np.tile(_spot(q, model.spot), (h, w))[..., None]
+    a = np.array([[1 / q, 0, 0.5 / q], [0, 1 / q, 0.5 / q], [0, 0, 1]])
+    s = np.array([[ss, 0, (ss - 1) / 2], [0, ss, (ss - 1) / 2], [0, 0, 1]], float)
+    m = s @ h_led_to_image @ a
+    big = cv2.warpPerspective(
+        raster, m, (model.image_w * ss, model.image_h * ss), flags=cv2.INTER_LINEAR
+    )
+    img = big if ss == 1 else cv2.resize(big, (model.image_w, model.image_h), interpolation=cv2.INTER_AREA)
+    if model.blur_px > 0:
+        img = cv2.GaussianBlur(img, (0, 0), model.blur_px)
+    if model.vignetting:
+        yy, xx = np.mgrid[0 : model.image_h, 0 : model.image_w].astype(np.float32)
+        r2 = ((xx - model.image_w / 2) ** 2 + (yy - model.image_h / 2) ** 2) / (
+            (model.image_w / 2) ** 2 + (model.image_h / 2) ** 2
+        )
+        img *= (1.0 - model.vignetting * r2)[..., None]
+    signal = img * np.float32(model.exposure) + np.float32(model.dark_offset)
+    full = float(2 ** model.bits - 1)
+    if model.noise:
+        electrons = np.clip(signal, 0, None) * np.float32(model.full_well_e)
+        sd = np.sqrt(electrons + np.float32(model.read_noise_e**2))
+        electrons += sd * rng.standard_normal(electrons.shape, dtype=np.float32)
+        signal = electrons / np.float32(model.full_well_e)
+    dn = np.clip(np.rint(signal * full), 0, full)
+    return dn.astype(np.uint8 if model.bits <= 8 else np.uint16)
