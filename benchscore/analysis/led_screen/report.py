@@ -106,3 +106,35 @@ def analyse_maps(
         uniformity=uni,
         orders=orders,
     )
+
+
+def values(report: ScreenReport) -> dict[str, float | None]:
+    """The measurements of a report by name (what the task's limits judge)."""
+    u = report.uniformity
+    return {
+        "failed_pixel_rate": report.failed_rate,
+        "regional_failed_pixel_rate": report.regional_rate,
+        "dead_pixels": float(report.count(Kind.DEAD_PIXEL)),
+        "stuck_pixels": float(report.count(Kind.STUCK_PIXEL)),
+        "dim_pixels": float(report.count(Kind.DIM_PIXEL)),
+        "dead_modules": float(report.count(Kind.DEAD_MODULE)),
+        "dim_modules": float(report.count(Kind.DIM_MODULE)),
+        "lines_out": float(report.count(Kind.ROW_OUT, Kind.COLUMN_OUT)),
+        "swapped_channel_modules": float(report.count(Kind.SWAPPED_CHANNELS)),
+        "misplaced_modules": float(report.count(Kind.MISPLACED_MODULE, Kind.ROTATED_MODULE)),
+        "luminance_uniformity_pct": None if u is None else u.luminance_pct,
+        "colour_uniformity_duv": None if u is None else u.colour_duv,
+        "white_luminance_cd_m2": None if u is None else u.mean_luminance,
+    }
+
+
+def summary(findings: list[Finding], most: int = 3) -> str:
+    """Counts by kind and the first few findings, for a run's reason."""
+    if not findings:
+        return "no faults found"
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind.value] = counts.get(f.kind.value, 0) + 1
+    head = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
+    first = "; ".join(f.describe() for f in findings[:most])
+    return f"{head} ({first}{'; ...' if len(findings) > most else ''})"

@@ -4,6 +4,8 @@ camera photographing it (the same protocols as :mod:`drivers.pattern_output` and
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import numpy.typing as npt
 
@@ -11,16 +13,21 @@ from benchscore.analysis.led_screen.patterns import Frame
 from benchscore.sim.led_screen.render import CameraModel, render, screen_to_image
 from benchscore.sim.led_screen.screen import SimScreen
 
+REFERENCE_EXPOSURE_US = 20000
+
 
 class SimPatternOutput:
     """What the station's HDMI output shows: the frame the sending card passes on."""
 
-    def __init__(self, screen: SimScreen) -> None:
+    def __init__(self, screen: SimScreen, *, present: bool = True) -> None:
         self.screen = screen
         self.frame: Frame | None = None
         self.closed = False
+        self.present = present
 
     def show(self, frame: Frame) -> None:
+        if not self.present:
+            raise OSError("pattern output: no HDMI sink (the sending card is not connected)")
         lay = self.screen.layout
         if frame.shape != (lay.height, lay.width, 3):
             raise ValueError(f"frame {frame.shape} does not fit the {lay.width}x{lay.height} screen")
@@ -48,13 +55,17 @@ class SimCamera:
         lay = output.screen.layout
         self.homography = screen_to_image(model, lay.width, lay.height, pitch_mm)
         self._rng = np.random.default_rng(seed)
-        self.exposure_us = 20000
+        self._base = model
+        self.exposure_us = REFERENCE_EXPOSURE_US
 
     @property
     def full_scale(self) -> int:
         return int(2**self.model.bits - 1)
 
     def set_exposure(self, exposure_us: int, gain: float = 1.0) -> None:
+        """Signal scales with exposure time and gain (``model.exposure`` is at 20 ms, x1)."""
+        scale = exposure_us / REFERENCE_EXPOSURE_US * gain
+        self.model = replace(self._base, exposure=self._base.exposure * scale)
         self.exposure_us = exposure_us
 
     def capture(self) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
