@@ -42,7 +42,7 @@ class Camera(Protocol):
 def _average(frames: list[Image]) -> Image:
     if len(frames) == 1:
         return frames[0]
-    return np.mean(np.stack(frames), axis=0, dtype=np.float32)  # type: ignore[no-any-return]
+    return np.asarray(np.mean(np.stack(frames), axis=0, dtype=np.float32))
 
 
 class OpenCVCamera:
@@ -117,7 +117,9 @@ class PiCamera2Camera:
         try:
             from picamera2 import Picamera2
         except ImportError as exc:
-            raise DriverError("camera: picamera2 is not installed (apt install python3-picamera2)") from exc
+            raise DriverError(
+                "camera: picamera2 is not installed (apt install python3-picamera2)"
+            ) from exc
         self.frames = max(1, frames)
         self.colour_gains = colour_gains
         try:

@@ -57,7 +57,7 @@ def pack(frame: Frame, bits_per_pixel: int) -> npt.NDArray[np.uint8]:
         return out.reshape(h, w * 4)
     if bits_per_pixel == 16:
         v = ((rgb[..., 0] >> 3) << 11) | ((rgb[..., 1] >> 2) << 5) | (rgb[..., 2] >> 3)
-        return v.astype("<u2").view(np.uint8).reshape(h, w * 2)
+        return np.asarray(v.astype("<u2").view(np.uint8).reshape(h, w * 2), dtype=np.uint8)
     raise DriverError(f"framebuffer: {bits_per_pixel} bits per pixel is not supported (16, 32)")
 
 

@@ -130,7 +130,8 @@ def fit_colour_matrix(
     duv = np.hypot(*(uv_prime(fitted) - uv_prime(xyz)).T)
     u_uv = float(np.sqrt(np.mean(duv**2)))
     u_lum = 2.0 * float(np.hypot(reference_uncertainty, u_fit))
-    return m, u_lum, 2.0 * float(np.hypot(reference_uncertainty_uv, u_uv))
+    u_uv2 = 2.0 * float(np.hypot(reference_uncertainty_uv, u_uv))
+    return np.asarray(m, dtype=np.float64), u_lum, u_uv2
 
 
 def calibrate_camera(
@@ -162,10 +163,11 @@ def calibrate_camera(
         slice(layout.width // 3, 2 * layout.width // 3),
     )
     black = sample_leds(photo("black"), h, layout, camera.full_scale)[region]
-    rgb, xyz = [], []
+    rgb: list[list[float]] = []
+    xyz: list[tuple[float, float, float]] = []
     for name in FIELDS:
         sampled = sample_leds(photo(name), h, layout, camera.full_scale)[region] - black
-        rgb.append(np.median(sampled.reshape(-1, 3), axis=0))
+        rgb.append([float(v) for v in np.median(sampled.reshape(-1, 3), axis=0)])
         xyz.append(reference(name, region))
     output.show(pattern(layout, "black"))
     m, u_lum, u_uv = fit_colour_matrix(

@@ -42,10 +42,11 @@ from benchscore.analysis.led_screen import (
     Kind,
     ScreenLayout,
     ScreenReport,
-    Thresholds,
     analyse_maps,
     sample_photos,
 )
+from benchscore.analysis.led_screen.params import DEFAULTS, thresholds_from
+from benchscore.analysis.led_screen.params import layout_from as params_layout
 from benchscore.analysis.led_screen.patterns import analysis_patterns, pattern
 from benchscore.analysis.led_screen.report import summary, values
 from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
@@ -53,7 +54,7 @@ from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid,
 if TYPE_CHECKING:
     from firmware_py.config import TaskConfig
 
-__all__ = ["LEDScreenProcedure", "ScreenBench", "layout_from", "thresholds_from"]
+__all__ = ["LEDScreenProcedure", "ScreenBench", "layout_from"]
 
 
 class ScreenOutput(Protocol):
@@ -111,27 +112,11 @@ EXPLAINED_BY: dict[str, tuple[Kind, ...]] = {
     "luminance_uniformity_pct": (Kind.DIM_MODULE,),
 }
 """The findings that explain a failed measurement (its reason lists them)."""
-LAYOUT_KEYS = ("width_px", "height_px", "module_w", "module_h")
-THRESHOLD_KEYS = (
-    "dead_fraction",
-    "dim_fraction",
-    "stuck_fraction",
-    "dead_module_fraction",
-    "dim_module_fraction",
-    "line_fraction",
-)
 
 
-def layout_from(task_or_params: Any) -> ScreenLayout:
-    """The screen layout of a task (or of a parameter mapping)."""
-    params = getattr(task_or_params, "parameters", task_or_params)
-    p = {**LEDScreenProcedure.parameters, **params}
-    return ScreenLayout(*(int(p[k]) for k in LAYOUT_KEYS))
-
-
-def thresholds_from(params: Any) -> Thresholds:
-    p = {**LEDScreenProcedure.parameters, **params}
-    return Thresholds(**{k: float(p[k]) for k in THRESHOLD_KEYS})
+def layout_from(task: TaskConfig) -> ScreenLayout:
+    """The screen layout of a task (AnalysisError if it does not add up)."""
+    return params_layout(task.parameters)
 
 
 def map_columns(leds: npt.NDArray[np.float64]) -> dict[str, list[float]]:
@@ -143,15 +128,11 @@ class LEDScreenProcedure(Procedure):
     name: ClassVar[str] = "led_screen"
     required_limits: ClassVar[tuple[str, ...]] = ("failed_pixel_rate",)
     parameters: ClassVar[dict[str, float]] = {
-        "width_px": 128,
-        "height_px": 64,
-        "module_w": 32,
-        "module_h": 16,
+        **DEFAULTS,
         "exposure_us": 20000,
         "gain": 1.0,
         "settle_s": 0.05,
         "evidence_width_px": 960,
-        **{k: getattr(Thresholds(), k) for k in THRESHOLD_KEYS},
     }
     bench: ScreenBench
 
@@ -204,9 +185,9 @@ class LEDScreenProcedure(Procedure):
         matrix = bench.colour_matrix
         if matrix is not None and bench.calibration_exposure_us:
             scale = bench.calibration_exposure_us / exposure
-            matrix = ColourMatrix(
-                tuple(tuple(float(v) * scale for v in r) for r in matrix.matrix), matrix.id
-            )
+            m = matrix.array() * scale
+            rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in m)
+            matrix = ColourMatrix(rows, matrix.id)
         report = analyse_maps(maps, layout, thresholds_from(self.params), matrix)
         analysis_s = time.perf_counter() - started
         for name, leds in maps.items():
@@ -229,7 +210,11 @@ class LEDScreenProcedure(Procedure):
                 continue
             value = got[name]
             if value is None:
-                cause = "no colour calibration of the camera" if "colour" in name else "no module lights"
+                cause = (
+                    "no colour calibration of the camera"
+                    if "colour" in name
+                    else "no module lights"
+                )
                 result.measurements.append(self.not_measured(name, cause))
                 continue
             kinds = EXPLAINED_BY.get(name, ())

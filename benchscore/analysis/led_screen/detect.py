@@ -53,9 +53,7 @@ class DieMaps:
     stuck: B
 
 
-def module_state(
-    white_median: F64, th: Thresholds
-) -> tuple[list[Finding], set[int], float]:
+def module_state(white_median: F64, th: Thresholds) -> tuple[list[Finding], set[int], float]:
     """Dead and dim module findings, the dead modules, and the screen's module level."""
     lit = white_median[white_median > 0]
     ref = float(np.median(lit)) if lit.size else 0.0
@@ -86,7 +84,10 @@ def die_maps(
         level = sig.level(name)
         med = expand(module_median(level, layout), layout)
         rel = level / np.maximum(med, 1e-12)
-        is_dead, is_dim = rel < th.dead_fraction, (rel >= th.dead_fraction) & (rel < th.dim_fraction)
+        is_dead, is_dim = (
+            rel < th.dead_fraction,
+            (rel >= th.dead_fraction) & (rel < th.dim_fraction),
+        )
         for d in range(3):
             here = die_of[..., f] == d
             dead[..., d] |= is_dead & here
@@ -116,11 +117,9 @@ def die_maps(
     return DieMaps(dead, dim, stuck)
 
 
-def _segments(
-    hits: dict[tuple[int, int], str], span: int
-) -> list[tuple[int, int, int, str]]:
+def _segments(hits: dict[tuple[int, int], str], span: int) -> list[tuple[int, int, int, str]]:
     """Join (line, module position along it) -> colours into (line, start, end, colours)."""
-    out = []
+    out: list[tuple[int, int, int, str]] = []
     for (line, pos), colours in sorted(hits.items()):
         if out and out[-1][0] == line and out[-1][2] == pos * span - 1 and out[-1][3] == colours:
             out[-1] = (line, out[-1][1], (pos + 1) * span - 1, colours)
@@ -161,7 +160,11 @@ def lines_out(dies: DieMaps, layout: ScreenLayout, th: Thresholds) -> list[Findi
 
 def pixel_findings(dies: DieMaps) -> list[Finding]:
     out = []
-    for kind, m in ((Kind.DEAD_PIXEL, dies.dead), (Kind.DIM_PIXEL, dies.dim), (Kind.STUCK_PIXEL, dies.stuck)):
+    for kind, m in (
+        (Kind.DEAD_PIXEL, dies.dead),
+        (Kind.DIM_PIXEL, dies.dim),
+        (Kind.STUCK_PIXEL, dies.stuck),
+    ):
         ys, xs = np.nonzero(m.any(axis=2))
         for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
             colours = "".join(LETTERS[c] for c in range(3) if m[y, x, c])

@@ -71,7 +71,16 @@ def annotate(
         colour = COLOURS_BGR[f.kind]
         cv2.polylines(bgr, [pts], True, colour, thick, cv2.LINE_AA)
         tx, ty = int(pts[:, 0, 0].min()), int(pts[:, 0, 1].min()) - 3
-        cv2.putText(bgr, str(n), (tx, max(10, ty)), cv2.FONT_HERSHEY_SIMPLEX, 0.35 * thick, colour, thick, cv2.LINE_AA)
+        cv2.putText(
+            bgr,
+            str(n),
+            (tx, max(10, ty)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.35 * thick,
+            colour,
+            thick,
+            cv2.LINE_AA,
+        )
     ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("evidence: JPEG encoding failed")

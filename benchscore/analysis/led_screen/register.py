@@ -88,18 +88,18 @@ def _initial(layout: ScreenLayout, markers: list[F64], centre: F64) -> F64:
     for m in markers:
         dx, dy = m - centre
         label = (0 if dx < 0 else 1) if dy < 0 else (3 if dx < 0 else 2)
-        if label in found:  # two candidates in one quadrant: keep the one further out
-            if np.hypot(*(m - centre)) <= np.hypot(*(found[label] - centre)):
-                continue
+        # two candidates in one quadrant: keep the one further out
+        if label in found and np.hypot(*(m - centre)) <= np.hypot(*(found[label] - centre)):
+            continue
         found[label] = m
     if len(found) == 4:
-        src = np.float32([ideal[k] for k in range(4)])
-        dst = np.float32([found[k] for k in range(4)])
+        src = np.array([ideal[k] for k in range(4)], dtype=np.float32)
+        dst = np.array([found[k] for k in range(4)], dtype=np.float32)
         return np.asarray(cv2.getPerspectiveTransform(src, dst), dtype=np.float64)
     if len(found) == 3:
         keys = sorted(found)
-        src = np.float32([ideal[k] for k in keys])
-        dst = np.float32([found[k] for k in keys])
+        src = np.array([ideal[k] for k in keys], dtype=np.float32)
+        dst = np.array([found[k] for k in keys], dtype=np.float32)
         aff = cv2.getAffineTransform(src, dst)
         return np.vstack([aff, [0.0, 0.0, 1.0]])
     raise AnalysisError(
@@ -121,10 +121,12 @@ def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
 
     g = gray(image)
     scale = max(1, int(np.ceil(g.shape[1] / WORK_WIDTH)))
-    work = g if scale == 1 else cv2.resize(
-        g, (g.shape[1] // scale, g.shape[0] // scale), interpolation=cv2.INTER_AREA
+    work = (
+        g
+        if scale == 1
+        else cv2.resize(g, (g.shape[1] // scale, g.shape[0] // scale), interpolation=cv2.INTER_AREA)
     )
-    pts, areas = _blobs(work)
+    pts, areas = _blobs(np.asarray(work, dtype=np.float32))
     h = _initial(layout, _markers(pts, areas), pts.mean(axis=0))
     dots = dot_positions(layout).astype(np.float64) + 0.5
     ideal = np.vstack([marker_centres(layout), dots])

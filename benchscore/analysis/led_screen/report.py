@@ -81,14 +81,13 @@ def analyse_maps(
     findings, dead_modules, _ = detect.module_state(white, th)
     response = responses(sig, layout)
     orders = [
-        IDENTITY if k in dead_modules else channel_order(response[k])
-        for k in range(layout.modules)
+        IDENTITY if k in dead_modules else channel_order(response[k]) for k in range(layout.modules)
     ]
     for k, order in enumerate(orders):
         if order != IDENTITY:
             findings.append(Finding(Kind.SWAPPED_CHANNELS, module=k, detail=order_name(order)))
     dies = detect.die_maps(sig, layout, orders, response, dead_modules, th)
-    failed = dies.dead.any(axis=2) | dies.stuck.any(axis=2)
+    failed: npt.NDArray[np.bool_] = np.asarray(dies.dead.any(axis=2) | dies.stuck.any(axis=2))
     for k in dead_modules:
         rows, cols = layout.module_slices(k)
         failed[rows, cols] = True

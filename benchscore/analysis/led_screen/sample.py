@@ -57,7 +57,11 @@ def sample_leds(
             interpolation=cv2.INTER_AREA,
         )
     down = np.array(
-        [[1 / factor, 0, -(factor - 1) / (2 * factor)], [0, 1 / factor, -(factor - 1) / (2 * factor)], [0, 0, 1]]
+        [
+            [1 / factor, 0, -(factor - 1) / (2 * factor)],
+            [0, 1 / factor, -(factor - 1) / (2 * factor)],
+            [0, 0, 1],
+        ]
     )
     a = np.array([[1 / CELL, 0, 0.5 / CELL], [0, 1 / CELL, 0.5 / CELL], [0, 0, 1]])
     m = down @ h @ a  # rectified pixel -> LED coordinates -> photo -> reduced photo

@@ -30,7 +30,9 @@ class SimPatternOutput:
             raise OSError("pattern output: no HDMI sink (the sending card is not connected)")
         lay = self.screen.layout
         if frame.shape != (lay.height, lay.width, 3):
-            raise ValueError(f"frame {frame.shape} does not fit the {lay.width}x{lay.height} screen")
+            raise ValueError(
+                f"frame {frame.shape} does not fit the {lay.width}x{lay.height} screen"
+            )
         self.frame = frame
 
     def close(self) -> None:

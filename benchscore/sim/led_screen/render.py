@@ -56,12 +56,10 @@ def _rotation(yaw_deg: float, pitch_deg: float, roll_deg: float) -> F64:
     ry = np.array([[math.cos(y), 0, math.sin(y)], [0, 1, 0], [-math.sin(y), 0, math.cos(y)]])
     rx = np.array([[1, 0, 0], [0, math.cos(p), -math.sin(p)], [0, math.sin(p), math.cos(p)]])
     rz = np.array([[math.cos(r), -math.sin(r), 0], [math.sin(r), math.cos(r), 0], [0, 0, 1]])
-    return rz @ rx @ ry
+    return np.asarray(rz @ rx @ ry, dtype=np.float64)
 
 
-def screen_to_image(
-    model: CameraModel, width_leds: int, height_leds: int, pitch_mm: float
-) -> F64:
+def screen_to_image(model: CameraModel, width_leds: int, height_leds: int, pitch_mm: float) -> F64:
     """Homography from LED coordinates to image pixel coordinates (pixel centres at
     integers, as OpenCV counts them)."""
     w_mm, h_mm = width_leds * pitch_mm, height_leds * pitch_mm
@@ -76,14 +74,14 @@ def screen_to_image(
     extr = np.column_stack([rot[:, 0], rot[:, 1], t])  # screen plane Z = 0
     led_to_mm = np.array([[pitch_mm, 0, -w_mm / 2], [0, pitch_mm, -h_mm / 2], [0, 0, 1]])
     h = k @ extr @ led_to_mm
-    return h / h[2, 2]
+    return np.asarray(h / h[2, 2], dtype=np.float64)
 
 
 def _spot(q: int, sigma_frac: float) -> npt.NDArray[np.float32]:
     c = (np.arange(q) + 0.5) / q - 0.5
     g = np.exp(-0.5 * (c / sigma_frac) ** 2)
     s = np.outer(g, g)
-    return (s / s.mean()).astype(np.float32)
+    return np.asarray(s / s.mean(), dtype=np.float32)
 
 
 def render(
@@ -113,7 +111,11 @@ def render(
     big = cv2.warpPerspective(
         raster, m, (model.image_w * ss, model.image_h * ss), flags=cv2.INTER_LINEAR
     )
-    img = big if ss == 1 else cv2.resize(big, (model.image_w, model.image_h), interpolation=cv2.INTER_AREA)
+    img = (
+        big
+        if ss == 1
+        else cv2.resize(big, (model.image_w, model.image_h), interpolation=cv2.INTER_AREA)
+    )
     if model.blur_px > 0:
         img = cv2.GaussianBlur(img, (0, 0), model.blur_px)
     if model.vignetting:
@@ -123,11 +125,13 @@ def render(
         )
         img *= (1.0 - model.vignetting * r2)[..., None]
     signal = img * np.float32(model.exposure) + np.float32(model.dark_offset)
-    full = float(2 ** model.bits - 1)
+    full = float(2**model.bits - 1)
     if model.noise:
         electrons = np.clip(signal, 0, None) * np.float32(model.full_well_e)
         sd = np.sqrt(electrons + np.float32(model.read_noise_e**2))
         electrons += sd * rng.standard_normal(electrons.shape, dtype=np.float32)
         signal = electrons / np.float32(model.full_well_e)
     dn = np.clip(np.rint(signal * full), 0, full)
-    return dn.astype(np.uint8 if model.bits <= 8 else np.uint16)
+    if model.bits <= 8:
+        return np.asarray(dn, dtype=np.uint8)
+    return np.asarray(dn, dtype=np.uint16)

@@ -46,7 +46,10 @@ def _inner_module(layout: ScreenLayout, n: int) -> int:
 
 
 def random_pixels(
-    layout: ScreenLayout, n: int, rng: np.random.Generator, avoid: set[int] = frozenset()  # type: ignore[assignment]
+    layout: ScreenLayout,
+    n: int,
+    rng: np.random.Generator,
+    avoid: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> list[Finding]:
     """``n`` dead, stuck and dim dies at least 3 LEDs apart, outside modules ``avoid``."""
     kinds = (Kind.DEAD_PIXEL, Kind.STUCK_PIXEL, Kind.DIM_PIXEL)
@@ -80,8 +83,7 @@ def faults_for(name: str, layout: ScreenLayout, seed: int = 0) -> list[Finding]:
             ScreenFault.DIM_PIXELS: Kind.DIM_PIXEL,
         }[fault]
         return [
-            Finding(kind, x=f.x, y=f.y, colours=f.colours)
-            for f in random_pixels(layout, 6, rng)
+            Finding(kind, x=f.x, y=f.y, colours=f.colours) for f in random_pixels(layout, 6, rng)
         ]
     if fault is ScreenFault.DEAD_MODULE:
         return [Finding(Kind.DEAD_MODULE, module=mod)]
@@ -89,7 +91,11 @@ def faults_for(name: str, layout: ScreenLayout, seed: int = 0) -> list[Finding]:
         return [Finding(Kind.DIM_MODULE, module=mod, detail="0.55")]
     rows, cols = layout.module_slices(other)
     row = Finding(
-        Kind.ROW_OUT, x=cols.start, x2=cols.stop - 1, y=rows.start + 5, y2=rows.start + 5,
+        Kind.ROW_OUT,
+        x=cols.start,
+        x2=cols.stop - 1,
+        y=rows.start + 5,
+        y2=rows.start + 5,
         colours="rgb",
     )
     if fault is ScreenFault.DEAD_ROW:

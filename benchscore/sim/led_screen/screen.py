@@ -115,4 +115,4 @@ class SimScreen:
             for inp, die in enumerate(order):
                 out[..., die] += block[..., inp]
             shown[rows, cols] = out
-        return np.maximum(shown * self.gain, self.stuck)
+        return np.asarray(np.maximum(shown * self.gain, self.stuck), dtype=np.float32)
