@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="broker + scorer + simulated stations on this machine")
     demo.add_argument("--http-port", type=int, default=8080, help="scorer web port (8080)")
     demo.add_argument("--mqtt-port", type=int, default=0, help="broker port (a free one)")
-    demo.add_argument("--stations", type=int, default=10, help="simulated stations (4-10)")
+    demo.add_argument("--stations", type=int, default=12, help="simulated stations (4-12)")
     demo.add_argument(
         "--embedded-broker",
         action="store_true",
