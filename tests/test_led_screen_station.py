@@ -62,9 +62,9 @@ def test_good_screen_passes_faulty_fails_and_evidence_is_recorded(tmp_path: Path
 
 
 def test_unplugged_camera_is_a_bench_fault(tmp_path: Path) -> None:
-    with station(screen_config(tmp_path, "nocam", "none", '"camera"')) as hw:
-        with pytest.raises(OSError, match="camera"):
-            hw.open_bench()
+    path = screen_config(tmp_path, "nocam", "none", '"camera"')
+    with station(path) as hw, pytest.raises(OSError, match="camera"):
+        hw.open_bench()
 
 
 def test_verdicts_through_the_scorer_evidence_and_appeal(mosquitto, tmp_path: Path) -> None:

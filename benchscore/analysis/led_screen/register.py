@@ -41,8 +41,9 @@ def _blobs(work: npt.NDArray[np.float32]) -> tuple[F64, F64]:
     """(centroids, areas) of the lit blobs of the working image."""
     import cv2
 
-    lo = float(np.percentile(work, 50))
-    hi = float(np.percentile(work, 99.95))
+    sub = work[::2, ::2]  # levels from a quarter of the pixels: same answer, 4x less work
+    lo = float(np.percentile(sub, 50))
+    hi = float(np.percentile(sub, 99.95))
     if hi - lo <= 1e-6:
         raise AnalysisError("registration: the photo is blank (no lit LEDs)")
     mask = (work > lo + 0.3 * (hi - lo)).astype(np.uint8)
@@ -119,13 +120,13 @@ def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
     the registration pattern); AnalysisError saying what was not found."""
     import cv2
 
-    g = gray(image)
-    scale = max(1, int(np.ceil(g.shape[1] / WORK_WIDTH)))
-    work = (
-        g
-        if scale == 1
-        else cv2.resize(g, (g.shape[1] // scale, g.shape[0] // scale), interpolation=cv2.INTER_AREA)
-    )
+    img = np.asarray(image)
+    scale = max(1, int(np.ceil(img.shape[1] / WORK_WIDTH)))
+    if scale > 1:  # area-average the photo itself (uint8 stays fast), then sum the channels
+        img = cv2.resize(
+            img, (img.shape[1] // scale, img.shape[0] // scale), interpolation=cv2.INTER_AREA
+        )
+    work = gray(img)
     pts, areas = _blobs(np.asarray(work, dtype=np.float32))
     h = _initial(layout, _markers(pts, areas), pts.mean(axis=0))
     dots = dot_positions(layout).astype(np.float64) + 0.5
