@@ -61,7 +61,9 @@ class OpenCVCamera:
 
         self._cv2 = cv2
         source: int | str = int(device) if device.isdigit() else device
-        backend = cv2.CAP_V4L2 if isinstance(source, int) or device.startswith("/dev/") else 0
+        self._live = isinstance(source, int) or device.startswith("/dev/")
+        """A camera (not a video or image file): frames taken before a setting are dropped."""
+        backend = cv2.CAP_V4L2 if self._live else 0
         self.device = device
         self.frames = max(1, frames)
         self.exposure_unit_us = exposure_unit_us
@@ -83,7 +85,9 @@ class OpenCVCamera:
         ok = self._cap.set(cv2.CAP_PROP_EXPOSURE, exposure_us / self.exposure_unit_us) and ok
         self._cap.set(cv2.CAP_PROP_GAIN, gain)
         self._cap.set(cv2.CAP_PROP_AUTO_WB, 0)
-        if not ok and self.device.startswith("/dev/"):
+        if not self._live:
+            return
+        if not ok:
             raise DriverError(f"camera {self.device}: does not take a manual exposure")
         for _ in range(2):  # drop frames taken with the old settings
             self._cap.grab()

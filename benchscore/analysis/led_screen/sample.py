@@ -49,6 +49,16 @@ def sample_leds(
     p = pitch_px(h, layout)
     if p < 2.0:
         raise AnalysisError(f"photo: an LED spans {p:.2f} pixels; the camera needs >= 2")
+    # only the screen's part of the photo (and a pitch around it) is reduced and warped
+    w, ht = layout.width, layout.height
+    edge = apply(h, np.array([[-1, -1], [w + 1, -1], [w + 1, ht + 1], [-1, ht + 1]], float))
+    x0, y0 = (max(0, int(np.floor(v))) for v in edge.min(axis=0))
+    x1 = min(img.shape[1], int(np.ceil(edge[:, 0].max())) + 1)
+    y1 = min(img.shape[0], int(np.ceil(edge[:, 1].max())) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        raise AnalysisError("photo: the screen lies outside the photo")
+    img = img[y0:y1, x0:x1]
+    h = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], dtype=np.float64) @ h
     factor = max(1, int(p // CELL))
     if factor > 1:
         img = cv2.resize(
