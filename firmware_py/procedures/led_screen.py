@@ -100,7 +100,6 @@ MEASUREMENTS = (
 _FAILED = (Kind.DEAD_MODULE, Kind.ROW_OUT, Kind.COLUMN_OUT, Kind.DEAD_PIXEL, Kind.STUCK_PIXEL)
 EXPLAINED_BY: dict[str, tuple[Kind, ...]] = {
     "failed_pixel_rate": _FAILED,
-    "regional_failed_pixel_rate": _FAILED,
     "dead_pixels": (Kind.DEAD_PIXEL,),
     "stuck_pixels": (Kind.STUCK_PIXEL,),
     "dim_pixels": (Kind.DIM_PIXEL,),

@@ -270,7 +270,8 @@ def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str
     names = store.curve_names(station, run["run_id"])
     if names:
         out.append(f"<h4>{t(lang, 'report.curves')}</h4><div class='plots'>")
-        for name in names:
+        images = sorted((n for n in names if n.startswith(image_curve.PREFIX)), reverse=True)
+        for name in images + [n for n in names if n not in images]:
             if name.startswith("ledmap_") or name == "camera_matrix":
                 continue  # an LED screen's raw maps: data for an appeal, not a chart
             data = store.curve(station, run["run_id"], name)

@@ -146,7 +146,10 @@
         for (const [runId, names] of Object.entries(d.curves)) {
           if (!names.length) continue;
           curvesBox.append(BS.el("h2", "", BS.t("station.curves") + " " + runId));
-          for (const name of names) {
+          // evidence pictures first, the white field (every finding) before the others
+          const ordered = names.filter((n) => n.startsWith("image_")).sort().reverse()
+            .concat(names.filter((n) => !n.startsWith("image_")));
+          for (const name of ordered) {
             if (name.startsWith("image_")) {  // an evidence picture (benchscore/image_curve.py)
               const img = BS.el("img", "evidence");
               img.alt = name;

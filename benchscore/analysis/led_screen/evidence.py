@@ -64,6 +64,10 @@ def annotate(
     to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5], [0, 0, 1]])
     hs = to_small @ h
     thick = max(1, round(size[0] / 640))
+    w, ht = layout.width, layout.height
+    outline = apply(hs, np.array([[0, 0], [w, 0], [w, ht], [0, ht]], dtype=np.float64))
+    grey = (110, 110, 110)  # where the screen is, also on a black field
+    cv2.polylines(bgr, [np.rint(outline).astype(np.int32).reshape(-1, 1, 2)], True, grey, 1)
     for n, f in enumerate(findings, start=1):
         x0, y0, x1, y1 = _box(f, layout)
         quad = apply(hs, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
