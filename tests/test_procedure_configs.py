@@ -14,7 +14,8 @@ from tests.support.benches import REPO, TASKS, write_config
 @pytest.mark.parametrize("path", sorted((REPO / "config" / "stations").glob("*.toml")), ids=str)
 def test_every_shipped_station_config_loads(path: Path) -> None:
     config = load_station_config(path)
-    assert config.task.procedure in ("led_assembly", "lighting_environment", "power_bank")
+    procedures = ("led_assembly", "lighting_environment", "power_bank", "led_screen")
+    assert config.task.procedure in procedures
 
 
 @pytest.mark.parametrize("path", sorted(TASKS.glob("*.toml")), ids=str)
