@@ -63,8 +63,11 @@ def test_good_screen_passes_faulty_fails_and_evidence_is_recorded(tmp_path: Path
 
 def test_unplugged_camera_is_a_bench_fault(tmp_path: Path) -> None:
     path = screen_config(tmp_path, "nocam", "none", '"camera"')
-    with station(path) as hw, pytest.raises(OSError, match="camera"):
-        hw.open_bench()
+    with station(path) as hw:
+        with pytest.raises(OSError, match="camera"):
+            hw.open_bench(raw=True)  # the bench's own check, before any calibration
+        with pytest.raises(OSError, match="camera"):
+            hw.open_bench()
 
 
 def test_verdicts_through_the_scorer_evidence_and_appeal(mosquitto, tmp_path: Path) -> None:
