@@ -91,7 +91,7 @@ def _led_screen(curves: Curves, params: Params) -> dict[str, float]:
     import numpy as np
 
     from benchscore.analysis.led_screen import ColourMatrix, analyse_maps
-    from benchscore.analysis.led_screen.params import layout_from, thresholds_from
+    from benchscore.analysis.led_screen.params import card_from, layout_from, thresholds_from
     from benchscore.analysis.led_screen.report import values
 
     layout = layout_from(params)
@@ -104,7 +104,7 @@ def _led_screen(curves: Curves, params: Params) -> dict[str, float]:
     if "camera_matrix" in curves:
         m = [curves["camera_matrix"][f"m{i}"][0] for i in range(9)]
         matrix = ColourMatrix(tuple((m[3 * r], m[3 * r + 1], m[3 * r + 2]) for r in range(3)))
-    report = analyse_maps(maps, layout, thresholds_from(params), matrix)
+    report = analyse_maps(maps, layout, thresholds_from(params), matrix, card_from(params))
     return {k: v for k, v in values(report).items() if v is not None}
 
 

@@ -118,3 +118,13 @@ def test_blank_photo_is_a_plain_error() -> None:
 def test_layout_must_add_up() -> None:
     with pytest.raises(AnalysisError, match="whole number"):
         ScreenLayout(100, 64, 32, 16)
+
+
+def test_a_dark_receiving_card_region_is_one_finding() -> None:
+    # the card of the top-right 2 x 2 modules: the top-right corner marker is gone too
+    screen = SimScreen(LAYOUT, [F(K.DEAD_CARD, module=2, detail="2x2")], seed=2)
+    shots = photos(screen, CameraModel(yaw_deg=15.0))
+    _, maps = sample_photos(shots, LAYOUT, 255)
+    assert analyse_maps(maps, LAYOUT, card=(2, 2)).findings == list(screen.truth)
+    modules = analyse_maps(maps, LAYOUT).findings  # without card regions: four modules
+    assert [(f.kind, f.module) for f in modules] == [(K.DEAD_MODULE, k) for k in (2, 3, 6, 7)]

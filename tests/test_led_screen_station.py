@@ -128,7 +128,7 @@ def test_verdicts_through_the_scorer_evidence_and_appeal(mosquitto, tmp_path: Pa
         appeal = recompute(store, "bad", bad_run, REPO / "config" / "tasks")
         statuses = {r["name"]: r["status"] for r in appeal["measurements"]}
         assert set(statuses.values()) == {"same"}, appeal["measurements"]
-        assert len(statuses) == 9
+        assert len(statuses) == 10
         html = _run_html(store, "en", "bad", runs["bad"])
         assert html.count("data:image/jpeg;base64,") == 3
         assert "ledmap_" not in html

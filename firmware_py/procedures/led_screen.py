@@ -45,7 +45,7 @@ from benchscore.analysis.led_screen import (
     analyse_maps,
     sample_photos,
 )
-from benchscore.analysis.led_screen.params import DEFAULTS, thresholds_from
+from benchscore.analysis.led_screen.params import DEFAULTS, card_from, thresholds_from
 from benchscore.analysis.led_screen.params import layout_from as params_layout
 from benchscore.analysis.led_screen.patterns import analysis_patterns, pattern
 from benchscore.analysis.led_screen.report import summary, values
@@ -89,6 +89,7 @@ MEASUREMENTS = (
     "stuck_pixels",
     "dim_pixels",
     "dead_modules",
+    "dead_cards",
     "dim_modules",
     "lines_out",
     "swapped_channel_modules",
@@ -97,13 +98,21 @@ MEASUREMENTS = (
     "colour_uniformity_duv",
     "white_luminance_cd_m2",
 )
-_FAILED = (Kind.DEAD_MODULE, Kind.ROW_OUT, Kind.COLUMN_OUT, Kind.DEAD_PIXEL, Kind.STUCK_PIXEL)
+_FAILED = (
+    Kind.DEAD_MODULE,
+    Kind.DEAD_CARD,
+    Kind.ROW_OUT,
+    Kind.COLUMN_OUT,
+    Kind.DEAD_PIXEL,
+    Kind.STUCK_PIXEL,
+)
 EXPLAINED_BY: dict[str, tuple[Kind, ...]] = {
     "failed_pixel_rate": _FAILED,
     "dead_pixels": (Kind.DEAD_PIXEL,),
     "stuck_pixels": (Kind.STUCK_PIXEL,),
     "dim_pixels": (Kind.DIM_PIXEL,),
     "dead_modules": (Kind.DEAD_MODULE,),
+    "dead_cards": (Kind.DEAD_CARD,),
     "dim_modules": (Kind.DIM_MODULE,),
     "lines_out": (Kind.ROW_OUT, Kind.COLUMN_OUT),
     "swapped_channel_modules": (Kind.SWAPPED_CHANNELS,),
@@ -187,7 +196,9 @@ class LEDScreenProcedure(Procedure):
             m = matrix.array() * scale
             rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in m)
             matrix = ColourMatrix(rows, matrix.id)
-        report = analyse_maps(maps, layout, thresholds_from(self.params), matrix)
+        report = analyse_maps(
+            maps, layout, thresholds_from(self.params), matrix, card_from(self.params)
+        )
         analysis_s = time.perf_counter() - started
         for name, leds in maps.items():
             self.curve(f"ledmap_{name}", map_columns(leds))

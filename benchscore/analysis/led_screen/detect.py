@@ -68,6 +68,31 @@ def module_state(white_median: F64, th: Thresholds) -> tuple[list[Finding], set[
     return findings, dead, ref
 
 
+def card_regions(
+    findings: list[Finding], layout: ScreenLayout, card: tuple[int, int]
+) -> list[Finding]:
+    """Join the dead modules of a receiving card's whole region (``card`` = modules across,
+    down; (0, 0): not judged) into one dead-card finding."""
+    cw, ch = card
+    if cw < 1 or ch < 1 or layout.modules_x % cw or layout.modules_y % ch:
+        return findings
+    dead = {f.module for f in findings if f.kind is Kind.DEAD_MODULE}
+    out = [f for f in findings if f.kind is not Kind.DEAD_MODULE]
+    for cy in range(0, layout.modules_y, ch):
+        for cx in range(0, layout.modules_x, cw):
+            region = {
+                layout.module_index(mx, my)
+                for mx in range(cx, cx + cw)
+                for my in range(cy, cy + ch)
+            }
+            if region <= dead and len(region) > 1:
+                first = layout.module_index(cx, cy)
+                out.append(Finding(Kind.DEAD_CARD, module=first, detail=f"{cw}x{ch}"))
+                dead -= region
+    out += [Finding(Kind.DEAD_MODULE, module=k) for k in sorted(dead)]
+    return out
+
+
 def die_maps(
     sig: Signals,
     layout: ScreenLayout,

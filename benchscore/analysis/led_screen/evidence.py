@@ -23,6 +23,7 @@ COLOURS_BGR = {
     Kind.DIM_PIXEL: (0, 200, 255),
     Kind.STUCK_PIXEL: (255, 0, 255),
     Kind.DEAD_MODULE: (0, 0, 255),
+    Kind.DEAD_CARD: (0, 0, 255),
     Kind.DIM_MODULE: (0, 140, 255),
     Kind.ROW_OUT: (0, 0, 255),
     Kind.COLUMN_OUT: (0, 0, 255),
@@ -34,6 +35,15 @@ COLOURS_BGR = {
 
 def _box(f: Finding, layout: ScreenLayout) -> tuple[float, float, float, float]:
     """(x0, y0, x1, y1) in LED coordinates of what the finding covers (pixels padded)."""
+    if f.kind is Kind.DEAD_CARD:
+        cw, ch = (int(v) for v in f.detail.split("x"))
+        rows, cols = layout.module_slices(f.module)
+        return (
+            cols.start,
+            rows.start,
+            cols.start + cw * layout.module_w,
+            rows.start + ch * layout.module_h,
+        )
     if f.module >= 0:
         rows, cols = layout.module_slices(f.module)
         return cols.start, rows.start, cols.stop, rows.stop

@@ -19,6 +19,9 @@ class Kind(StrEnum):
     """A die well below its module's median on its own colour field."""
     DEAD_MODULE = "dead_module"
     DIM_MODULE = "dim_module"
+    DEAD_CARD = "dead_card"
+    """Every module a receiving card drives is dark (card, power or network): ``module`` is
+    the region's top-left module, ``detail`` its size in modules (e.g. ``2x2``)."""
     ROW_OUT = "row_out"
     """A row segment dark (scan line / address fault): ``y`` the row, ``x``..``x2`` LEDs."""
     COLUMN_OUT = "column_out"

@@ -10,6 +10,8 @@ from benchscore.analysis.led_screen.detect import Thresholds
 from benchscore.analysis.led_screen.layout import ScreenLayout
 
 LAYOUT_KEYS = ("width_px", "height_px", "module_w", "module_h")
+CARD_KEYS = ("card_modules_x", "card_modules_y")
+"""Modules across and down one receiving card drives (0: card regions not judged)."""
 THRESHOLD_KEYS = (
     "dead_fraction",
     "dim_fraction",
@@ -23,6 +25,8 @@ DEFAULTS: dict[str, float] = {
     "height_px": 64,
     "module_w": 32,
     "module_h": 16,
+    "card_modules_x": 0,
+    "card_modules_y": 0,
     **{k: getattr(Thresholds(), k) for k in THRESHOLD_KEYS},
 }
 
@@ -30,6 +34,11 @@ DEFAULTS: dict[str, float] = {
 def layout_from(params: Mapping[str, float]) -> ScreenLayout:
     p = {**DEFAULTS, **params}
     return ScreenLayout(*(int(p[k]) for k in LAYOUT_KEYS))
+
+
+def card_from(params: Mapping[str, float]) -> tuple[int, int]:
+    p = {**DEFAULTS, **params}
+    return int(p[CARD_KEYS[0]]), int(p[CARD_KEYS[1]])
 
 
 def thresholds_from(params: Mapping[str, float]) -> Thresholds:

@@ -70,8 +70,10 @@ def analyse_maps(
     layout: ScreenLayout,
     th: detect.Thresholds | None = None,
     calibration: ColourMatrix | None = None,
+    card: tuple[int, int] = (0, 0),
 ) -> ScreenReport:
-    """Judge the LED maps of :func:`~.patterns.analysis_patterns` (but registration)."""
+    """Judge the LED maps of :func:`~.patterns.analysis_patterns` (but registration);
+    ``card``: modules across and down one receiving card drives ((0, 0): no card regions)."""
     th = th or detect.Thresholds()
     sig = Signals(maps, layout)
     for name in analysis_patterns(layout)[1:]:
@@ -95,6 +97,7 @@ def analyse_maps(
     findings += detect.pixel_findings(dies)
     placement, _ = decode_sweep(sig, layout, white, dead_modules)
     findings += placement
+    findings = detect.card_regions(findings, layout, card)
     live = [k for k in range(layout.modules) if k not in dead_modules]
     uni = uniformity(white_rgb, live, calibration) if live else None
     return ScreenReport(
@@ -117,6 +120,7 @@ def values(report: ScreenReport) -> dict[str, float | None]:
         "stuck_pixels": float(report.count(Kind.STUCK_PIXEL)),
         "dim_pixels": float(report.count(Kind.DIM_PIXEL)),
         "dead_modules": float(report.count(Kind.DEAD_MODULE)),
+        "dead_cards": float(report.count(Kind.DEAD_CARD)),
         "dim_modules": float(report.count(Kind.DIM_MODULE)),
         "lines_out": float(report.count(Kind.ROW_OUT, Kind.COLUMN_OUT)),
         "swapped_channel_modules": float(report.count(Kind.SWAPPED_CHANNELS)),

@@ -28,6 +28,8 @@ class ScreenFault(StrEnum):
     STUCK_PIXELS = "stuck_pixels"
     DIM_PIXELS = "dim_pixels"
     DEAD_MODULE = "dead_module"
+    DEAD_CARD = "dead_card"
+    """The receiving card of the top-right 2 x 2 modules is dark."""
     DIM_MODULE = "dim_module"
     DEAD_ROW = "dead_row"
     SWAPPED_CHANNELS = "swapped_channels"
@@ -87,6 +89,8 @@ def faults_for(name: str, layout: ScreenLayout, seed: int = 0) -> list[Finding]:
         ]
     if fault is ScreenFault.DEAD_MODULE:
         return [Finding(Kind.DEAD_MODULE, module=mod)]
+    if fault is ScreenFault.DEAD_CARD:
+        return [Finding(Kind.DEAD_CARD, module=layout.modules_x - 2, detail="2x2")]
     if fault is ScreenFault.DIM_MODULE:
         return [Finding(Kind.DIM_MODULE, module=mod, detail="0.55")]
     rows, cols = layout.module_slices(other)

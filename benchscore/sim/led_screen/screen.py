@@ -75,6 +75,13 @@ class SimScreen:
         elif f.kind is Kind.DEAD_MODULE:
             rows, cols = lay.module_slices(f.module)
             g[rows, cols] = 0.0
+        elif f.kind is Kind.DEAD_CARD:
+            cw, ch = (int(v) for v in f.detail.split("x"))
+            mx, my = lay.module_xy(f.module)
+            for dy in range(ch):
+                for dx in range(cw):
+                    rows, cols = lay.module_slices(lay.module_index(mx + dx, my + dy))
+                    g[rows, cols] = 0.0
         elif f.kind is Kind.DIM_MODULE:
             rows, cols = lay.module_slices(f.module)
             g[rows, cols] *= float(f.detail or DIM_MODULE_GAIN)
