@@ -77,6 +77,8 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
         led_module=t.get_choice("led_module", LED_MODULES, "single"),
         camera_yaw_deg=t.get_float("camera_yaw_deg", 0.0, min=-60.0),
     )
+    if abs(cfg.camera_yaw_deg) > 60.0:
+        raise t.error("camera_yaw_deg", f"must be -60..60, got {cfg.camera_yaw_deg}")
     if cfg.initial_soc > 1.0:
         raise t.error("initial_soc", f"must be 0..1, got {cfg.initial_soc}")
     t.check_unknown()

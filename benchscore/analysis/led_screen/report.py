@@ -26,8 +26,9 @@ from benchscore.analysis.led_screen.sweep import decode_sweep
 from benchscore.analysis.led_screen.uniformity import ColourMatrix, UniformityResult, uniformity
 from benchscore.analysis.screen import failed_pixel_rate, regional_failed_pixel_rate
 
-MAP_DECIMALS = 5
-"""LED maps are kept to 1e-5 of full scale (what a curve stores them as)."""
+MAP_DECIMALS = 4
+"""LED maps are kept to 1e-4 of full scale (what a curve stores them as; an 8-bit camera's
+step is 4e-3, a cell averages about 16 of its pixels)."""
 
 
 @dataclass
