@@ -138,3 +138,29 @@ def test_verdicts_through_the_scorer_evidence_and_appeal(mosquitto, tmp_path: Pa
         for st in stations.values():
             st.close()
         scorer.stop()
+
+
+def test_a_dark_screen_fails_every_measurement_with_the_photo_as_evidence() -> None:
+    from benchscore.analysis.led_screen import Finding, Kind, ScreenLayout
+    from benchscore.clock import SimClock
+    from benchscore.sim.led_screen import CameraModel, SimCamera, SimPatternOutput, SimScreen
+    from firmware_py.config import load_task
+    from firmware_py.procedures import PROCEDURES
+    from firmware_py.procedures.led_screen import ScreenBench
+
+    task = load_task(REPO / "config" / "tasks" / "led_screen.toml")
+    layout = ScreenLayout(128, 64, 32, 16)
+    dark = SimScreen(layout, [Finding(Kind.DEAD_MODULE, module=k) for k in range(16)])
+    output = SimPatternOutput(dark)
+    bench = ScreenBench(output=output, camera=SimCamera(output, CameraModel()))
+    curves: dict[str, dict[str, list[float]]] = {}
+    proc = PROCEDURES["led_screen"](
+        bench, task, SimClock(), lambda p, v: None, curve=lambda n, c: curves.__setitem__(n, c)
+    )
+    result = proc.run()
+    assert result.outcome is RunOutcome.FAIL
+    assert {m.outcome.value for m in result.measurements} == {"fail"}
+    assert len(result.measurements) == len(task.limits)
+    assert "not found in the photo" in result.reason
+    assert image_curve.from_columns(curves["image_registration"]) is not None
+    assert output.frame is not None and float(output.frame.max()) == 0.0  # left black

@@ -256,17 +256,9 @@ class LEDScreenProcedure(Procedure):
             self.curve(name, image_curve.to_columns(jpeg))
 
     def _evidence_plain(self, name: str, photo: npt.NDArray[Any], full: float) -> None:
-        from benchscore.analysis.led_screen.evidence import annotate
+        from benchscore.analysis.led_screen.evidence import picture
 
-        jpeg = annotate(
-            photo,
-            np.eye(3),
-            ScreenLayout(4, 4, 4, 4),
-            [],
-            full_scale=full,
-            width=int(self.params["evidence_width_px"]),
-            gain=1.5,
-        )
+        jpeg = picture(photo, full_scale=full, width=int(self.params["evidence_width_px"]))
         self.curve(name, image_curve.to_columns(jpeg))
 
     def teardown(self) -> None:

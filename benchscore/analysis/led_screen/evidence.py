@@ -52,6 +52,35 @@ def _box(f: Finding, layout: ScreenLayout) -> tuple[float, float, float, float]:
     return f.x - 1.0, f.y - 1.0, f.x + 2.0, f.y + 2.0
 
 
+def _jpeg(bgr: npt.NDArray[np.uint8], quality: int) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("evidence: JPEG encoding failed")
+    return bytes(buf.tobytes())
+
+
+def _small(
+    photo: npt.NDArray[np.generic], full_scale: float, width: int, gain: float
+) -> tuple[npt.NDArray[np.uint8], float]:
+    """The photo as 8-bit BGR at most ``width`` wide, and the scale applied."""
+    import cv2
+
+    img = np.asarray(photo, dtype=np.float32) * (255.0 * gain / float(full_scale))
+    scale = min(1.0, width / img.shape[1])
+    size = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))
+    small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(np.clip(small, 0, 255).astype(np.uint8)[..., ::-1]), scale
+
+
+def picture(
+    photo: npt.NDArray[np.generic], *, full_scale: float, width: int = 960, gain: float = 1.5
+) -> bytes:
+    """JPEG bytes of ``photo`` as it is (a photo the screen was not found in)."""
+    return _jpeg(_small(photo, full_scale, width, gain)[0], 80)
+
+
 def annotate(
     photo: npt.NDArray[np.generic],
     h: F64,
@@ -66,11 +95,8 @@ def annotate(
     """JPEG bytes of ``photo`` (RGB) with ``findings`` outlined."""
     import cv2
 
-    img = np.asarray(photo, dtype=np.float32) * (255.0 * gain / float(full_scale))
-    scale = min(1.0, width / img.shape[1])
-    size = (max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale)))
-    small = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    bgr = np.ascontiguousarray(np.clip(small, 0, 255).astype(np.uint8)[..., ::-1])
+    bgr, scale = _small(photo, full_scale, width, gain)
+    size = (bgr.shape[1], bgr.shape[0])
     to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5], [0, 0, 1]])
     hs = to_small @ h
     thick = max(1, round(size[0] / 640))
@@ -95,7 +121,4 @@ def annotate(
             thick,
             cv2.LINE_AA,
         )
-    ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("evidence: JPEG encoding failed")
-    return bytes(buf.tobytes())
+    return _jpeg(bgr, quality)

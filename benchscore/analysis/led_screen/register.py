@@ -19,7 +19,12 @@ import numpy.typing as npt
 
 from benchscore.analysis._arrays import AnalysisError
 from benchscore.analysis.led_screen.layout import ScreenLayout
-from benchscore.analysis.led_screen.patterns import DOT_STEP, dot_positions, marker_centres
+from benchscore.analysis.led_screen.patterns import (
+    DOT_STEP,
+    MARKER,
+    dot_positions,
+    marker_centres,
+)
 
 F64 = npt.NDArray[np.float64]
 WORK_WIDTH = 1600
@@ -128,6 +133,12 @@ def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
         )
     work = gray(img)
     pts, areas = _blobs(np.asarray(work, dtype=np.float32))
+    lit = len(dot_positions(layout)) + 4 * MARKER * MARKER
+    if len(pts) > 3 * lit:  # noise of a dark photo, or another pattern
+        raise AnalysisError(
+            f"registration: {len(pts)} bright spots where the pattern lights {lit} LEDs "
+            "(a dark screen, or not the registration pattern)"
+        )
     h = _initial(layout, _markers(pts, areas), pts.mean(axis=0))
     dots = dot_positions(layout).astype(np.float64) + 0.5
     ideal = np.vstack([marker_centres(layout), dots])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from benchscore.analysis._arrays import AnalysisError
 from benchscore.analysis.led_screen import detect
 from benchscore.analysis.led_screen.channels import IDENTITY, channel_order, order_name, responses
 from benchscore.analysis.led_screen.findings import Finding, Kind
@@ -50,7 +51,7 @@ def sample_photos(
 ) -> tuple[F64, dict[str, F64]]:
     """(homography, LED maps of every photo but the registration one)."""
     if "registration" not in photos:
-        raise detect_error("no photo of the registration pattern")
+        raise AnalysisError("no photo of the registration pattern")
     h = find_screen(photos["registration"], layout)
     maps = {
         name: np.round(sample_leds(img, h, layout, full_scale), MAP_DECIMALS)
@@ -58,12 +59,6 @@ def sample_photos(
         if name != "registration"
     }
     return h, maps
-
-
-def detect_error(text: str) -> Exception:
-    from benchscore.analysis._arrays import AnalysisError
-
-    return AnalysisError(text)
 
 
 def analyse_maps(
