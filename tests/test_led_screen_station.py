@@ -164,3 +164,27 @@ def test_a_dark_screen_fails_every_measurement_with_the_photo_as_evidence() -> N
     assert "not found in the photo" in result.reason
     assert image_curve.from_columns(curves["image_registration"]) is not None
     assert output.frame is not None and float(output.frame.max()) == 0.0  # left black
+
+
+@pytest.mark.parametrize(
+    "fault,failing",
+    [
+        ("dead_pixels", {"failed_pixel_rate", "regional_failed_pixel_rate"}),
+        ("stuck_pixels", {"failed_pixel_rate", "regional_failed_pixel_rate"}),
+        ("dim_pixels", {"dim_pixels"}),
+        ("dead_module", {"failed_pixel_rate", "regional_failed_pixel_rate", "dead_modules"}),
+        ("dead_card", {"failed_pixel_rate", "regional_failed_pixel_rate", "dead_cards"}),
+        ("dim_module", {"luminance_uniformity_pct"}),
+        ("dead_row", {"failed_pixel_rate", "regional_failed_pixel_rate", "lines_out"}),
+        ("swapped_channels", {"swapped_channel_modules"}),  # white stays white
+        ("misplaced_module", {"misplaced_modules"}),
+        ("rotated_module", {"misplaced_modules"}),
+    ],
+)
+def test_each_screen_fault_fails_its_measurement(
+    tmp_path: Path, fault: str, failing: set[str]
+) -> None:
+    with station(screen_config(tmp_path, "f", fault)) as hw:
+        r = run(hw)
+    assert r.result.outcome is RunOutcome.FAIL, r.result.reason
+    assert r.failing() == failing, r.result.reason
