@@ -48,6 +48,7 @@ from benchscore.analysis.led_screen import (
 from benchscore.analysis.led_screen.params import DEFAULTS, card_from, thresholds_from
 from benchscore.analysis.led_screen.params import layout_from as params_layout
 from benchscore.analysis.led_screen.patterns import analysis_patterns, pattern
+from benchscore.analysis.led_screen.register import ScreenMap
 from benchscore.analysis.led_screen.report import summary, values
 from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
 
@@ -236,7 +237,7 @@ class LEDScreenProcedure(Procedure):
     def _evidence(
         self,
         photos: dict[str, npt.NDArray[Any]],
-        h: npt.NDArray[np.float64],
+        h: ScreenMap,
         layout: ScreenLayout,
         report: ScreenReport,
         full: float,

@@ -1,7 +1,7 @@
 """Evidence pictures: a pattern photo with the findings drawn on it, as a small JPEG.
 
 Each finding is outlined where it is on the photo (its LEDs' cells projected through the
-registration homography), in a colour by kind, and numbered in the order of the run's
+registration's screen map), in a colour by kind, and numbered in the order of the run's
 reason. The photo is scaled to ``width`` pixels and brightened by ``gain`` (a black-field
 photo is otherwise black).
 """
@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from benchscore.analysis.led_screen.findings import Finding, Kind
 from benchscore.analysis.led_screen.layout import ScreenLayout
-from benchscore.analysis.led_screen.register import apply
+from benchscore.analysis.led_screen.register import ScreenMap
 
 F64 = npt.NDArray[np.float64]
 COLOURS_BGR = {
@@ -83,7 +83,7 @@ def picture(
 
 def annotate(
     photo: npt.NDArray[np.generic],
-    h: F64,
+    screen: ScreenMap,
     layout: ScreenLayout,
     findings: Sequence[Finding],
     *,
@@ -98,15 +98,15 @@ def annotate(
     bgr, scale = _small(photo, full_scale, width, gain)
     size = (bgr.shape[1], bgr.shape[0])
     to_small = np.array([[scale, 0, 0.5 * scale - 0.5], [0, scale, 0.5 * scale - 0.5], [0, 0, 1]])
-    hs = to_small @ h
+    hs = screen.scaled(to_small)
     thick = max(1, round(size[0] / 640))
     w, ht = layout.width, layout.height
-    outline = apply(hs, np.array([[0, 0], [w, 0], [w, ht], [0, ht]], dtype=np.float64))
+    outline = hs(np.array([[0, 0], [w, 0], [w, ht], [0, ht]], dtype=np.float64))
     grey = (110, 110, 110)  # where the screen is, also on a black field
     cv2.polylines(bgr, [np.rint(outline).astype(np.int32).reshape(-1, 1, 2)], True, grey, 1)
     for n, f in enumerate(findings, start=1):
         x0, y0, x1, y1 = _box(f, layout)
-        quad = apply(hs, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
+        quad = hs(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
         pts = np.rint(quad).astype(np.int32).reshape(-1, 1, 2)
         colour = COLOURS_BGR[f.kind]
         cv2.polylines(bgr, [pts], True, colour, thick, cv2.LINE_AA)

@@ -1,5 +1,5 @@
-"""Find the screen in a photo of the registration pattern: the homography from LED
-coordinates to image pixels.
+"""Find the screen in a photo of the registration pattern: the map from LED coordinates to
+image pixels (a homography plus a cubic correction for the lens's distortion).
 
 1. The photo is reduced (area average) to at most :data:`WORK_WIDTH` pixels wide and every
    lit LED found as a connected component above a threshold between the dark level and the
@@ -9,10 +9,14 @@ coordinates to image pixels.
    is which follows from where each lies around the centre of all lit LEDs. Four markers give
    a first homography, three an affine map (a dead module may take one corner away).
 3. Every lattice dot is predicted, matched to the nearest blob within a third of the lattice
-   step, and the homography refitted on markers and dots with RANSAC, twice.
+   step, and the homography and a cubic correction in LED coordinates (what barrel or
+   pincushion distortion does to a flat screen) fitted on the dots, outliers dropped; three
+   times, each round predicting with the last fit.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -116,13 +120,74 @@ def _initial(layout: ScreenLayout, markers: list[F64], centre: F64) -> F64:
 
 def apply(h: F64, pts: F64) -> F64:
     """Map (n, 2) points through homography ``h``."""
-    p = np.column_stack([pts, np.ones(len(pts))]) @ h.T
-    return p[:, :2] / p[:, 2:3]  # type: ignore[no-any-return]
+    x, y = pts[:, 0], pts[:, 1]  # elementwise: no BLAS call for a 3 x 3 product
+    w = h[2, 0] * x + h[2, 1] * y + h[2, 2]
+    return np.stack(  # type: ignore[no-any-return]
+        [(h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w, (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w],
+        axis=1,
+    )
 
 
-def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
-    """Homography (3 x 3) from LED coordinates to pixel coordinates of ``image`` (a photo of
-    the registration pattern); AnalysisError saying what was not found."""
+def _terms(pts: F64, layout: ScreenLayout) -> F64:
+    """Cubic terms of LED coordinates normalised to -0.5..0.5 (the lens-distortion model)."""
+    u = pts[:, 0] / layout.width - 0.5
+    v = pts[:, 1] / layout.height - 0.5
+    one = np.ones_like(u)
+    return np.stack([one, u, v, u * u, u * v, v * v, u**3, u * u * v, u * v * v, v**3], axis=1)
+
+
+@dataclass(frozen=True)
+class ScreenMap:
+    """Where each point of the screen lies in the photo: a homography ``h`` (perspective)
+    plus a smooth cubic correction ``poly`` (10 x 2, pixels: the lens's distortion), both
+    fitted on the registration pattern's dots."""
+
+    h: F64
+    poly: F64
+    layout: ScreenLayout
+
+    def __call__(self, pts: F64) -> F64:
+        """Photo pixel coordinates of (n, 2) LED coordinates."""
+        p = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        out = apply(self.h, p)
+        if self.poly.any():
+            t = _terms(p, self.layout)
+            out = out + np.stack([t @ self.poly[:, 0], t @ self.poly[:, 1]], axis=1)
+        return out
+
+    def scaled(self, a: F64) -> ScreenMap:
+        """The same map into a photo transformed by the affine 3 x 3 ``a`` (resized, cropped)."""
+        h = a @ self.h
+        return ScreenMap(h / h[2, 2], self.poly * a[0, 0], self.layout)
+
+
+def _fit(src: F64, dst: F64, layout: ScreenLayout, tol: float) -> tuple[F64, F64, int]:
+    """Homography and cubic correction through matched dots (outliers beyond ``tol`` pixels
+    dropped, twice); returns (h, poly, dots used)."""
+    import cv2
+
+    keep = np.ones(len(src), dtype=bool)
+    poly: F64 = np.zeros((10, 2))
+    h: F64 = np.eye(3)
+    for _ in range(3):
+        terms = _terms(src, layout)
+        h2, _ = cv2.findHomography(src[keep], dst[keep] - terms[keep] @ poly, 0)
+        if h2 is None:
+            raise AnalysisError("registration: no consistent homography through the dots")
+        h = np.asarray(h2, dtype=np.float64)
+        if keep.sum() >= 30:
+            sol, *_ = np.linalg.lstsq(terms[keep], (dst - apply(h, src))[keep], rcond=None)
+            poly = np.asarray(sol, dtype=np.float64)
+        err = np.hypot(*(apply(h, src) + terms @ poly - dst).T)
+        keep = err < max(tol, 3.0 * float(np.median(err[keep])))
+        if keep.sum() < 6:
+            raise AnalysisError("registration: the dots do not fit one smooth screen")
+    return h, poly, int(keep.sum())
+
+
+def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> ScreenMap:
+    """Where the screen is in ``image`` (a photo of the registration pattern), as a
+    :class:`ScreenMap`; AnalysisError saying what was not found."""
     import cv2
 
     img = np.asarray(image)
@@ -140,11 +205,11 @@ def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
             "(a dark screen, or not the registration pattern)"
         )
     h = _initial(layout, _markers(pts, areas), pts.mean(axis=0))
+    screen = ScreenMap(h, np.zeros((10, 2)), layout)
     dots = dot_positions(layout).astype(np.float64) + 0.5
-    ideal = np.vstack([marker_centres(layout), dots])
-    for _ in range(2):
-        pred = apply(h, dots)
-        step = np.hypot(*(apply(h, dots + [DOT_STEP, 0]) - pred).T)
+    for _ in range(3):
+        pred = screen(dots)
+        step = np.hypot(*(screen(dots + [DOT_STEP, 0]) - pred).T)
         d = np.hypot(*(pred[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
         j = np.argmin(d, axis=1)
         ok = d[np.arange(len(dots)), j] < step / 3
@@ -152,14 +217,8 @@ def find_screen(image: npt.NDArray[np.generic], layout: ScreenLayout) -> F64:
             raise AnalysisError(
                 f"registration: only {int(ok.sum())} lattice dots where the markers put them"
             )
-        src = dots[ok]
-        dst = pts[j[ok]]
-        h2, inl = cv2.findHomography(src, dst, cv2.RANSAC, 0.15 * float(np.median(step)))
-        if h2 is None:
-            raise AnalysisError("registration: no consistent homography through the dots")
-        h = np.asarray(h2, dtype=np.float64)
-    del ideal
+        h, poly, _ = _fit(dots[ok], pts[j[ok]], layout, 0.05 * float(np.median(step)))
+        screen = ScreenMap(h, poly, layout)
     # back to full-resolution pixel coordinates (area-average: centre of block k at k*s+(s-1)/2)
     up = np.array([[scale, 0, (scale - 1) / 2], [0, scale, (scale - 1) / 2], [0, 0, 1]], float)
-    out = up @ h
-    return out / out[2, 2]  # type: ignore[no-any-return]
+    return screen.scaled(up)

@@ -20,8 +20,8 @@ from benchscore.analysis.led_screen.channels import IDENTITY, channel_order, ord
 from benchscore.analysis.led_screen.findings import Finding, Kind
 from benchscore.analysis.led_screen.layout import ScreenLayout
 from benchscore.analysis.led_screen.patterns import analysis_patterns
-from benchscore.analysis.led_screen.register import find_screen
-from benchscore.analysis.led_screen.sample import sample_leds
+from benchscore.analysis.led_screen.register import ScreenMap, find_screen
+from benchscore.analysis.led_screen.sample import Sampler
 from benchscore.analysis.led_screen.signals import F64, Signals, module_median
 from benchscore.analysis.led_screen.sweep import decode_sweep
 from benchscore.analysis.led_screen.uniformity import ColourMatrix, UniformityResult, uniformity
@@ -48,13 +48,14 @@ class ScreenReport:
 
 def sample_photos(
     photos: Mapping[str, npt.NDArray[np.generic]], layout: ScreenLayout, full_scale: float
-) -> tuple[F64, dict[str, F64]]:
-    """(homography, LED maps of every photo but the registration one)."""
+) -> tuple[ScreenMap, dict[str, F64]]:
+    """(screen map, LED maps of every photo but the registration one)."""
     if "registration" not in photos:
         raise AnalysisError("no photo of the registration pattern")
     h = find_screen(photos["registration"], layout)
+    sampler = Sampler(h, layout, np.shape(photos["registration"]))
     maps = {
-        name: np.round(sample_leds(img, h, layout, full_scale), MAP_DECIMALS)
+        name: np.round(sampler.sample(img, full_scale), MAP_DECIMALS)
         for name, img in photos.items()
         if name != "registration"
     }

@@ -7,7 +7,8 @@
    aimed at its centre, the screen filling ``fill`` of the image width head-on; rendered by
    warping the raster at ``supersample`` x the image resolution and integrating each sensor
    pixel (box filter: moire comes out as on a real sensor).
-3. Lens blur (Gaussian, ``blur_px``), vignetting ``1 - vignetting * r^2``.
+3. Lens distortion (radial, ``k1``), blur (Gaussian, ``blur_px``), vignetting
+   ``1 - vignetting * r^2``.
 4. Sensor (EMVA 1288 linear model): ``exposure`` scales light to a fraction of full scale,
    photon shot noise at ``full_well_e``, read noise ``read_noise_e``, a dark offset,
    quantisation to ``bits``.
@@ -48,6 +49,9 @@ class CameraModel:
     bits: int = 8
     noise: bool = True
     supersample: int = 2
+    k1: float = 0.0
+    """Radial lens distortion, radius in units of half the image width: ``x_d = x_u (1 + k1
+    r^2)`` (negative: barrel, positive: pincushion)."""
     response: tuple[tuple[float, float, float], ...] = DEFAULT_RESPONSE
 
 
@@ -84,6 +88,39 @@ def _spot(q: int, sigma_frac: float) -> npt.NDArray[np.float32]:
     return np.asarray(s / s.mean(), dtype=np.float32)
 
 
+def _distorted(
+    raster: npt.NDArray[np.float32], model: CameraModel, h_raster_to_image: F64, ss: int
+) -> npt.NDArray[np.float32]:
+    """The raster through a lens with radial distortion ``k1`` (inverse mapping: every sensor
+    sample is traced back, through the undistorted pinhole image, onto the raster)."""
+    import cv2
+
+    cx, cy = (model.image_w - 1) / 2, (model.image_h - 1) / 2
+    half = model.image_w / 2
+    us = (np.arange(model.image_w * ss, dtype=np.float64) - (ss - 1) / 2) / ss
+    vs = (np.arange(model.image_h * ss, dtype=np.float64) - (ss - 1) / 2) / ss
+    xd, yd = np.meshgrid((us - cx) / half, (vs - cy) / half)
+    xu, yu = xd.copy(), yd.copy()
+    for _ in range(6):  # x_d = x_u (1 + k1 r_u^2), solved for x_u
+        scale = 1.0 + model.k1 * (xu * xu + yu * yu)
+        xu, yu = xd / scale, yd / scale
+    px, py = xu * half + cx, yu * half + cy
+    inv = np.linalg.inv(h_raster_to_image)
+    w = inv[2, 0] * px + inv[2, 1] * py + inv[2, 2]
+    map_x = ((inv[0, 0] * px + inv[0, 1] * py + inv[0, 2]) / w).astype(np.float32)
+    map_y = ((inv[1, 0] * px + inv[1, 1] * py + inv[1, 2]) / w).astype(np.float32)
+    out = cv2.remap(raster, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    return np.asarray(out, dtype=np.float32)
+
+
+def distort(model: CameraModel, pts: F64) -> F64:
+    """Where the lens puts undistorted image points (n, 2) on the sensor."""
+    cx, cy, half = (model.image_w - 1) / 2, (model.image_h - 1) / 2, model.image_w / 2
+    x, y = (pts[:, 0] - cx) / half, (pts[:, 1] - cy) / half
+    scale = 1.0 + model.k1 * (x * x + y * y)
+    return np.stack([x * scale * half + cx, y * scale * half + cy], axis=1)  # type: ignore[no-any-return]
+
+
 def render(
     emission: npt.NDArray[np.float32],
     model: CameraModel,
@@ -107,10 +144,14 @@ def render(
     raster *= np.tile(_spot(q, model.spot), (h, w))[..., None]
     a = np.array([[1 / q, 0, 0.5 / q], [0, 1 / q, 0.5 / q], [0, 0, 1]])
     s = np.array([[ss, 0, (ss - 1) / 2], [0, ss, (ss - 1) / 2], [0, 0, 1]], float)
-    m = s @ h_led_to_image @ a
-    big = cv2.warpPerspective(
-        raster, m, (model.image_w * ss, model.image_h * ss), flags=cv2.INTER_LINEAR
-    )
+    if model.k1 == 0.0:
+        m = s @ h_led_to_image @ a
+        big = cv2.warpPerspective(
+            raster, m, (model.image_w * ss, model.image_h * ss), flags=cv2.INTER_LINEAR
+        )
+    else:
+        big = _distorted(raster, model, h_led_to_image @ a, ss)
+
     img = (
         big
         if ss == 1
