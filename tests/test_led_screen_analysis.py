@@ -128,3 +128,13 @@ def test_a_dark_receiving_card_region_is_one_finding() -> None:
     assert analyse_maps(maps, LAYOUT, card=(2, 2)).findings == list(screen.truth)
     modules = analyse_maps(maps, LAYOUT).findings  # without card regions: four modules
     assert [(f.kind, f.module) for f in modules] == [(K.DEAD_MODULE, k) for k in (2, 3, 6, 7)]
+
+
+@pytest.mark.parametrize("k1", [-0.06, 0.06])
+def test_lens_distortion_is_corrected(k1: float) -> None:
+    # barrel / pincushion moves the screen's corners by several pitches
+    screen = SimScreen(LAYOUT, installation_faults(seed=9), seed=4)
+    shots = photos(screen, CameraModel(yaw_deg=15.0, k1=k1, fill=0.9))
+    _, maps = sample_photos(shots, LAYOUT, 255)
+    report = analyse_maps(maps, LAYOUT)
+    assert set(report.findings) == set(screen.truth)
