@@ -87,6 +87,7 @@ def open_screen_bench(hw: StationHardware, *, raw: bool = False) -> ScreenBench:
         camera=camera,
         colour_matrix=None if cal is None else cal.colour_matrix(),
         calibration_exposure_us=0 if cal is None else cal.exposure_us,
+        calibration_gain=1.0 if cal is None else cal.gain,
         calibrations=() if cal is None else (cal.id,),
     )
 

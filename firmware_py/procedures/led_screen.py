@@ -80,6 +80,7 @@ class ScreenBench:
     colour_matrix: ColourMatrix | None = None
     """The camera's active colour calibration (at the calibration's exposure)."""
     calibration_exposure_us: int = 0
+    calibration_gain: float = 1.0
     calibrations: Iterable[str] = field(default_factory=tuple)
 
 
@@ -193,7 +194,8 @@ class LEDScreenProcedure(Procedure):
             return
         matrix = bench.colour_matrix
         if matrix is not None and bench.calibration_exposure_us:
-            scale = bench.calibration_exposure_us / exposure
+            gain = float(self.params["gain"])
+            scale = bench.calibration_exposure_us * bench.calibration_gain / (exposure * gain)
             m = matrix.array() * scale
             rows = tuple((float(r[0]), float(r[1]), float(r[2])) for r in m)
             matrix = ColourMatrix(rows, matrix.id)
