@@ -6,7 +6,8 @@ different assemblies (LED assemblies, lighting installations and power banks; go
 faulty ones, one with an unplugged sensor), each pressing START by itself every few seconds.
 The lighting and power-bank stations run in simulated time (``clock = "sim"``). Prints the
 page's address and each verdict as it arrives; stops every process it started on Ctrl-C or
-SIGTERM. ``--stations 10`` adds the tunable-white modules and a faulty lighting installation.
+SIGTERM. ``--stations 10`` adds the tunable-white modules and a faulty lighting installation;
+the default 12 also the two LED display screens (a good one and a badly installed one).
 """
 
 from __future__ import annotations
@@ -108,6 +109,22 @@ LINEUP = (
         note="good tunable-white module (check, channels, dimming, flicker)",
         task="led_tunable_white",
         extra='led_module = "tunable_white"',
+    ),
+    DemoStation(
+        "st11",
+        "none",
+        note="good LED display screen (camera 15 degrees off axis)",
+        task="led_screen",
+        assembly="led_screen",
+        extra="camera_yaw_deg = 15",
+    ),
+    DemoStation(
+        "st12",
+        "mixed",
+        note="LED display screen: dead module, row out, swapped RGB, misplaced modules, pixels",
+        task="led_screen",
+        assembly="led_screen",
+        extra="camera_yaw_deg = 30",
     ),
 )
 

@@ -233,6 +233,10 @@ class StationHardware:
                     return self._open_lighting()
                 if procedure == "power_bank":
                     return self._open_power_bank()
+                if procedure == "led_screen":
+                    from firmware_py.screen_bench import open_screen_bench
+
+                    return open_screen_bench(self, raw=raw)
                 return self._open_led()
             except BaseException:
                 self._close_drivers()

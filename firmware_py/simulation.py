@@ -80,6 +80,8 @@ class SimBench:
     """The simulated w1 sysfs tree (power_bank's thermometer)."""
     truth: dict[tuple[str, str], Callable[[], float]] = field(default_factory=dict)
     """(sensor, quantity) -> the physical value a reference instrument would read."""
+    screen: Any = None
+    """LED screen, its pattern output and camera (led_screen): :mod:`firmware_py.sim_screen`."""
     _tmp: Path | None = None
 
     def close(self) -> None:
@@ -112,6 +114,10 @@ def build_sim(
         _build_lighting(bench, config, clock)
     elif procedure == "power_bank":
         _build_power_bank(bench, config, clock)
+    elif procedure == "led_screen":
+        from firmware_py.sim_screen import build_screen_sim
+
+        bench.screen = build_screen_sim(config)
     return bench
 
 

@@ -84,11 +84,38 @@ def _power_bank(curves: Curves, params: Params) -> dict[str, float]:
     }
 
 
+def _led_screen(curves: Curves, params: Params) -> dict[str, float]:
+    """The screen analysis again on the stored LED maps (curves ``ledmap_<pattern>``: the
+    camera's signal per LED, as the station sampled it from its photos) with the task's
+    layout and thresholds and the camera matrix the station used (``camera_matrix``)."""
+    import numpy as np
+
+    from benchscore.analysis.led_screen import ColourMatrix, analyse_maps
+    from benchscore.analysis.led_screen.params import card_from, layout_from, thresholds_from
+    from benchscore.analysis.led_screen.report import values
+
+    layout = layout_from(params)
+    maps = {}
+    for name, columns in curves.items():
+        if name.startswith("ledmap_"):
+            leds = np.column_stack([columns[c] for c in "rgb"])
+            maps[name[len("ledmap_") :]] = leds.reshape(layout.height, layout.width, 3)
+    matrix = None
+    if "camera_matrix" in curves:
+        m = [curves["camera_matrix"][f"m{i}"][0] for i in range(9)]
+        matrix = ColourMatrix(tuple((m[3 * r], m[3 * r + 1], m[3 * r + 2]) for r in range(3)))
+    report = analyse_maps(maps, layout, thresholds_from(params), matrix, card_from(params))
+    return {k: v for k, v in values(report).items() if v is not None}
+
+
 ANALYSES: Final[dict[str, Analysis]] = {
     "led_assembly": _led_assembly,
     "lighting_environment": _lighting_environment,
     "power_bank": _power_bank,
+    "led_screen": _led_screen,
 }
+WHOLE_RUN: Final = frozenset({"led_screen"})
+"""Procedures whose analysis needs every curve of the run, not only the measurements' own."""
 
 
 def _differs(a: float, b: float) -> bool:
@@ -125,6 +152,8 @@ def recompute(
         raise CompetitionError(f"station {station!r} has no run {run_id!r}")
     payload = run["payload"]
     names = {m.get("curve") for m in payload.get("measurements", []) if m.get("curve")}
+    if run["procedure"] in WHOLE_RUN:
+        names |= {n for n in store.curve_names(station, run_id) if not n.startswith("image_")}
     curves = {name: store.curve(station, run_id, name) for name in sorted(names)}
     curves = {k: v for k, v in curves.items() if v}
     analysis = ANALYSES.get(run["procedure"])
@@ -133,7 +162,7 @@ def recompute(
     if analysis is not None and curves:
         try:
             computed = analysis(curves, task_parameters(tasks_dir, run["task"]))
-        except (AnalysisError, KeyError) as exc:
+        except (AnalysisError, KeyError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"
     rows = []
     for m in payload.get("measurements", []):

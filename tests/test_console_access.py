@@ -73,6 +73,7 @@ def endpoints() -> list[Endpoint]:
         Endpoint("GET", "/console/api/hall", perm("hall")),
         Endpoint("GET", "/console/api/station/led01", perm("hall")),
         Endpoint("GET", "/console/api/station/led01/curve?run_id=b1-1&name=samples", perm("hall")),
+        Endpoint("GET", "/console/api/station/led01/image?run_id=b1-1&name=image_w", perm("hall")),
         Endpoint("GET", "/console/api/live?max_s=0.05", perm("hall")),
         Endpoint("GET", "/console/api/marks", perm("marks_view")),
         Endpoint("GET", "/console/api/marks/C01", perm("marks_view")),

@@ -19,7 +19,8 @@ def test_every_shipped_station_config_loads(path: Path) -> None:
     else:  # a zero-touch Pi: it must fit the task it is built for
         task = "power_bank" if "power-bank" in path.name else "led_assembly"
         config = setup.assign("st01", "ws2026", load_task(TASKS / f"{task}.toml"))
-    assert config.task.procedure in ("led_assembly", "lighting_environment", "power_bank")
+    procedures = ("led_assembly", "lighting_environment", "power_bank", "led_screen")
+    assert config.task.procedure in procedures
 
 
 @pytest.mark.parametrize("path", sorted(TASKS.glob("*.toml")), ids=str)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from firmware_py.config.screen_map import CameraConfig, PatternOutputConfig
+
 BACKENDS = ["sim", "hw"]
 LIGHT_CHIPS = ["bh1750", "veml7700", "tsl2591"]
 COLOUR_CHIPS = ["as7341", "tcs34725"]
@@ -221,6 +223,10 @@ class HardwareConfig:
     supply: InstrumentConfig = field(
         default_factory=lambda: InstrumentConfig("ka3005p", "/dev/ttyACM0")
     )
+    pattern_output: PatternOutputConfig = field(default_factory=PatternOutputConfig)
+    """led_screen: the video output into the screen's sending card."""
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    """led_screen: the camera photographing the screen."""
 
 
 BENCH_DEVICES: dict[str, tuple[str, ...]] = {
@@ -240,6 +246,7 @@ BENCH_DEVICES: dict[str, tuple[str, ...]] = {
         "eload",
         "supply",
     ),
+    "led_screen": ("pattern_output", "camera"),
 }
 """Devices of the hardware map each procedure's bench uses (a led_assembly task that leaves
 out a phase does not open that phase's devices)."""
@@ -263,4 +270,6 @@ def sensor_names(hw: HardwareConfig) -> list[str]:
         "thermometer",
         "eload",
         "supply",
+        "pattern_output",
+        "camera",
     ]

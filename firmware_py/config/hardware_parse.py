@@ -31,6 +31,7 @@ from firmware_py.config.hardware_map import (
     ThermometerConfig,
     ZoneConfig,
 )
+from firmware_py.config.screen_map import parse_camera, parse_pattern_output
 from firmware_py.config.tables import address, int_list, named_tables, pair
 
 
@@ -107,6 +108,10 @@ def parse_hardware(t: Table) -> HardwareConfig:
         thermometer=th,
         eload=_instrument(t.table("eload", required=False), d.eload, ELOAD_DRIVERS),
         supply=_instrument(t.table("supply", required=False), d.supply, SUPPLY_DRIVERS),
+        pattern_output=parse_pattern_output(
+            t.table("pattern_output", required=False), d.pattern_output
+        ),
+        camera=parse_camera(t.table("camera", required=False), d.camera),
     )
     t.check_unknown()
     return hw

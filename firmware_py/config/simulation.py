@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from benchscore.configfile import Table, unknown_name
 from firmware_py.config.hardware_map import HardwareConfig, sensor_names
 
-ASSEMBLIES = ["led_assembly", "lighting_environment", "power_bank"]
+ASSEMBLIES = ["led_assembly", "lighting_environment", "power_bank", "led_screen"]
 LED_MODULES = ["single", "tunable_white", "rgbw"]
 
 
@@ -36,12 +36,15 @@ class SimulationConfig:
     led_module: str = "single"
     """LED assembly design: ``single`` (one channel, 3 x 3 white LEDs), ``tunable_white``
     (warm 3000 K and cool 6500 K channels), ``rgbw``."""
+    camera_yaw_deg: float = 0.0
+    """led_screen: how far off the screen's axis the simulated camera stands (degrees)."""
 
 
 def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
     """Read the ``[simulation]`` table; sensor names come from the hardware map ``hw``."""
     from benchscore.sim.assemblies.led import LEDFault
     from benchscore.sim.assemblies.power_bank import PowerBankFault
+    from benchscore.sim.led_screen.scenarios import ScreenFault
     from firmware_py.simulation import LightingFault
 
     assembly = t.get_choice("assembly", ASSEMBLIES, "led_assembly")
@@ -49,6 +52,7 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
         "led_assembly": [f.value for f in LEDFault],
         "lighting_environment": [f.value for f in LightingFault],
         "power_bank": [f.value for f in PowerBankFault],
+        "led_screen": [f.value for f in ScreenFault],
     }[assembly]
     names = sensor_names(hw)
     gain_t = t.table("sensor_gain", required=False)
@@ -71,7 +75,10 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
         initial_soc=t.get_float("initial_soc", 0.5, min=0.0),
         golden=t.get_bool("golden", False),
         led_module=t.get_choice("led_module", LED_MODULES, "single"),
+        camera_yaw_deg=t.get_float("camera_yaw_deg", 0.0, min=-60.0),
     )
+    if abs(cfg.camera_yaw_deg) > 60.0:
+        raise t.error("camera_yaw_deg", f"must be -60..60, got {cfg.camera_yaw_deg}")
     if cfg.initial_soc > 1.0:
         raise t.error("initial_soc", f"must be 0..1, got {cfg.initial_soc}")
     t.check_unknown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from firmware_py.procedures.base import Procedure
 from firmware_py.procedures.led_assembly import LEDAssemblyProcedure
+from firmware_py.procedures.led_screen import LEDScreenProcedure
 from firmware_py.procedures.lighting_environment import LightingEnvironmentProcedure
 from firmware_py.procedures.power_bank import PowerBankProcedure
 
@@ -11,4 +12,5 @@ PROCEDURES: dict[str, type[Procedure]] = {
     LEDAssemblyProcedure.name: LEDAssemblyProcedure,
     LightingEnvironmentProcedure.name: LightingEnvironmentProcedure,
     PowerBankProcedure.name: PowerBankProcedure,
+    LEDScreenProcedure.name: LEDScreenProcedure,
 }

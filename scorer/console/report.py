@@ -11,6 +11,7 @@ The PDF is the same HTML with its style inline, printed by ``chromium --headless
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
@@ -23,6 +24,8 @@ from html import escape
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
+
+from benchscore import image_curve
 
 from ..competition import Competition, EventDef
 from ..store import Store
@@ -392,12 +395,32 @@ def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str
     names = store.curve_names(station, run["run_id"])
     if names:
         out.append(f"<h4>{t(lang, 'report.curves')}</h4><div class='plots'>")
-        for name in names:
-            limits = {m["name"]: m["limits"] for m in run["measurements"] if m.get("limits")}
-            out.append(plot_curve(lang, name, store.curve(station, run["run_id"], name), limits))
+        limits = {m["name"]: m["limits"] for m in run["measurements"] if m.get("limits")}
+        images = sorted((n for n in names if n.startswith(image_curve.PREFIX)), reverse=True)
+        for name in images + [n for n in names if n not in images]:
+            if name.startswith("ledmap_") or name == "camera_matrix":
+                continue  # an LED screen's raw maps: data for an appeal, not a chart
+            data = store.curve(station, run["run_id"], name)
+            if name.startswith(image_curve.PREFIX):
+                out.append(_image_html(name, data))
+                continue
+            out.append(plot_curve(lang, name, data, limits))
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
+
+
+def _image_html(name: str, data: dict[str, list[float]]) -> str:
+    """An evidence picture embedded in the report (a data: URL, so the PDF holds it)."""
+    raw = image_curve.from_columns(data)
+    kind = None if raw is None else image_curve.media_type(raw)
+    if raw is None or kind is None:
+        return ""
+    src = f"data:{kind};base64,{base64.b64encode(raw).decode()}"
+    return (
+        f"<figure class='evidence'><img src='{src}' alt='{escape(name)}' style='max-width:100%'>"
+        f"<figcaption>{escape(name)}</figcaption></figure>"
+    )
 
 
 def to_pdf(html: str, chromium: str | None = None, timeout_s: float = 90.0) -> bytes:

@@ -253,7 +253,25 @@
         for (const [runId, names] of Object.entries(d.curves)) {
           if (!names.length) continue;
           curvesBox.append(BS.el("h2", "", BS.t("station.curves") + " " + runId));
-          for (const name of names) {
+          // evidence pictures first, the white field (every finding) before the others
+          const ordered = names.filter((n) => n.startsWith("image_")).sort().reverse()
+            .concat(names.filter((n) => !n.startsWith("image_")));
+          for (const name of ordered) {
+            if (name.startsWith("image_")) {  // an evidence picture (benchscore/image_curve.py)
+              const img = BS.el("img", "evidence");
+              img.alt = name;
+              img.title = name;
+              img.src = "/console/api/station/" + encodeURIComponent(station) + "/image?run_id=" +
+                encodeURIComponent(runId) + "&name=" + encodeURIComponent(name);
+              img.style.maxWidth = "100%";
+              img.style.display = "block";
+              img.style.margin = "0.5em 0";
+              const fig = BS.el("figure", "evidence");
+              fig.append(img, BS.el("figcaption", "", name));
+              curvesBox.append(fig);
+              continue;
+            }
+            if (name.startsWith("ledmap_") || name === "camera_matrix") continue;  // raw data
             const c = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/curve?run_id=" +
               encodeURIComponent(runId) + "&name=" + encodeURIComponent(name));
             if (!c.ok) continue;

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth import Session
-from . import accounts, board, control, fleet, hall, judging, login, reports
+from . import accounts, board, control, evidence, fleet, hall, judging, login, reports
 from .access import Endpoint
 from .common import View, view
 
@@ -86,6 +86,7 @@ def route_table(con: Console) -> list[Route]:
         Route("/console/api/live", raw(hall.api_live)),
         Route("/console/api/station/{station}", ep(hall.api_station)),
         Route("/console/api/station/{station}/curve", ep(hall.api_curve)),
+        Route("/console/api/station/{station}/image", ep(evidence.api_image)),
         Route("/console/api/station/{station}/command", ep(hall.api_command), methods=["POST"]),
         # judging
         Route("/console/api/marks", ep(judging.api_marks)),
