@@ -174,6 +174,25 @@ def _die_with_parent() -> None:
         pass
 
 
+def open_to_observers(conf: Path, dynsec: Path) -> None:
+    """The demo's broker lets an anonymous client watch (``mosquitto_sub -t 'benchscore/#'``,
+    read only): a hall's broker does not (``benchscore hall init``)."""
+    policy = json.loads(dynsec.read_text())
+    topic = "benchscore/#"  # a subscription is checked as written: what the README shows
+    policy["roles"].append(
+        {
+            "rolename": "demo-observer",
+            "acls": [{"acltype": "subscribePattern", "topic": topic, "allow": True}],
+        }
+    )
+    policy["groups"].append(
+        {"groupname": "demo-observers", "roles": [{"rolename": "demo-observer"}], "clients": []}
+    )
+    policy["anonymousGroup"] = "demo-observers"
+    dynsec.write_text(json.dumps(policy, indent=2))
+    conf.write_text(conf.read_text().replace("allow_anonymous false", "allow_anonymous true"))
+
+
 class Demo:
     """The processes of one demo run and their shutdown."""
 
@@ -223,6 +242,7 @@ class Demo:
                 # files in this user's temporary directory
                 broker_user="root" if os.geteuid() == 0 else None,
             )
+            open_to_observers(files.conf, files.dynsec)
             binary = mosquitto_binary()
             assert binary is not None
             self.spawn("broker", [binary, "-c", str(files.conf)])

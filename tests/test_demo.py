@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -65,13 +66,26 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
     try:
         wait_port(mqtt_port, 30)
         sub = subprocess.Popen(
-            [sub_bin, "-p", str(mqtt_port), "-v", "-t", "benchscore/#"]
+            # line-buffered: SIGTERM at the end must not lose what the pipe's buffer held
+            ["stdbuf", "-oL", sub_bin, "-p", str(mqtt_port), "-v", "-t", "benchscore/#"]
             + (["-V", "311"] if embedded else []),
             stdout=subprocess.PIPE,
             text=True,
         )
         outcomes: set[object] = set()
-        while time.monotonic() - started < 60 and not {"pass", "fail", "fault"} <= outcomes:
+        wire: list[str] = []
+        reader = threading.Thread(
+            target=lambda: wire.extend(line.rstrip("\n") for line in sub.stdout),  # type: ignore[union-attr]
+            daemon=True,
+        )
+        reader.start()
+
+        def seen(kind: str) -> bool:
+            return any(line.split(" ", 1)[0].endswith("/" + kind) for line in list(wire))
+
+        while time.monotonic() - started < 90 and not (
+            {"pass", "fail", "fault"} <= outcomes and seen("record") and seen("ack")
+        ):
             outcomes = {r.get("outcome") for r in runs(http_port)}
             time.sleep(0.5)
         elapsed = time.monotonic() - started
@@ -83,7 +97,11 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
         out, _ = demo.communicate(timeout=30)
         if sub is not None:
             sub.terminate()
-            lines = sub.communicate(timeout=10)[0].splitlines()
+            sub.wait(10)
+            reader.join(5)
+            if sub.stdout is not None:
+                sub.stdout.close()
+            lines = list(wire)
     assert demo.returncode == 0, out
     assert f"http://127.0.0.1:{http_port}/" in out
     assert "stopped every process it started" in out
@@ -95,8 +113,21 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
     for line in lines:
         topic, _, payload = line.partition(" ")
         assert any(p.match(topic) for p in patterns), f"undocumented topic {topic}"
+        if topic.startswith(protocol.ADOPT_PREFIX):
+            kind = topic.rsplit("/", 1)[1]
+            if payload not in ("", "(null)"):  # an empty retained message clears an adoption
+                kid = protocol.parse_adopt_topic(topic, kind)
+                check = protocol.validate_hello if kind == "hello" else protocol.validate_adopt
+                check(kid, protocol.decode(payload.encode()))
+            kinds.add(kind)
+            continue
+        if topic == protocol.AUDIT_TOPIC:
+            assert protocol.decode(payload.encode())["type"] == "audit_head"
+            continue
         parts, obj = protocol.parse(
             topic, payload.encode(), protocol.STATION_KINDS + protocol.SCORER_KINDS
         )
         kinds.add(parts.kind)
     assert kinds >= {"status", "live", "record", "ack"}
+    if not embedded:  # the wire shows the simulated Pis being adopted
+        assert kinds >= {"hello", "adopt"}
