@@ -8,6 +8,7 @@ cut interrupted is reported as interrupted at the next start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from benchscore.measurement import RunOutcome
 from benchscore.protocol import MAX_CURVE_POINTS, SCHEMA_VERSION, Topics
 from benchscore.sdnotify import notify, watchdog_interval_s
 from drivers.errors import DriverError
+from firmware_py.calibration import CalibrationError
 from firmware_py.config import StationConfig
 from firmware_py.hardware import StationHardware
 from firmware_py.health import Health
@@ -201,7 +203,9 @@ class Station:
             extra["alarm"] = self.alarm[:500]
         store = self.hardware.corrections.store
         if store is not None:  # the scorer keeps a copy: a replacement Pi gets them back
-            extra["calibration_records"] = [c.to_dict() for c in store.all()][-64:]
+            # an unreadable store faults the runs (with its reason), not the status
+            with contextlib.suppress(CalibrationError):
+                extra["calibration_records"] = [c.to_dict() for c in store.all()][-64:]
         self.link.publish_status(self.state.value, self.machine.reason, **extra)
         self.write_local_status()
 

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 RECHECK_S = 0.5
 """Longest time a worker may act on a revoked or replaced key."""
 MISS_RECHECK_S = 0.1
-"""How often an unknown station may make a worker look for new keys."""
+"""How often one unknown station may make a worker look for new keys."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class StationKeys:
         self._version: int | None = None
         self._dir_stamp: tuple[tuple[str, float], ...] | None = None
         self._checked = 0.0
-        self._last_miss = 0.0
+        self._misses: dict[str, float] = {}
 
     def current(self, station: str) -> StationKey | None:
         """The key that speaks for ``station`` now, or None (no key: unknown station).
@@ -61,9 +61,12 @@ class StationKeys:
         self._refresh()
         with self._lock:
             found = self._keys.get(station)
-            miss_due = found is None and time.monotonic() - self._last_miss >= MISS_RECHECK_S
+            now = time.monotonic()
+            miss_due = found is None and now - self._misses.get(station, 0.0) >= MISS_RECHECK_S
             if miss_due:
-                self._last_miss = time.monotonic()
+                if len(self._misses) > 10_000:  # a flood of made-up station ids
+                    self._misses.clear()
+                self._misses[station] = now
         if miss_due:
             self._refresh(force=True)
             with self._lock:
