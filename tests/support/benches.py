@@ -14,6 +14,7 @@ from firmware_py.config import StationConfig, load_station_config
 from firmware_py.hardware import StationHardware
 from firmware_py.procedures import PROCEDURES
 from firmware_py.procedures.base import ProcedureResult
+from tests.support.trust import TEST_SCORER_PUB
 
 REPO = Path(__file__).resolve().parents[2]
 TASKS = REPO / "config" / "tasks"
@@ -41,6 +42,7 @@ def write_config(
                 'event = "test"',
                 f'task = "{TASKS / (task + ".toml")}"',
                 f'state_dir = "{directory / station_id}"',
+                f'scorer_key = "{TEST_SCORER_PUB}"',  # acks and commands of the test scorer
                 "[hardware]",
                 'backend = "sim"',
                 hardware,
