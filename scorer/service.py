@@ -126,8 +126,11 @@ class ScorerService:
             client_id=self.client_id,
             share_group=cfg.share_group,
         )
-        self.ingest.on_ack = self.mqtt.send_ack
-        competition.send = self.mqtt.send_command
+        if cfg.role == "venue":  # a central scorer stores and marks, the venue's acks
+            self.ingest.on_ack = self.mqtt.send_ack
+            competition.send = self.mqtt.send_command
+        else:
+            log.info("central scorer: records are stored but not acked, no commands are sent")
         self.mqtt.start()
 
         deadline = time.monotonic() + timeout
