@@ -16,13 +16,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    st = sub.add_parser("station", help="run a station daemon, or show its status")
+    st = sub.add_parser("station", help="run a station daemon, or show its status or identity")
     st.add_argument(
         "action",
         nargs="?",
-        choices=["run", "status"],
+        choices=["run", "status", "identity"],
         default="run",
-        help="run the daemon (default) or print its status as JSON",
+        help="run the daemon (default), print its status, or its key id and pairing code (JSON)",
     )
     st.add_argument("--config", required=True, help="station TOML file")
 
@@ -30,9 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     ob.add_argument("action", choices=["list", "replay"])
     ob.add_argument("--config", required=True, help="station TOML file")
     ob.add_argument("--limit", type=int, default=50, help="records to list (50)")
-
-    kg = sub.add_parser("keygen", help="create a station's HMAC key file (mode 0600)")
-    kg.add_argument("path", help="where to write the key, e.g. /etc/benchscore/st01.key")
 
     sc = sub.add_parser("scorer", help="run the central scorer (ingest, storage, web page)")
     sc.add_argument("--config", required=True, help="scorer TOML file")
@@ -68,8 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - scorer extras missing
         pass
     else:
+        from scorer.fleet import cli as stations_cli
+        from scorer.fleet import hall as hall_cli
+
         event_cli.add_parser(sub)
         console_cli.add_parser(sub)
+        stations_cli.add_parser(sub)
+        hall_cli.add_parser(sub)
     return parser
 
 
@@ -78,19 +80,23 @@ def _station_tools(args: argparse.Namespace) -> int:
 
     from benchscore.configfile import ConfigError
     from firmware_py import station_cli
-    from firmware_py.config import load_station_config
+    from firmware_py.config import load_station_setup
 
     try:
-        if args.command == "keygen":
-            print(station_cli.keygen(args.path))
-            return 0
-        config = load_station_config(args.config)
+        setup = load_station_setup(args.config)
         if args.command == "station":
-            result: object = station_cli.station_status(config)
-        elif args.action == "list":
-            result = station_cli.outbox_list(config, args.limit)
+            if args.action == "identity":
+                result: object = station_cli.identity_info(setup)
+            else:
+                result = station_cli.station_status(setup)
         else:
-            result = station_cli.outbox_replay(config)
+            config = station_cli.assigned_config(setup)
+            if config is None:
+                raise ValueError(f"{args.config}: this station is not adopted yet: no outbox")
+            if args.action == "list":
+                result = station_cli.outbox_list(config, args.limit)
+            else:
+                result = station_cli.outbox_replay(config)
     except (ConfigError, OSError, ValueError) as exc:
         print(f"benchscore {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         from firmware_py.main import run_station
 
         return run_station(args.config)
-    if args.command in ("station", "outbox", "keygen"):
+    if args.command in ("station", "outbox"):
         return _station_tools(args)
     if args.command == "scorer":
         setup_logging(args.log_level)
@@ -132,6 +138,14 @@ def main(argv: list[str] | None = None) -> int:
         from scorer.console import cli as console_cli
 
         return console_cli.run(args)
+    if args.command == "stations":
+        from scorer.fleet import cli as stations_cli
+
+        return stations_cli.run(args)
+    if args.command == "hall":
+        from scorer.fleet import hall as hall_cli
+
+        return hall_cli.run(args)
     if args.command == "event":
         from scorer import event_cli
 

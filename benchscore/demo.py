@@ -16,6 +16,7 @@ import ctypes
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -167,7 +168,8 @@ class Demo:
         self.protocol = "3.1.1" if self.embedded else "5"
         self.duration: float | None = args.duration
         self.workdir = Path(tempfile.mkdtemp(prefix="benchscore-demo-"))
-        self.keys_dir = self.workdir / "keys"
+        self.scorer_password = secrets.token_urlsafe(18)
+        self.enrol_password = secrets.token_urlsafe(18)
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.stop_event = threading.Event()
 
@@ -192,14 +194,21 @@ class Demo:
                 [sys.executable, "-m", "benchscore", "broker", "--port", str(self.mqtt_port)],
             )
         else:
-            conf = self.workdir / "mosquitto.conf"
-            conf.write_text(
-                f"listener {self.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
-                "persistence false\nmax_queued_messages 10000\n"
+            from scorer.broker_setup import write_dynsec_broker
+
+            files = write_dynsec_broker(
+                self.workdir / "broker",
+                port=self.mqtt_port,
+                scorer_password=self.scorer_password,
+                enrol_password=self.enrol_password,
+                listener_host="127.0.0.1",
+                # started as root, Mosquitto would drop to its own user, which cannot read
+                # files in this user's temporary directory
+                broker_user="root" if os.geteuid() == 0 else None,
             )
             binary = mosquitto_binary()
             assert binary is not None
-            self.spawn("broker", [binary, "-c", str(conf)])
+            self.spawn("broker", [binary, "-c", str(files.conf)])
         if not wait_port(self.mqtt_port, 15):
             raise RuntimeError(
                 f"the broker did not start on port {self.mqtt_port}; see "
@@ -207,12 +216,10 @@ class Demo:
             )
 
     def make_keys(self) -> None:
-        """One HMAC key per station; the scorer holds the copies and requires signatures."""
-        from benchscore.signing import generate_key_file
+        """The scorer's key pair; stations pin its public key and make their own keys."""
+        from benchscore.identity import Identity
 
-        self.keys_dir.mkdir()
-        for st in LINEUP[: self.n_stations]:
-            generate_key_file(self.keys_dir / f"{st.id}.key")
+        self.scorer_key = Identity.load_or_create(self.workdir / "scorer.key")
 
     def make_accounts(self) -> list[tuple[str, str, str]]:
         """The console's demo accounts (random passwords, printed once)."""
@@ -220,20 +227,32 @@ class Demo:
 
         return create_demo_accounts(self.workdir / "scorer.db", DEMO_COMPETITORS)
 
+    def _broker_login(self, username: str, password: str) -> str:
+        if self.embedded:
+            return ""
+        return f'username = "{username}"\npassword = "{password}"\n'
+
     def start_scorer(self) -> None:
         conf = self.workdir / "scorer.toml"
+        admin = "none" if self.embedded else "dynsec"
         conf.write_text(
             f'event = "{EVENT}"\n[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
-            f'protocol = "{self.protocol}"\n[storage]\npath = "scorer.db"\n'
+            f'protocol = "{self.protocol}"\n'
+            + self._broker_login("benchscore-scorer", self.scorer_password)
+            + '[storage]\npath = "scorer.db"\n'
             f'[http]\nhost = "127.0.0.1"\nport = {self.http_port}\n'
-            f'[security]\nkeys_dir = "{self.keys_dir}"\nrequire_signatures = true\n'
+            f'[security]\nrequire_signatures = true\nscorer_key = "scorer.key"\n'
+            f'broker_admin = "{admin}"\n'
             f'[competition]\nevent_file = "{REPO_CONFIG / "event" / "demo.toml"}"\n'
+            f'tasks_dir = "{REPO_CONFIG / "tasks"}"\n'
         )
         self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer", "--config", str(conf)])
         if not wait_port(self.http_port, 20):
             raise RuntimeError(f"the scorer did not start; see {self.workdir / 'scorer.log'}")
 
     def start_stations(self) -> None:
+        """Every simulated Pi gets the same kind of file: broker, enrolment login, the scorer's
+        key, its bench; no id, event or task (those come at adoption)."""
         tasks = REPO_CONFIG / "tasks"
         if not (tasks / "led_assembly.toml").exists():
             raise RuntimeError(
@@ -243,12 +262,12 @@ class Demo:
             conf = self.workdir / f"{st.id}.toml"
             unplugged = ", ".join(f'"{u}"' for u in st.unplugged)
             conf.write_text(
-                f'[station]\nid = "{st.id}"\nevent = "{EVENT}"\n'
-                f'task = "{tasks / (st.task + ".toml")}"\n'
-                f'key_file = "{self.keys_dir / (st.id + ".key")}"\n'
+                f'[station]\nstate_dir = "{self.workdir / ("pi-" + st.id)}"\n'
+                f'scorer_key = "{self.scorer_key.public.hex}"\n'
                 f'[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
                 f'protocol = "{self.protocol}"\n'
-                f'[hardware]\nbackend = "sim"\n'
+                + self._broker_login("enrol", self.enrol_password)
+                + '[hardware]\nbackend = "sim"\n'
                 f'[simulation]\nassembly = "{st.assembly}"\nfault = "{st.fault}"\nseed = {i}\n'
                 f'clock = "{st.clock}"\n'
                 f"auto_start_s = {6.0 + i * 0.7:.1f}\nunplugged = [{unplugged}]\n{st.extra}\n"
@@ -256,6 +275,44 @@ class Demo:
             self.spawn(
                 st.id, [sys.executable, "-m", "benchscore", "station", "--config", str(conf)]
             )
+
+    def adopt_stations(self, user: str, password: str, timeout_s: float = 60.0) -> None:
+        """Adopt every simulated Pi through the console's fleet API, as a technician would:
+        read the pairing code each one shows, adopt it as its station id with its task."""
+        from benchscore.console_client import ConsoleClient, ConsoleError
+
+        client = ConsoleClient(f"http://127.0.0.1:{self.http_port}")
+        client.login(user, password)
+        wanted = {st.id: st for st in LINEUP[: self.n_stations]}
+        deadline = time.monotonic() + timeout_s
+        while wanted and time.monotonic() < deadline and not self.stop_event.is_set():
+            codes = {p["code"]: p for p in client.get("/console/api/fleet")["pending"]}
+            for sid, st in list(wanted.items()):
+                code = self._shown_code(sid)
+                if code is None or code not in codes:
+                    continue
+                try:
+                    client.post(
+                        "/console/api/fleet/adopt",
+                        {"code": code, "station": sid, "task": st.task},
+                    )
+                except ConsoleError as exc:
+                    print(f"  adopting {sid}: {exc}", file=sys.stderr, flush=True)
+                    continue
+                print(f"  adopted pairing code {code} as {sid} (task {st.task})", flush=True)
+                del wanted[sid]
+            self.stop_event.wait(0.5)
+        if wanted:
+            raise RuntimeError(f"stations never asked to be adopted: {', '.join(sorted(wanted))}")
+
+    def _shown_code(self, station: str) -> str | None:
+        """The pairing code a simulated Pi shows (what a technician reads off its screen)."""
+        try:
+            status = json.loads((self.workdir / f"pi-{station}" / "status.json").read_text())
+        except (OSError, ValueError):
+            return None
+        code = status.get("code")
+        return code if isinstance(code, str) else None
 
     def stop_all(self) -> None:
         for _, proc in reversed(self.procs):
@@ -308,7 +365,11 @@ class Demo:
             self.start_broker()
             self.start_scorer()
             self.start_stations()
-            broker = "embedded MQTT 3.1.1 broker" if self.embedded else "Mosquitto (MQTT 5)"
+            broker = (
+                "embedded MQTT 3.1.1 broker (no broker logins)"
+                if self.embedded
+                else "Mosquitto (MQTT 5) with dynamic security"
+            )
             print(
                 f"benchscore demo: {self.n_stations} simulated stations, {broker} on "
                 f"127.0.0.1:{self.mqtt_port}",
@@ -328,6 +389,9 @@ class Demo:
             for user, role, password in accounts:
                 print(f"  {user:10s} {role:11s} {password}", flush=True)
             print(f"Logs: {self.workdir}", flush=True)
+            print("Adopting the simulated Pis through the console's fleet API:", flush=True)
+            tech = next(a for a in accounts if a[1] == "technician")
+            self.adopt_stations(tech[0], tech[2])
             watcher = threading.Thread(target=self.report_verdicts, daemon=True)
             watcher.start()
             deadline = None if self.duration is None else time.monotonic() + self.duration

@@ -1,9 +1,10 @@
-"""Wire protocol v1: topics, payload builders and validators shared by station and scorer.
+"""Wire protocol: topics (``benchscore/v1/...``), payload builders and validators shared by
+station and scorer.
 
 ``docs/PROTOCOL.md`` is the human description of what this module enforces. Every payload is a
-JSON object with ``"schema": 1`` and a ``"type"``. Validation never trusts the payload: each
-failure raises :class:`PayloadError` carrying a short machine ``reason`` and a detail that names
-the offending field.
+JSON object with ``"schema": 2`` and a ``"type"``; signatures are :mod:`benchscore.signing`'s.
+Validation never trusts the payload: each failure raises :class:`PayloadError` carrying a
+short machine ``reason`` and a detail that names the offending field.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 ROOT: Final = "benchscore"
 PROTOCOL: Final = "v1"
 MAX_PAYLOAD_BYTES: Final = 256 * 1024
@@ -23,7 +24,16 @@ LIVE_EXPIRY_S: Final = 10
 """MQTT 5 message expiry of live samples: a judge never sees a stale value."""
 
 ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-STATION_STATES: Final = frozenset({"idle", "ready", "running", "done", "fault", "offline"})
+STATION_STATES: Final = frozenset(
+    {"idle", "ready", "running", "done", "fault", "offline", "unadopted"}
+)
+ADOPT_EVENT: Final = "_adopt"
+"""The event level of the adoption topics: ``benchscore/v1/_adopt/<kid>/<hello|adopt>``
+(an event id starts with a letter or digit, so it can never be this)."""
+ADOPT_PREFIX: Final = f"{ROOT}/{PROTOCOL}/{ADOPT_EVENT}/"
+KID_RE: Final = re.compile(r"^[0-9a-f]{16}$")
+CMD_MAX_AGE_S: Final = 120.0
+"""Longest life the scorer gives a command (``exp - iat``); stations refuse longer ones."""
 RUN_OUTCOMES: Final = frozenset({"pass", "fail", "fault"})
 MEAS_OUTCOMES: Final = frozenset({"pass", "marginal", "fail", "error"})
 
@@ -117,6 +127,32 @@ def subscription(event: str = "+") -> list[str]:
     return [f"{ROOT}/{PROTOCOL}/{event}/+/{kind}" for kind in STATION_KINDS]
 
 
+def adopt_topic(kid: str, kind: str) -> str:
+    """``benchscore/v1/_adopt/<kid>/hello`` (station) or ``.../adopt`` (scorer, retained)."""
+    assert kind in ("hello", "adopt"), kind
+    if not KID_RE.match(kid):
+        raise ValueError(f"key id {kid!r} must be 16 lowercase hex characters")
+    return f"{ROOT}/{PROTOCOL}/{ADOPT_EVENT}/{kid}/{kind}"
+
+
+def adopt_subscription(kind: str) -> str:
+    """The filter for every station's adoption ``hello`` (scorer) or ``adopt`` messages."""
+    return f"{ROOT}/{PROTOCOL}/{ADOPT_EVENT}/+/{kind}"
+
+
+def parse_adopt_topic(topic: str, kind: str) -> str:
+    """The key id of an adoption topic of ``kind``; PayloadError('unknown_topic') otherwise."""
+    parts = topic.split("/")
+    if (
+        len(parts) != 5
+        or parts[:3] != [ROOT, PROTOCOL, ADOPT_EVENT]
+        or parts[4] != kind
+        or not KID_RE.match(parts[3])
+    ):
+        raise PayloadError("unknown_topic", f"topic {topic!r} is not an adoption {kind} topic")
+    return parts[3]
+
+
 def scorer_topic(event: str, station: str, kind: str) -> str:
     """A topic the scorer publishes to one station (``ack`` or ``cmd``)."""
     assert kind in SCORER_KINDS, kind
@@ -159,6 +195,8 @@ def decode(raw: bytes) -> dict[str, Any]:
         obj = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise PayloadError("malformed", f"not UTF-8 JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("malformed", "JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise PayloadError("malformed", f"expected a JSON object, got {type(obj).__name__}")
     schema = obj.get("schema")
@@ -239,8 +277,19 @@ def validate(topic: TopicParts, obj: dict[str, Any]) -> dict[str, Any]:
     kind = _field(obj, "type", str, "payload")
     if kind != topic.kind:
         raise PayloadError("wrong_topic", f"a {kind!r} payload on a {topic.kind!r} topic")
+    _check_signature_fields(obj, kind)
     _VALIDATORS[kind](topic, obj)
     return obj
+
+
+def _check_signature_fields(obj: dict[str, Any], where: str) -> None:
+    """``kid`` and ``sig`` are optional here (whether one is required is the verifier's call)."""
+    if obj.get("kid") is not None:
+        kid = _text(obj, "kid", where, 16)
+        if not KID_RE.match(kid):
+            raise PayloadError("schema", f"{where}.kid: 16 lowercase hex characters")
+    if obj.get("sig") is not None:
+        _text(obj, "sig", where, 128)
 
 
 def _validate_status(topic: TopicParts, obj: dict[str, Any]) -> None:
@@ -275,8 +324,6 @@ def _validate_record(topic: TopicParts, obj: dict[str, Any]) -> None:
     kind = _choice(obj, "kind", RECORD_KINDS, where)
     if obj.get("historical") is not None:
         _field(obj, "historical", bool, where)
-    if obj.get("sig") is not None:
-        _text(obj, "sig", where, 64)
     if kind == "result":
         _validate_result(obj, f"{where}(result)")
     else:
@@ -371,6 +418,11 @@ def _validate_cmd(topic: TopicParts, obj: dict[str, Any]) -> None:
     _text(obj, "cmd_id", "cmd", 64)
     _choice(obj, "command", COMMANDS, "cmd")
     _field(obj, "args", dict, "cmd")
+    iat = _number(obj, "iat", "cmd")
+    exp = _number(obj, "exp", "cmd")
+    assert iat is not None and exp is not None
+    if not 0 < exp - iat <= CMD_MAX_AGE_S:
+        raise PayloadError("schema", f"cmd: exp - iat must be 0..{CMD_MAX_AGE_S:.0f} s")
 
 
 _VALIDATORS: Final = {
@@ -389,3 +441,64 @@ def parse(
     """Parse and validate one MQTT message on a topic of ``kinds``; raise PayloadError."""
     parts = parse_topic(topic, kinds)
     return parts, validate(parts, decode(raw))
+
+
+# -- adoption ------------------------------------------------------------------------------
+MAX_TASK_TOML: Final = 64 * 1024
+HEX64_RE: Final = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _hex_key(obj: dict[str, Any], key: str, where: str) -> str:
+    value = _text(obj, key, where, 64)
+    if not HEX64_RE.match(value):
+        raise PayloadError("schema", f"{where}.{key}: 64 lowercase hex characters")
+    return value
+
+
+def validate_hello(kid: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """An unadopted station's announcement on ``_adopt/<kid>/hello``."""
+    where = "hello"
+    if _field(obj, "type", str, where) != "hello":
+        raise PayloadError("wrong_topic", "not a hello payload on a hello topic")
+    _check_signature_fields(obj, where)
+    _hex_key(obj, "pubkey", where)
+    _text(obj, "code", where, 9)
+    for key, limit in (("serial", 64), ("mac", 32), ("model", 100), ("sw", 32)):
+        _text(obj, key, where, limit)
+    _number(obj, "ts", where)
+    procs = _field(obj, "procedures", list, where)
+    if len(procs) > 64 or not all(isinstance(p, str) and 0 < len(p) <= 64 for p in procs):
+        raise PayloadError("schema", f"{where}.procedures: at most 64 names of 1-64 characters")
+    if obj.get("kid") != kid:
+        raise PayloadError("wrong_topic", f"{where}: kid differs from the topic's {kid}")
+    return obj
+
+
+def validate_adopt(kid: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """The scorer's adoption of the station with key ``kid`` (retained on ``.../adopt``)."""
+    where = "adopt"
+    if _field(obj, "type", str, where) != "adopt":
+        raise PayloadError("wrong_topic", "not an adopt payload on an adopt topic")
+    _check_signature_fields(obj, where)
+    if _text(obj, "station_kid", where, 16) != kid:
+        raise PayloadError("wrong_topic", f"{where}: station_kid differs from the topic's {kid}")
+    _ident(obj, "station", where)
+    _ident(obj, "event", where)
+    _hex_key(obj, "scorer_pubkey", where)
+    _text(obj, "adoption_id", where, 64)
+    _number(obj, "iat", where)
+    task = _field(obj, "task", dict, where)
+    _ident(task, "id", f"{where}.task")
+    _text(task, "procedure", f"{where}.task", 64)
+    _text(task, "toml", f"{where}.task", MAX_TASK_TOML)
+    broker = obj.get("broker")
+    if broker is not None:
+        if not isinstance(broker, dict):
+            raise PayloadError("schema", f"{where}.broker: expected an object or null")
+        _text(broker, "username", f"{where}.broker", 64)
+        _text(broker, "client_id", f"{where}.broker", 64)
+        _text(broker, "password_sealed", f"{where}.broker", 512)
+    for key in ("calibrations", "counters"):
+        if obj.get(key) is not None:
+            _field(obj, key, dict, where)
+    return obj

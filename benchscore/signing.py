@@ -1,101 +1,61 @@
-"""Record signatures: HMAC-SHA256 with a per-station key over a canonical JSON encoding.
+"""Signatures on the wire: Ed25519 over the exact bytes of a payload (protocol schema 2).
 
-The station signs, the scorer verifies; both import this module so they agree byte for byte.
-The canonical form is the payload without its ``sig`` field, encoded as JSON with sorted keys,
-no whitespace, UTF-8, and no NaN. A key is 32 random bytes stored as 64 hex characters in a
-file only its owner may read.
+A signed payload is a JSON object whose last member is ``"sig":"<128 hex>"``. The signature
+covers ``b"benchscore/2\\0" + topic + b"\\0" + body``, where ``body`` is the payload exactly as
+sent minus that trailing member (``raw[:-138] + b"}"``). Nothing is re-encoded before
+verifying, so what the verifier checks is byte for byte what the sender signed; the topic
+inside the signed bytes means a signature cannot be replayed on another station's topic or on
+another kind of message. Every signed payload also names its key (``"kid"``).
+
+The station signs its ``status``, ``live``, ``record``, ``reply`` and adoption ``hello`` with
+its own key (:class:`~benchscore.identity.Identity`); the scorer signs ``ack``, ``cmd`` and
+``adopt`` with the scorer key, which stations pin at adoption.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import os
-import secrets
-import stat
-from pathlib import Path
 from typing import Any
 
-KEY_BYTES = 32
-ALGORITHM = "hmac-sha256"
+from benchscore.identity import SIG_BYTES, Identity, PublicKey
+from benchscore.protocol import encode
+
+DOMAIN = b"benchscore/2\x00"
+_SIG_HEAD = b',"sig":"'
+SUFFIX_BYTES = len(_SIG_HEAD) + 2 * SIG_BYTES + 2
+"""Length of the trailing ``,"sig":"<128 hex>"}`` of a signed payload (138 bytes)."""
 
 
-class SigningKeyError(ValueError):
-    """A key file that cannot be used (missing, malformed, readable by others)."""
+def signed_data(topic: str, body: bytes) -> bytes:
+    """What a signature covers: domain tag, topic, and the payload's body bytes."""
+    return DOMAIN + topic.encode() + b"\x00" + body
 
 
-def canonical(payload: dict[str, Any]) -> bytes:
-    """The bytes that are signed: ``payload`` minus ``sig``, sorted keys, compact UTF-8 JSON."""
-    body = {k: v for k, v in payload.items() if k != "sig"}
-    return json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+def sign_payload(identity: Identity, topic: str, payload: dict[str, Any]) -> bytes:
+    """Encode ``payload`` (with ``kid`` set, any ``sig`` dropped) and append its signature."""
+    body_obj = {k: v for k, v in payload.items() if k != "sig"}
+    body_obj["kid"] = identity.kid
+    body = encode(body_obj)
+    sig = identity.sign(signed_data(topic, body))
+    return body[:-1] + _SIG_HEAD + sig.hex().encode() + b'"}'
 
 
-def mac(payload: dict[str, Any], key: bytes) -> str:
-    """Hex HMAC-SHA256 of the canonical form of ``payload``."""
-    return hmac.new(key, canonical(payload), hashlib.sha256).hexdigest()
+def split_signed(raw: bytes) -> tuple[bytes, bytes] | None:
+    """``(body, signature)`` of a signed payload, or None when it has no trailing ``sig``."""
+    if len(raw) <= SUFFIX_BYTES or raw[-2:] != b'"}':
+        return None
+    if raw[-SUFFIX_BYTES : -SUFFIX_BYTES + len(_SIG_HEAD)] != _SIG_HEAD:
+        return None
+    try:
+        sig = bytes.fromhex(raw[-2 - 2 * SIG_BYTES : -2].decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return raw[:-SUFFIX_BYTES] + b"}", sig
 
 
-def sign(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
-    """Return a copy of ``payload`` with its ``sig`` field set."""
-    signed = {k: v for k, v in payload.items() if k != "sig"}
-    signed["sig"] = mac(signed, key)
-    return signed
-
-
-def verify(payload: dict[str, Any], key: bytes) -> bool:
-    """True if ``payload["sig"]`` is the HMAC of its canonical form under ``key``."""
-    sig = payload.get("sig")
-    if not isinstance(sig, str):
+def verify_payload(key: PublicKey, topic: str, raw: bytes) -> bool:
+    """True if ``raw`` carries a valid signature of ``key`` for ``topic``."""
+    parts = split_signed(raw)
+    if parts is None:
         return False
-    return hmac.compare_digest(sig, mac(payload, key))
-
-
-def generate_key_file(path: str | Path) -> bytes:
-    """Create a new key file readable only by its owner; refuse to overwrite one."""
-    p = Path(path)
-    key = secrets.token_bytes(KEY_BYTES)
-    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.hex() + "\n")
-    return key
-
-
-def load_key_file(path: str | Path, *, require_private: bool = True) -> bytes:
-    """Read a key file; with ``require_private`` refuse one that group or others can read."""
-    p = Path(path)
-    try:
-        st = p.stat()
-        text = p.read_text().strip()
-    except OSError as exc:
-        raise SigningKeyError(f"{p}: cannot read key file: {exc.strerror or exc}") from None
-    if require_private and st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SigningKeyError(f"{p}: key file is readable by group or others (chmod 600 it)")
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        raise SigningKeyError(f"{p}: key file must hold {KEY_BYTES * 2} hex characters") from None
-    if len(key) != KEY_BYTES:
-        raise SigningKeyError(f"{p}: key is {len(key)} bytes, expected {KEY_BYTES}")
-    return key
-
-
-class KeyRing:
-    """The scorer's station keys: ``<keys_dir>/<station>.key``, read once and cached."""
-
-    def __init__(self, keys_dir: str | Path | None) -> None:
-        self.keys_dir = Path(keys_dir) if keys_dir else None
-        self._cache: dict[str, bytes | None] = {}
-
-    def key_for(self, station: str) -> bytes | None:
-        """The key of ``station``, or None if it has none."""
-        if station not in self._cache:
-            key = None
-            if self.keys_dir is not None:
-                path = self.keys_dir / f"{station}.key"
-                if path.exists():
-                    key = load_key_file(path, require_private=False)
-            self._cache[station] = key
-        return self._cache[station]
+    body, sig = parts
+    return key.verify(signed_data(topic, body), sig)

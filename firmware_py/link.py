@@ -9,6 +9,12 @@ acks and commands from the scorer.
   before the current connection is marked ``historical``.
 * ``ack`` (from the scorer): deletes the acknowledged records from the outbox.
 * ``cmd`` (from the scorer): handed to the station; answered on ``reply``.
+
+Everything the station sends is signed with its own key; an ``ack`` or ``cmd`` is acted on
+only when it verifies against the scorer key the station pinned (at adoption, or in its file),
+and a command only once and only before it expires. The link also says when the station is
+cut off: a warning with the broker's reason (at most once a minute), and ``connected`` /
+``since`` for the status and the operator.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from benchscore import __version__, protocol
+from benchscore.identity import Identity, PublicKey
 from benchscore.mqtt import (
     BrokerConfig,
     connect_async,
@@ -30,8 +37,8 @@ from benchscore.mqtt import (
     make_client,
     reason_is_failure,
 )
-from benchscore.protocol import LIVE_EXPIRY_S, SCHEMA_VERSION, PayloadError, Topics, encode
-from benchscore.signing import sign
+from benchscore.protocol import LIVE_EXPIRY_S, SCHEMA_VERSION, PayloadError, Topics
+from benchscore.signing import sign_payload, verify_payload
 from firmware_py.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -51,16 +58,23 @@ class StationLink:
         task: str,
         outbox: Outbox,
         *,
-        key: bytes | None = None,
+        identity: Identity,
+        scorer_key: PublicKey | None,
+        client_id: str | None = None,
         window: int = 50,
         ack_timeout_s: float = 30.0,
+        clock_skew_s: float = 300.0,
     ) -> None:
         self.broker = broker
         self.topics = topics
         self.boot_id = boot_id
         self.task = task
         self.outbox = outbox
-        self.key = key
+        self.identity = identity
+        self.scorer_key = scorer_key
+        """The scorer key acks and commands must verify against (None: none is acted on)."""
+        self.clock_skew_s = clock_skew_s
+        """How far this station's clock may be off the scorer's for a command to count."""
         self.window = window
         self.ack_timeout_s = ack_timeout_s
         self.on_command: CommandHandler | None = None
@@ -70,10 +84,12 @@ class StationLink:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._status: dict[str, Any] = self._status_payload("idle", online=True)
-        self.client = make_client(f"benchscore-{topics.event}-{topics.station}", broker)
+        self.client = make_client(
+            client_id or f"benchscore-{topics.event}-{topics.station}", broker
+        )
         self.client.will_set(
             topics.status,
-            encode(self._status_payload("offline", online=False)),
+            self._signed(topics.status, self._status_payload("offline", online=False)),
             qos=1,
             retain=True,
         )
@@ -83,7 +99,28 @@ class StationLink:
         self.client.on_message = self._on_message
         self.published_records = 0
         self.denied = 0
+        self.refused_messages = 0
+        """Acks and commands refused (bad signature, expired, replayed)."""
+        self.since = time.time()
+        """When ``connected`` last changed (wall time)."""
+        self.last_problem = ""
+        """Why the link is down, in words (empty while connected)."""
+        self._last_warning = 0.0
         self._forwarder = threading.Thread(target=self._forward, name="outbox", daemon=True)
+
+    def _signed(self, topic: str, payload: dict[str, Any]) -> bytes:
+        return sign_payload(self.identity, topic, payload)
+
+    def _warn_link(self, problem: str) -> None:
+        """Say why the station is cut off: a warning at most once a minute, then debug."""
+        self.last_problem = problem
+        now = time.monotonic()
+        if now - self._last_warning >= 60.0 or not self._last_warning:
+            self._last_warning = now
+            log.warning("broker %s:%d: %s (results are kept in the outbox)",
+                        self.broker.host, self.broker.port, problem)
+        else:
+            log.debug("broker: %s", problem)
 
     def _status_payload(self, state: str, *, online: bool, reason: str = "") -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -106,8 +143,10 @@ class StationLink:
         self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
     ) -> None:
         if reason_is_failure(reason_code):
-            log.warning("broker refused the connection: %s", reason_code)
+            self._warn_link(f"refused the connection: {reason_code}")
             return
+        self.last_problem = ""
+        self.since = time.time()
         log.info(
             "connected to %s:%d (MQTT %s)",
             self.broker.host,
@@ -117,7 +156,9 @@ class StationLink:
         client.subscribe([(self.topics.ack, 1), (self.topics.cmd, 1)])
         with self._lock:
             status = dict(self._status)
-        client.publish(self.topics.status, encode(status), qos=1, retain=True)
+        client.publish(
+            self.topics.status, self._signed(self.topics.status, status), qos=1, retain=True
+        )
         self._connected_since = time.time()
         self._resend.set()
         self._connected.set()
@@ -125,8 +166,10 @@ class StationLink:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any
     ) -> None:
-        if self._connected.is_set() and not self._stop.is_set():
-            log.warning("disconnected from broker: %s", reason_code)
+        if self._connected.is_set():
+            self.since = time.time()
+        if not self._stop.is_set():
+            self._warn_link(f"disconnected: {reason_code}")
         self._connected.clear()
 
     def _on_publish(
@@ -137,19 +180,33 @@ class StationLink:
             log.error("broker refused message %d: %s", mid, reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        raw = bytes(msg.payload)
         try:
-            parts, obj = protocol.parse(msg.topic, bytes(msg.payload), protocol.SCORER_KINDS)
+            parts, obj = protocol.parse(msg.topic, raw, protocol.SCORER_KINDS)
             if parts.station != self.topics.station:
                 raise PayloadError("wrong_topic", f"message for {parts.station}")
+            if self.scorer_key is None:
+                raise PayloadError("bad_signature", "no scorer key pinned on this station")
+            if obj.get("kid") != self.scorer_key.kid or not verify_payload(
+                self.scorer_key, msg.topic, raw
+            ):
+                raise PayloadError("bad_signature", "not signed by the pinned scorer key")
         except PayloadError as exc:
-            log.warning("ignored %s from the scorer: %s", exc.reason, exc.detail)
+            self.refused_messages += 1
+            log.warning("refused %s from the scorer: %s", exc.reason, exc.detail)
             return
         if parts.kind == "ack":
             deleted = self.outbox.ack(obj["boot_id"], obj["seqs"])
             log.debug("ack %s: %d deleted, %d waiting", obj["seqs"], deleted, self.outbox.depth)
             return
-        ok, detail = False, "no command handler"
-        if self.on_command is not None:
+        refusal = self._command_refusal(obj)
+        if refusal:
+            self.refused_messages += 1
+            log.warning("refused command %s (%s): %s", obj["cmd_id"], obj["command"], refusal)
+            ok, detail = False, refusal
+        elif self.on_command is None:
+            ok, detail = False, "no command handler"
+        else:
             try:
                 ok, detail = self.on_command(obj["command"], obj["args"])
             except Exception as exc:  # a bad command must not kill the network thread
@@ -164,7 +221,18 @@ class StationLink:
             "ok": ok,
             "detail": detail[:500],
         }
-        client.publish(self.topics.reply, encode(reply), qos=1)
+        client.publish(self.topics.reply, self._signed(self.topics.reply, reply), qos=1)
+
+    def _command_refusal(self, obj: dict[str, Any]) -> str:
+        """Why a verified command must not run: expired, from the future, or seen before."""
+        now = time.time()
+        if obj["exp"] + self.clock_skew_s < now:
+            return f"expired at {obj['exp']:.0f} (station clock {now:.0f})"
+        if obj["iat"] - self.clock_skew_s > now:
+            return f"issued in the future ({obj['iat']:.0f}; station clock {now:.0f})"
+        if not self.outbox.remember_command(obj["cmd_id"], obj["exp"] + self.clock_skew_s):
+            return "replayed: this command id was already carried out"
+        return ""
 
     # -- the forwarder ---------------------------------------------------------------------
     def _forward(self) -> None:
@@ -205,9 +273,7 @@ class StationLink:
         body = dict(payload)
         if sent_count > 0 or created_at < self._connected_since:
             body["historical"] = True
-        if self.key is not None:
-            body = sign(body, self.key)
-        self.client.publish(topic, encode(body), qos=1)
+        self.client.publish(topic, self._signed(topic, body), qos=1)
         self.published_records += 1
 
     # -- API -------------------------------------------------------------------------------
@@ -227,14 +293,14 @@ class StationLink:
         """Publish (retained) the station's state; remembered for the next birth message."""
         with self._lock:
             self._status = {**self._status_payload(state, online=True, reason=reason), **extra}
-            payload = encode(self._status)
+            payload = self._signed(self.topics.status, self._status)
         if self.connected:
             self.client.publish(self.topics.status, payload, qos=1, retain=True)
 
     def rebirth(self) -> None:
         """Publish the current status again (on the scorer's request)."""
         with self._lock:
-            payload = encode(self._status)
+            payload = self._signed(self.topics.status, self._status)
         self.client.publish(self.topics.status, payload, qos=1, retain=True)
 
     def publish_live(self, values: dict[str, Any]) -> None:
@@ -243,7 +309,7 @@ class StationLink:
             return
         self.client.publish(
             self.topics.live,
-            encode(values),
+            self._signed(self.topics.live, values),
             qos=0,
             properties=expiry_properties(self.broker, LIVE_EXPIRY_S),
         )
@@ -264,7 +330,7 @@ class StationLink:
         if self.connected:
             info = self.client.publish(
                 self.topics.status,
-                encode(self._status_payload("offline", online=False)),
+                self._signed(self.topics.status, self._status_payload("offline", online=False)),
                 qos=1,
                 retain=True,
             )

@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS open_runs (
     started_at  REAL NOT NULL,
     marked      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS seen_commands (
+    cmd_id      TEXT PRIMARY KEY,
+    keep_until  REAL NOT NULL
+);
 """
 
 
@@ -267,6 +271,32 @@ class Outbox:
             return int(
                 db.execute("SELECT value FROM meta WHERE key = ?", (f"count:{name}",)).fetchone()[0]
             )
+
+    def raise_counter(self, name: str, value: int) -> int:
+        """Set a persistent counter to at least ``value`` (a replaced station's attempts)."""
+        with self._lock:
+            db = self._conn()
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                "SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (f"count:{name}", str(int(value))),
+            )
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (f"count:{name}",))
+            return int(row.fetchone()[0])
+
+    # -- commands carried out (replay protection) -----------------------------------------
+    def remember_command(self, cmd_id: str, keep_until: float) -> bool:
+        """Note a command id until ``keep_until`` (wall time); False if it was seen before.
+
+        Kept on disk, so a command replayed after a restart is still refused."""
+        with self._lock:
+            db = self._conn()
+            db.execute("DELETE FROM seen_commands WHERE keep_until < ?", (time.time(),))
+            cur = db.execute(
+                "INSERT OR IGNORE INTO seen_commands (cmd_id, keep_until) VALUES (?, ?)",
+                (cmd_id, keep_until),
+            )
+            return bool(cur.rowcount)
 
     # -- runs in progress --------------------------------------------------------------------
     def open_run(

@@ -8,7 +8,9 @@ cut interrupted is reported as interrupted at the next start.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -18,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchscore.clock import Clock, RealClock, SimClock
+from benchscore.identity import Identity, PublicKey
 from benchscore.measurement import RunOutcome
 from benchscore.protocol import MAX_CURVE_POINTS, SCHEMA_VERSION, Topics
 from benchscore.sdnotify import notify, watchdog_interval_s
-from benchscore.signing import load_key_file
 from drivers.errors import DriverError
 from firmware_py.config import StationConfig
 from firmware_py.hardware import StationHardware
@@ -51,6 +53,17 @@ class RunRequest:
     marked: bool = True
 
 
+def write_json_atomic(path: Any, data: dict[str, Any]) -> None:
+    """Replace ``path`` with ``data`` as JSON in one step (never a half-written file)."""
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("cannot write %s: %s", path, exc)
+
+
 class Station:
     """A station: owns hardware, outbox, link and state; runs procedures on START."""
 
@@ -59,6 +72,7 @@ class Station:
         config: StationConfig,
         clock: Clock | None = None,
         hardware: StationHardware | None = None,
+        identity: Identity | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or make_clock(config)
@@ -67,7 +81,13 @@ class Station:
         self.machine = StateMachine()
         self.health = Health()
         self.outbox = Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity)
-        key = load_key_file(config.key_file) if config.key_file else None
+        self.identity = identity or Identity.load_or_create(config.identity_path)
+        scorer_key = PublicKey.from_hex(config.scorer_key) if config.scorer_key else None
+        if scorer_key is None:
+            log.warning(
+                "no scorer key pinned (adopt this station, or set [station] scorer_key): acks "
+                "and commands are refused, records wait in the outbox"
+            )
         self.hardware = hardware or StationHardware(config, self.clock)
         self.link = StationLink(
             config.broker,
@@ -75,7 +95,9 @@ class Station:
             self.boot_id,
             config.task.id,
             self.outbox,
-            key=key,
+            identity=self.identity,
+            scorer_key=scorer_key,
+            client_id=config.client_id,
         )
         self.link.on_command = self.handle_command
         self._requests: queue.Queue[RunRequest] = queue.Queue(maxsize=1)
@@ -120,7 +142,10 @@ class Station:
             self.state, self._last_outcome is RunOutcome.PASS, self.hardware.jig_closed
         )
         outcome = self._last_outcome.value if self._last_outcome else None
-        self.display.show(*message(self.state, self.machine.reason, outcome))
+        line1, line2 = message(self.state, self.machine.reason, outcome)
+        if not self.link.connected:
+            line1 = f"{line1} (offline, results kept)"
+        self.display.show(line1, line2)
 
     def _jig_opened(self) -> None:
         if self.state is StationState.RUNNING:
@@ -159,6 +184,24 @@ class Station:
             extra["max_marked_attempts"] = self.config.max_marked_attempts
         extra["calibrations"] = list(self.hardware.corrections)
         self.link.publish_status(self.state.value, self.machine.reason, **extra)
+        self.write_local_status()
+
+    def write_local_status(self) -> None:
+        """``<state_dir>/status.json`` for ``benchscore station status`` (works offline too)."""
+        snapshot = {
+            "station": self.config.station_id,
+            "event": self.config.event,
+            "task": self.config.task.id,
+            "state": self.state.value,
+            "reason": self.machine.reason,
+            "kid": self.identity.kid,
+            "connected": self.link.connected,
+            "since": self.link.since,
+            "link_problem": self.link.last_problem,
+            "outbox_depth": self.outbox.depth,
+            "written_at": time.time(),
+        }
+        write_json_atomic(self.config.state_dir / "status.json", snapshot)
 
     def _check_hardware(self) -> bool:
         try:
@@ -272,10 +315,15 @@ class Station:
         next_auto = time.monotonic() + (auto or 0.0)
         watchdog = watchdog_interval_s()
         next_ping = 0.0
+        linked = self.link.connected
         while not self._stop.is_set():
             if watchdog is not None and time.monotonic() >= next_ping:
                 notify("WATCHDOG=1")
                 next_ping = time.monotonic() + watchdog
+            if self.link.connected != linked:
+                linked = self.link.connected
+                self._show()
+                self.write_local_status()
             if auto is not None and time.monotonic() >= next_auto:
                 self.hardware.press_start()
                 next_auto = time.monotonic() + auto

@@ -1,4 +1,4 @@
-"""``benchscore station status``, ``benchscore outbox ...`` and ``benchscore keygen``.
+"""``benchscore station status|identity`` and ``benchscore outbox ...``.
 
 Tools for a technician at a station: what the daemon last said (its retained status on the
 broker), what waits in the outbox, and a way to push the outbox to the scorer by hand when the
@@ -10,20 +10,53 @@ from __future__ import annotations
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from benchscore import protocol
+from benchscore.identity import Identity, PublicKey
 from benchscore.mqtt import connect_async, make_client
-from benchscore.signing import generate_key_file, load_key_file, sign
-from firmware_py.config import StationConfig
+from benchscore.signing import sign_payload, verify_payload
+from firmware_py.config import StationConfig, StationSetup, load_task
 from firmware_py.outbox import Outbox
 
 
-def _outbox(config: StationConfig) -> Outbox:
+def _outbox(config: StationConfig | StationSetup) -> Outbox:
     return Outbox(config.state_dir / "outbox.db", capacity=config.outbox_capacity)
+
+
+def assigned_config(setup: StationSetup) -> StationConfig | None:
+    """The station's configuration if it is pre-assigned or adopted, else None."""
+    if setup.preassigned is not None:
+        station_id, event, task_file = setup.preassigned
+        return setup.assign(station_id, event, load_task(task_file))
+    if not setup.identity_path.exists():
+        return None
+    from firmware_py.adoption import apply_adoption, load_adoption
+
+    identity = Identity.load(setup.identity_path)
+    adopted = load_adoption(setup, identity)
+    return apply_adoption(setup, adopted) if adopted is not None else None
+
+
+def identity_info(setup: StationSetup) -> dict[str, Any]:
+    """This station's key id, pairing code and public key (the key is made if missing)."""
+    identity = Identity.load_or_create(setup.identity_path)
+    return {
+        "kid": identity.kid,
+        "code": identity.code,
+        "pubkey": identity.public.hex,
+        "key_file": str(setup.identity_path),
+    }
+
+
+def _local_status(setup: StationSetup) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads((setup.state_dir / "status.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data
 
 
 def retained_status(config: StationConfig, timeout_s: float = 3.0) -> dict[str, Any] | None:
@@ -54,8 +87,30 @@ def retained_status(config: StationConfig, timeout_s: float = 3.0) -> dict[str, 
     return got or None
 
 
-def station_status(config: StationConfig) -> dict[str, Any]:
-    """What a technician wants to know about this station, as a dict."""
+def station_status(setup: StationSetup) -> dict[str, Any]:
+    """What a technician wants to know about this station, as a dict: adopted or not (with the
+    pairing code), connected or not (and since when, and why), the outbox, the retained status."""
+    local_status = _local_status(setup)
+    config = assigned_config(setup)
+    out: dict[str, Any] = {
+        "adopted": config is not None,
+        "broker": f"{setup.broker.host}:{setup.broker.port}",
+    }
+    if setup.identity_path.exists():
+        identity = Identity.load(setup.identity_path)
+        out["kid"] = identity.kid
+        if config is None:
+            out["code"] = identity.code
+    if local_status is not None:
+        out["state"] = local_status.get("state")
+        out["connected"] = bool(local_status.get("connected"))
+        out["since"] = local_status.get("since")
+        if local_status.get("link_problem"):
+            out["link_problem"] = local_status["link_problem"]
+    else:
+        out["connected"] = False
+    if config is None:
+        return out
     box = _outbox(config)
     try:
         oldest = box.oldest()
@@ -67,14 +122,17 @@ def station_status(config: StationConfig) -> dict[str, Any]:
         }
     finally:
         box.close()
-    return {
-        "station": config.station_id,
-        "event": config.event,
-        "task": config.task.id,
-        "broker": f"{config.broker.host}:{config.broker.port}",
-        "outbox": local,
-        "status": retained_status(config),
-    }
+    out.update(
+        {
+            "station": config.station_id,
+            "event": config.event,
+            "task": config.task.id,
+            "outbox": local,
+            # a broker that fixes this station's client id would take the daemon's session
+            "status": None if config.client_id else retained_status(config),
+        }
+    )
+    return out
 
 
 def outbox_list(config: StationConfig, limit: int = 50) -> list[dict[str, Any]]:
@@ -103,20 +161,25 @@ def outbox_replay(config: StationConfig, timeout_s: float = 30.0) -> dict[str, i
 
     For use while the daemon is stopped (it would otherwise be doing the same)."""
     box = _outbox(config)
-    key = load_key_file(config.key_file) if config.key_file else None
+    identity = Identity.load(config.identity_path)
+    scorer_key = PublicKey.from_hex(config.scorer_key) if config.scorer_key else None
     topics = protocol.Topics(config.event, config.station_id)
     connected = threading.Event()
-    client = make_client(f"benchscore-replay-{config.station_id}", config.broker)
+    client_id = config.client_id or f"benchscore-replay-{config.station_id}"
+    client = make_client(client_id, config.broker)
 
     def on_connect(c: mqtt.Client, *_: Any) -> None:
         c.subscribe(topics.ack, qos=1)
         connected.set()
 
     def on_message(c: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        raw = bytes(msg.payload)
         try:
-            _, ack = protocol.parse(msg.topic, bytes(msg.payload), protocol.SCORER_KINDS)
+            _, ack = protocol.parse(msg.topic, raw, protocol.SCORER_KINDS)
         except protocol.PayloadError:
             return
+        if scorer_key is None or not verify_payload(scorer_key, msg.topic, raw):
+            return  # only the pinned scorer's acks delete records
         box.ack(ack["boot_id"], ack["seqs"])
 
     client.on_connect = on_connect
@@ -131,7 +194,7 @@ def outbox_replay(config: StationConfig, timeout_s: float = 30.0) -> dict[str, i
         before = box.depth
         for row in box.pending(0, 1_000_000):
             body = dict(row.payload, historical=True)
-            client.publish(row.topic, protocol.encode(sign(body, key) if key else body), qos=1)
+            client.publish(row.topic, sign_payload(identity, row.topic, body), qos=1)
             box.mark_sent(row.seq)
             sent += 1
         deadline = time.monotonic() + timeout_s
@@ -147,14 +210,3 @@ def outbox_replay(config: StationConfig, timeout_s: float = 30.0) -> dict[str, i
         client.disconnect()
         client.loop_stop()
         box.close()
-
-
-def keygen(path: str) -> str:
-    """Create a station key file (0600) and say where the scorer's copy goes."""
-    generate_key_file(path)
-    load_key_file(path)  # proves it is private and well formed
-    name = Path(path).stem
-    return (
-        f"wrote {path} (mode 0600). Copy it to the scorer as <keys_dir>/{name}.key "
-        f'and set [station] key_file = "{path}" on the station.'
-    )

@@ -60,9 +60,16 @@ class ScorerConfig:
     storage_path: Path = Path("scorer.db")
     http: HttpConfig = field(default_factory=HttpConfig)
     keys_dir: Path | None = None
-    """Directory of ``<station>.key`` files; records of a station with a key must be signed."""
-    require_signatures: bool = False
-    """Reject records of stations that have no key (a hall runs with this on)."""
+    """Optional directory of ``<station>.pub`` files: stations set up by hand (adopted ones are
+    in the database)."""
+    require_signatures: bool = True
+    """Refuse messages of stations that have no key in force. Secure by default: only a
+    development setup turns this off."""
+    scorer_key: Path | None = None
+    """The scorer's own Ed25519 key (signs acks, commands, adoptions); made if missing."""
+    broker_admin: str = "none"
+    """``dynsec``: the scorer manages station logins through Mosquitto's dynamic-security
+    plugin; ``none``: the broker's own password/ACL files do (docs/SCALING.md)."""
     storage_url: str | None = None
     """A ``postgresql://`` URL: PostgreSQL instead of the SQLite file at ``storage_path``."""
     client_id: str = "benchscore-scorer"
@@ -87,7 +94,7 @@ class ScorerConfig:
 
 
 _TOP_KEYS = {"event", "broker", "storage", "http", "security", "competition"}
-_SECURITY_KEYS = {"keys_dir", "require_signatures"}
+_SECURITY_KEYS = {"keys_dir", "require_signatures", "scorer_key", "broker_admin"}
 _BROKER_KEYS = {
     "host",
     "port",
@@ -224,11 +231,15 @@ def parse_config(
         keys_dir = Path(keys_text).expanduser()
         if not keys_dir.is_absolute() and base_dir is not None:
             keys_dir = base_dir / keys_dir
-    require = sec.get("require_signatures", False)
+    require = sec.get("require_signatures", True)
     if not isinstance(require, bool):
         raise r.fail("security.require_signatures", f"expected true or false, got {require!r}")
-    if require and keys_dir is None:
-        raise r.fail("security.require_signatures", "needs security.keys_dir")
+    scorer_key = _resolve(
+        r.string(sec, "scorer_key", "security.scorer_key", "scorer.key"), base_dir
+    )
+    broker_admin = r.string(sec, "broker_admin", "security.broker_admin", "none")
+    if broker_admin not in ("none", "dynsec"):
+        raise r.fail("security.broker_admin", f"expected 'dynsec' or 'none', got {broker_admin!r}")
 
     return ScorerConfig(
         event=event,
@@ -237,6 +248,8 @@ def parse_config(
         http=http,
         keys_dir=keys_dir,
         require_signatures=require,
+        scorer_key=scorer_key,
+        broker_admin=broker_admin,
         storage_url=storage_url,
         client_id=client_id,
         share_group=share_group,

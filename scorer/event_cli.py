@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig, connect_async, make_client
 
 from .appeals import appeal
@@ -37,6 +38,7 @@ from .competition import Competition, CompetitionError
 from .config import ConfigError, ScorerConfig, load_config
 from .db import StoreError
 from .exports import dumps, mark_sheet, marks_csv, marks_json, skill_record, standardised
+from .fleet.keys import scorer_identity
 from .mqtt_ingest import publish_command
 from .store import Store
 
@@ -89,8 +91,9 @@ def add_parser(sub: Any) -> None:
 class CommandSender:
     """A short-lived MQTT client that publishes commands at QoS 1 and waits for PUBACKs."""
 
-    def __init__(self, broker: BrokerConfig, timeout_s: float = 10.0) -> None:
+    def __init__(self, broker: BrokerConfig, scorer: Identity, timeout_s: float = 10.0) -> None:
         self.broker = broker
+        self.scorer = scorer
         self.timeout_s = timeout_s
         self.client = make_client(f"benchscore-event-{os.getpid()}-{time.monotonic_ns()}", broker)
         self._up = threading.Event()
@@ -105,7 +108,9 @@ class CommandSender:
         self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
     ) -> None:
         self._infos.append(
-            publish_command(self.client, self.broker, event, station, cmd_id, command, args)
+            publish_command(
+                self.client, self.broker, self.scorer, event, station, cmd_id, command, args
+            )
         )
 
     def close(self) -> None:
@@ -154,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     comp = Competition(store, tasks_dir=config.tasks_dir)
     try:
         if args.event_command in (*CLOCK_COMMANDS, "time-limit", "measure"):
-            sender = CommandSender(config.broker)
+            sender = CommandSender(config.broker, scorer_identity(config))
             comp.send = sender.send
         return _run(args, comp, config)
     except (CompetitionError, ConfigError, KeyError, ConnectionError) as exc:

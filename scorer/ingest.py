@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from benchscore.protocol import PayloadError, parse
-from benchscore.signing import KeyRing, verify
+from benchscore.signing import verify_payload
 
+from .fleet.keys import StationKeys
 from .store import Store
 
 AckSink = Callable[[str, str, str, list[int]], None]
@@ -52,14 +53,14 @@ class Ingest:
         self,
         store: Store,
         *,
-        keys: KeyRing | None = None,
+        keys: StationKeys | None = None,
         require_signatures: bool = False,
         on_ack: AckSink | None = None,
         on_result: PayloadHook | None = None,
         on_status: PayloadHook | None = None,
     ) -> None:
         self.store = store
-        self.keys = keys or KeyRing(None)
+        self.keys = keys or StationKeys(None)
         self.require_signatures = require_signatures
         self.on_ack = on_ack
         self.on_result = on_result
@@ -127,9 +128,9 @@ class Ingest:
 
     def _handle(self, topic: str, payload: bytes) -> None:
         parts, obj = parse(topic, payload)
+        self._check_signature(parts.station, topic, payload, obj)
         now = time.time()
         if parts.kind == "record":
-            self._check_signature(parts.station, obj)
             _check_storable(obj)
             stored = self.store.add_record(obj, received_at=now)
             if stored:
@@ -199,15 +200,24 @@ class Ingest:
         except Exception:
             log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
 
-    def _check_signature(self, station: str, obj: dict[str, Any]) -> None:
-        key = self.keys.key_for(station)
-        if key is None:
+    def _check_signature(self, station: str, topic: str, raw: bytes, obj: dict[str, Any]) -> None:
+        """Every message of a station with a key must carry that key's signature over its
+        exact bytes; with ``require_signatures`` a station without a key is refused."""
+        current = self.keys.current(station)
+        if current is None:
             if self.require_signatures:
-                raise PayloadError("unknown_station", f"no key for station {station!r}")
+                raise PayloadError("unknown_station", f"no key in force for station {station!r}")
             return
-        if not verify(obj, key):
-            what = "missing" if "sig" not in obj else "does not match"
-            raise PayloadError("bad_signature", f"record signature {what} for {station!r}")
+        if "sig" not in obj:
+            raise PayloadError("bad_signature", f"unsigned message from {station!r}")
+        if obj.get("kid") != current.key.kid:
+            raise PayloadError(
+                "bad_signature",
+                f"signed by key {obj.get('kid')!r}, not {station!r}'s key in force "
+                f"{current.key.kid} (revoked or replaced?)",
+            )
+        if not verify_payload(current.key, topic, raw):
+            raise PayloadError("bad_signature", f"signature does not verify for {station!r}")
 
     def _reject(self, topic: str, reason: str, detail: str, size: int) -> None:
         with self._lock:

@@ -210,5 +210,42 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        4,
+        "fleet: station public keys (adoption, revocation, replacement), stations waiting to be "
+        "adopted, a version counter that tells workers to reload keys",
+        (
+            """CREATE TABLE station_keys (
+                kid         TEXT PRIMARY KEY,
+                station     TEXT NOT NULL,
+                event       TEXT NOT NULL,
+                pubkey      TEXT NOT NULL,
+                task        TEXT,
+                adopted_at  {float} NOT NULL,
+                adopted_by  TEXT NOT NULL,
+                revoked_at  {float},
+                revoked_by  TEXT,
+                note        TEXT
+            )""",
+            "CREATE INDEX station_keys_station ON station_keys (station)",
+            """CREATE TABLE pending_stations (
+                kid         TEXT PRIMARY KEY,
+                pubkey      TEXT NOT NULL,
+                code        TEXT NOT NULL,
+                serial      TEXT NOT NULL,
+                mac         TEXT NOT NULL,
+                model       TEXT NOT NULL,
+                sw          TEXT NOT NULL,
+                procedures  TEXT NOT NULL,
+                first_seen  {float} NOT NULL,
+                last_seen   {float} NOT NULL
+            )""",
+            """CREATE TABLE fleet_meta (
+                key         TEXT PRIMARY KEY,
+                value       {bigint} NOT NULL
+            )""",
+            "INSERT INTO fleet_meta (key, value) VALUES ('keys_version', 0)",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

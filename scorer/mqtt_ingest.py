@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
 from benchscore import protocol
+from benchscore.identity import Identity
 from benchscore.mqtt import (
     BrokerConfig,
     connect_async,
@@ -21,6 +24,7 @@ from benchscore.mqtt import (
     make_client,
     reason_is_failure,
 )
+from benchscore.signing import sign_payload
 
 from .ingest import Ingest
 
@@ -43,16 +47,25 @@ def subscriptions(event: str = "+", share_group: str | None = None) -> list[str]
     ]
 
 
+COMMAND_LIFE_S = 60
+"""A command's life (``exp - iat``) and its MQTT 5 message expiry."""
+
+HelloHandler = Callable[[str, bytes], object]
+
+
 def publish_command(
     client: mqtt.Client,
     broker: BrokerConfig,
+    scorer: Identity,
     event: str,
     station: str,
     cmd_id: str,
     command: str,
     args: dict[str, Any],
 ) -> mqtt.MQTTMessageInfo:
-    """Publish a command to ``station`` (QoS 1, expires after 60 s on MQTT 5)."""
+    """Publish a command to ``station``, signed by the scorer key, with its issue time and
+    expiry (QoS 1; the broker drops it after 60 s on MQTT 5, the station refuses it then too)."""
+    now = time.time()
     payload = {
         "schema": protocol.SCHEMA_VERSION,
         "type": "cmd",
@@ -61,12 +74,15 @@ def publish_command(
         "cmd_id": cmd_id,
         "command": command,
         "args": args,
+        "iat": now,
+        "exp": now + COMMAND_LIFE_S,
     }
+    topic = protocol.scorer_topic(event, station, "cmd")
     return client.publish(
-        protocol.scorer_topic(event, station, "cmd"),
-        protocol.encode(payload),
+        topic,
+        sign_payload(scorer, topic, payload),
         qos=1,
-        properties=expiry_properties(broker, 60),
+        properties=expiry_properties(broker, COMMAND_LIFE_S),
     )
 
 
@@ -81,12 +97,20 @@ class MqttIngest:
         event: str = "+",
         client_id: str = "benchscore-scorer",
         share_group: str | None = None,
+        *,
+        scorer: Identity,
+        on_hello: HelloHandler | None = None,
     ) -> None:
         self.broker = broker
         self.ingest = ingest
         self.event = event
         self.share_group = share_group
+        self.scorer = scorer
+        self.on_hello = on_hello
+        """Where unadopted stations' announcements go (the fleet's adoption)."""
         self.filters = subscriptions(event, share_group)
+        if on_hello is not None:
+            self.filters.append(protocol.adopt_subscription("hello"))
         self.client = make_client(client_id, broker)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -198,19 +222,36 @@ class MqttIngest:
             "boot_id": boot_id,
             "seqs": seqs,
         }
-        self.client.publish(
-            protocol.scorer_topic(event, station, "ack"), protocol.encode(payload), qos=1
-        )
+        topic = protocol.scorer_topic(event, station, "ack")
+        self.client.publish(topic, sign_payload(self.scorer, topic, payload), qos=1)
+
+    def publish(self, topic: str, payload: bytes, retain: bool) -> None:
+        """Publish a payload the caller built and signed (QoS 1): adoption messages."""
+        self.client.publish(topic, payload, qos=1, retain=retain)
 
     def send_command(
         self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
     ) -> None:
         """Send a command to ``station`` (QoS 1, expires after 60 s on MQTT 5)."""
-        publish_command(self.client, self.broker, event, station, cmd_id, command, args)
+        publish_command(
+            self.client, self.broker, self.scorer, event, station, cmd_id, command, args
+        )
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
             topic = message.topic
         except UnicodeDecodeError:
             topic = repr(bytes(message._topic))
+        if self.on_hello is not None and topic.startswith(protocol.ADOPT_PREFIX):
+            self._hello(topic, bytes(message.payload))
+            return
         self.ingest.handle(topic, bytes(message.payload))
+
+    def _hello(self, topic: str, payload: bytes) -> None:
+        assert self.on_hello is not None
+        try:
+            self.on_hello(topic, payload)
+        except protocol.PayloadError as exc:
+            log.warning("ignored adoption hello on %s: %s", topic, exc)
+        except Exception:
+            log.exception("adoption hello on %s failed", topic)

@@ -11,16 +11,21 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
+from benchscore.identity import Identity
 from benchscore.sdnotify import notify, watchdog_interval_s
-from benchscore.signing import KeyRing
 
+from .broker_admin import BrokerAdmin, DynSecAdmin, NoBrokerAdmin
 from .competition import Competition
 from .config import ConfigError, ScorerConfig, load_config
+from .fleet.adoption import Fleet
+from .fleet.keys import StationKeys, scorer_identity
 from .ingest import Ingest
 from .mqtt_ingest import MqttIngest
 from .store import Store
@@ -39,10 +44,13 @@ class ScorerService:
         self.ingest: Ingest | None = None
         self.competition: Competition | None = None
         self.mqtt: MqttIngest | None = None
+        self.fleet: Fleet | None = None
+        self.identity: Identity | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
         self._port: int | None = None
+        self._cleared: set[str] = set()
 
     @property
     def port(self) -> int:
@@ -80,14 +88,33 @@ class ScorerService:
         if cfg.event_file is not None:
             event, version = competition.install_file(cfg.event_file)
             log.info("event %s, scheme %s v%d", event.id, version.scheme.id, version.version)
+        self.identity = scorer_identity(cfg)
+        keys = StationKeys(self.store, cfg.keys_dir)
         self.ingest = Ingest(
             self.store,
-            keys=KeyRing(cfg.keys_dir),
+            keys=keys,
             require_signatures=cfg.require_signatures,
             on_result=competition.on_result,
-            on_status=competition.reconcile,
+            on_status=self._on_status(competition),
         )
-        app = create_app(self.store, self.ingest, competition)
+        self.mqtt = MqttIngest(
+            cfg.broker,
+            self.ingest,
+            event=cfg.event,
+            client_id=self.client_id,
+            share_group=cfg.share_group,
+            scorer=self.identity,
+            on_hello=self._on_hello if cfg.role == "venue" else None,  # the venue adopts
+        )
+        self.fleet = Fleet(
+            self.store,
+            self.identity,
+            self.mqtt.publish,
+            make_broker_admin(cfg, self.mqtt.client),
+            cfg.tasks_dir,
+            keys,
+        )
+        app = create_app(self.store, self.ingest, competition, fleet=self.fleet)
 
         family = socket.AF_INET6 if ":" in cfg.http.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
@@ -119,13 +146,6 @@ class ScorerService:
         )
         self._thread.start()
 
-        self.mqtt = MqttIngest(
-            cfg.broker,
-            self.ingest,
-            event=cfg.event,
-            client_id=self.client_id,
-            share_group=cfg.share_group,
-        )
         if cfg.role == "venue":  # a central scorer stores and marks, the venue's acks
             self.ingest.on_ack = self.mqtt.send_ack
             competition.send = self.mqtt.send_command
@@ -141,6 +161,23 @@ class ScorerService:
                 raise TimeoutError(f"the scorer's web server did not start on {self.url}")
             time.sleep(0.02)
         log.info("scorer hall page at %s (database %s)", self.url, self.store.db.name)
+
+    def _on_hello(self, topic: str, raw: bytes) -> None:
+        if self.fleet is not None:
+            self.fleet.on_hello(topic, raw)
+
+    def _on_status(self, competition: Competition) -> Callable[[dict[str, Any]], object]:
+        """Statuses go to the time-limit reconciler; a station's first status under a newly
+        adopted key also clears its retained adopt message."""
+
+        def hook(obj: dict[str, Any]) -> None:
+            competition.reconcile(obj)
+            kid = obj.get("kid")
+            if self.fleet is not None and isinstance(kid, str) and kid not in self._cleared:
+                self._cleared.add(kid)
+                self.fleet.clear_adoption(kid)
+
+        return hook
 
     def healthy(self) -> bool:
         """True while the web server thread runs and the store is open (for the watchdog)."""
@@ -177,6 +214,13 @@ class ScorerService:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def make_broker_admin(cfg: ScorerConfig, client: Any) -> BrokerAdmin:
+    """Station logins through the dynamic-security plugin, or none (plain broker files)."""
+    if cfg.broker_admin == "dynsec":
+        return DynSecAdmin(client)
+    return NoBrokerAdmin()
 
 
 def run_scorer(config_path: str | Path) -> int:

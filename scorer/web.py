@@ -38,6 +38,7 @@ from benchscore.protocol import ID_RE
 from .competition import Competition
 from .console.views import SECURITY_HEADERS as _SECURITY_HEADERS
 from .console.views import Console, ConsoleSettings
+from .fleet.adoption import Fleet
 from .ingest import Ingest, with_live_only
 from .store import Store
 
@@ -48,6 +49,7 @@ _STATIC = {
     "hall.js": _JS,
     "console.js": _JS,
     "station.js": _JS,
+    "fleet.js": _JS,
     "uplot.min.js": _JS,
     "hall.css": _CSS,
     "console.css": _CSS,
@@ -90,13 +92,14 @@ def create_app(
     competition: Competition | None = None,
     *,
     console: ConsoleSettings | None = None,
+    fleet: Fleet | None = None,
 ) -> Starlette:
     """The web app over ``store`` (runs, stations, rejections) and ``ingest`` (live, counts);
     with ``competition`` also the marks API (:mod:`scorer.api_marks`), behind the console's
     access rules. ``app.state.console`` is the :class:`~scorer.console.views.Console`; it sends
     station commands through ``competition.send`` (the service sets it to the MQTT link).
     """
-    con = Console(store, ingest, competition, console)
+    con = Console(store, ingest, competition, console, fleet)
 
     def static(request: Request) -> Response:
         name = request.path_params["name"]

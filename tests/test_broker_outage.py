@@ -20,6 +20,7 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.benches import write_config
 from tests.support.brokers import Mosquitto
+from tests.support.trust import write_scorer_key
 
 OUTAGE_S = 60.0
 SPEED = 120.0
@@ -32,7 +33,9 @@ def test_broker_outage_mid_power_bank_run_loses_and_duplicates_nothing(
     path.write_text(path.read_text() + f"[broker]\nport = {mosquitto.port}\n")
     scorer = ScorerService(ScorerConfig(
         event="test", broker=BrokerConfig(port=mosquitto.port),
-        storage_path=tmp_path / "scorer.db", http=HttpConfig(port=0),
+        storage_path=tmp_path / "scorer.db",
+        scorer_key=write_scorer_key(tmp_path),
+        require_signatures=False, http=HttpConfig(port=0),
     )).start()
     station = Station(load_station_config(path), clock=SimClock(speed=SPEED))
     import threading

@@ -23,6 +23,7 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import free_port, wait_port
 from tests.support.stations import write_station_config
+from tests.support.trust import write_scorer_key
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "") -> Any:
@@ -53,6 +54,8 @@ def hall(tmp_path: Path) -> Iterator[Callable[..., Any]]:
                 event="test",
                 broker=BrokerConfig(port=port, protocol=protocol),
                 storage_path=tmp_path / "scorer.db",
+                scorer_key=write_scorer_key(tmp_path),
+                require_signatures=False,
                 http=HttpConfig(port=0),
             )
         ).start()

@@ -20,16 +20,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchscore.identity import Identity
 from benchscore.protocol import MAX_PAYLOAD_BYTES, Topics
-from benchscore.signing import sign
+from benchscore.signing import sign_payload
 from scorer.ingest import Ingest
 from scorer.store import Store
 from tests.test_scorer_store import live, record, status
 
 BATCH = 10
 EXAMPLES = 1000  # x BATCH = 10,000 payloads
-KEY = bytes(range(32))
-OTHER_KEY = bytes(range(1, 33))
+KEY = Identity(bytes(range(32)))
+OTHER_KEY = Identity(bytes(range(1, 33)))
 REASONS = {
     "malformed",
     "oversized",
@@ -62,7 +63,7 @@ json_values = st.recursive(
 
 def curve_record(seq: int) -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": "ev1",
         "station": "st01",
@@ -79,7 +80,7 @@ def curve_record(seq: int) -> dict[str, Any]:
 
 def reply() -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "reply",
         "event": "ev1",
         "station": "st01",
@@ -89,18 +90,29 @@ def reply() -> dict[str, Any]:
     }
 
 
+def sign(obj: dict[str, Any], key: Identity, topic: str) -> dict[str, Any]:
+    """``obj`` as the station would send it, signed (decoded again: mutations follow)."""
+    return dict(json.loads(sign_payload(key, topic, obj)))
+
+
+def wire(topic: str, obj: dict[str, Any], key: Identity = KEY) -> bytes:
+    """The bytes on the wire: a payload that carries a signature is signed again by ``key``
+    (what a station with that key would send), others are plain JSON."""
+    return sign_payload(key, topic, obj) if "sig" in obj else json.dumps(obj).encode()
+
+
 def base_payload(kind: str, seq: int) -> tuple[str, dict[str, Any]]:
     if kind == "result":
-        return SIGNED.record, sign(record(seq=seq), KEY)
+        return SIGNED.record, sign(record(seq=seq), KEY, SIGNED.record)
     if kind == "curve":
-        return SIGNED.record, sign(curve_record(seq), KEY)
+        return SIGNED.record, sign(curve_record(seq), KEY, SIGNED.record)
     if kind == "unkeyed":
         return UNKEYED.record, record("st02", seq=seq)
     if kind == "status":
-        return SIGNED.status, status(state="ready")
+        return SIGNED.status, sign(status(state="ready"), KEY, SIGNED.status)
     if kind == "live":
-        return SIGNED.live, live()
-    return SIGNED.reply, reply()
+        return SIGNED.live, sign(live(), KEY, SIGNED.live)
+    return SIGNED.reply, sign(reply(), KEY, SIGNED.reply)
 
 
 def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -145,7 +157,7 @@ def message(draw: st.DrawFn) -> tuple[str, bytes]:
     seq = draw(st.integers(0, 50))
     topic, obj = base_payload(kind, seq)
     if choice == 2:  # untouched: valid (stored, or a duplicate)
-        return topic, json.dumps(obj).encode()
+        return topic, wire(topic, obj)
     paths = _paths(obj)
     if choice == 3:  # a field deleted
         _set(obj, draw(st.sampled_from(paths)), None, delete=True)
@@ -153,7 +165,7 @@ def message(draw: st.DrawFn) -> tuple[str, bytes]:
         _set(obj, draw(st.sampled_from(paths)), draw(json_values))
     elif choice == 5:  # forged content, signed with the wrong key
         obj["seq"] = seq + 1000
-        obj = sign(obj, OTHER_KEY) if "sig" in obj else obj
+        return topic, wire(topic, obj, OTHER_KEY)
     elif choice == 6:  # NaN or a NUL character smuggled in
         path = draw(st.sampled_from(paths))
         _set(obj, path, draw(st.sampled_from([float("nan"), float("inf"), "a\x00b"])))
@@ -172,9 +184,9 @@ def message(draw: st.DrawFn) -> tuple[str, bytes]:
             obj["pad"] = "x" * (MAX_PAYLOAD_BYTES + 1)
         else:
             obj["seq"] = 2**64 + seq
-            obj = sign(obj, KEY)
             if kind == "curve":
                 obj["chunk"] = 2**40
+            return topic, wire(topic, obj)
     elif choice == 10:  # another station's topic, or another kind's
         topic = draw(
             st.sampled_from(
@@ -182,21 +194,21 @@ def message(draw: st.DrawFn) -> tuple[str, bytes]:
             )
         )
     else:  # a stale boot's Will after a newer birth
-        return SIGNED.status, json.dumps(
-            status(state="offline", online=False, boot_id="boot-old")
-        ).encode()
+        will = status(state="offline", online=False, boot_id="boot-old")
+        return SIGNED.status, wire(SIGNED.status, sign(will, KEY, SIGNED.status))
     return topic, json.dumps(obj).encode()
 
 
 def test_ten_thousand_random_and_mutated_payloads(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.mkdir()
-    (keys / "st01.key").write_text(KEY.hex() + "\n")
-    from benchscore.signing import KeyRing
+    (keys / "st01.pub").write_text(KEY.public.hex + "\n")
+    from scorer.fleet.keys import StationKeys
 
     store = Store(tmp_path / "scorer.db")
-    ingest = Ingest(store, keys=KeyRing(keys), require_signatures=True)
-    ingest.handle(SIGNED.status, json.dumps(status(state="ready", boot_id="boot-new")).encode())
+    ingest = Ingest(store, keys=StationKeys(store, keys), require_signatures=True)
+    birth = sign(status(state="ready", boot_id="boot-new"), KEY, SIGNED.status)
+    ingest.handle(SIGNED.status, wire(SIGNED.status, birth))
     seen = {"n": 0, "accepted": 0}
     seed = os.environ.get("BENCHSCORE_FUZZ_SEED")
 

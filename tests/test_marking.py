@@ -55,7 +55,7 @@ def result(
 ) -> dict[str, Any]:
     start = time.time() - 1000 + seq if started_at is None else started_at
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": event,
         "station": station,
@@ -622,7 +622,7 @@ def test_appeal_recomputes_from_the_raw_curve(comp: Competition, tmp_path: Path)
     volts = [11.98, 12.0, 12.02, 12.0, 12.0]
     amps = [0.279, 0.280, 0.281, 0.280, 0.2805]
     samples = {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": EVENT,
         "station": "led01",

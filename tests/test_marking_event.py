@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 from benchscore.mqtt import BrokerConfig
-from benchscore.signing import generate_key_file
 from firmware_py.config import load_station_config
 from firmware_py.station import Station
 from scorer.competition import Competition
@@ -27,6 +26,7 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto
 from tests.support.stations import write_station_config
+from tests.support.trust import register_station, write_scorer_key
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config" / "event" / "example.toml"
@@ -123,6 +123,7 @@ class Hall:
                 http=HttpConfig(port=0),
                 keys_dir=self.keys,
                 require_signatures=True,
+                scorer_key=write_scorer_key(tmp),
                 event_file=EXAMPLE,
                 tasks_dir=TASKS,
             )
@@ -132,10 +133,7 @@ class Hall:
 
     def station(self, sid: str) -> Station:
         assembly, task, fault = BENCHES[sid]
-        key_file = self.tmp / f"{sid}.key"
-        if not key_file.exists():
-            generate_key_file(key_file)
-            (self.keys / f"{sid}.key").write_text(key_file.read_text())
+        register_station(self.tmp / "var" / sid, sid, self.keys)
         cfg = load_station_config(
             write_station_config(
                 self.tmp,
@@ -143,7 +141,6 @@ class Hall:
                 port=self.broker.port,
                 fault=fault,
                 event=EVENT,
-                key_file=key_file,
                 task=TASKS / task,
                 extra=f'assembly = "{assembly}"\n',
             )

@@ -12,7 +12,7 @@ from benchscore import protocol
 from benchscore.protocol import PayloadError, Topics
 
 RECORD: dict[str, Any] = {
-    "schema": 1,
+    "schema": 2,
     "type": "record",
     "event": "ev",
     "station": "st01",
@@ -79,9 +79,9 @@ def mutate(path: list[Any], value: Any) -> bytes:
     [
         ("benchscore/v1/ev/st01/record", b"\xff\xfe", "malformed", "UTF-8"),
         ("benchscore/v1/ev/st01/record", b"[1,2]", "malformed", "JSON object"),
-        ("benchscore/v1/ev/st01/record", b'{"schema":1,"x":NaN}', "malformed", "NaN"),
+        ("benchscore/v1/ev/st01/record", b'{"schema":2,"x":NaN}', "malformed", "NaN"),
         ("benchscore/v1/ev/st01/record", b"x" * (256 * 1024 + 1), "oversized", "bytes"),
-        ("benchscore/v1/ev/st01/record", mutate(["schema"], 2), "unsupported", "schema 2"),
+        ("benchscore/v1/ev/st01/record", mutate(["schema"], 1), "unsupported", "schema 1"),
         ("benchscore/v1/ev/st02/record", mutate(["seq"], 3), "wrong_topic", "st02"),
         ("benchscore/v1/ev/st01/live", mutate(["seq"], 3), "wrong_topic", "'record' payload"),
         ("benchscore/v2/ev/st01/record", mutate(["seq"], 3), "unknown_topic", "benchscore/v1"),

@@ -26,6 +26,7 @@ from scorer.mqtt_ingest import MqttIngest
 from scorer.service import ScorerService
 from scorer.store import Store
 from tests.support.brokers import Mosquitto, free_port, wait_port
+from tests.support.trust import write_scorer_key
 from tests.test_scorer_store import live, record, status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,6 +88,8 @@ def scorer_config(
         event="ev1",
         broker=BrokerConfig(port=broker_port, protocol=protocol),
         storage_path=tmp_path / "scorer.db",
+        scorer_key=write_scorer_key(tmp_path),
+        require_signatures=False,
         http=HttpConfig(port=http_port),
     )
 
@@ -176,14 +179,14 @@ def test_bad_payloads_are_rejected_and_the_scorer_stays_up(
         (T.record, nan, "malformed"),
         (T.record, record("st02", seq=93), "wrong_topic"),
         (T.status, {**status(), "station": "st07"}, "wrong_topic"),
-        (T.record, b'{"schema":1,"pad":"' + b"x" * MAX_PAYLOAD_BYTES + b'"}', "oversized"),
+        (T.record, b'{"schema":2,"pad":"' + b"x" * MAX_PAYLOAD_BYTES + b'"}', "oversized"),
     ]
     for topic, payload, _ in bad:
         publisher.send(topic, payload)
     publisher.send(T.record, record(seq=1))  # a valid record after all of that
 
     wait_for(lambda: get(scorer, "/api/runs"), what="the valid record")
-    expected = {"malformed": 3, "unsupported": 1, "schema": 1, "wrong_topic": 2, "oversized": 1}
+    expected = {"malformed": 3, "unsupported": 1, "schema": 2, "wrong_topic": 2, "oversized": 1}
 
     def all_rejected() -> dict[str, Any] | None:
         rej: dict[str, Any] = get(scorer, "/api/rejections")

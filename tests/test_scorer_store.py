@@ -33,7 +33,7 @@ def record(
     **extra: Any,
 ) -> dict[str, Any]:
     obj: dict[str, Any] = {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": event,
         "station": station,
@@ -57,7 +57,7 @@ def status(
     station: str = "st01", state: str = "idle", online: bool = True, **extra: Any
 ) -> dict[str, Any]:
     obj: dict[str, Any] = {
-        "schema": 1,
+        "schema": 2,
         "type": "status",
         "event": "ev1",
         "station": station,
@@ -74,7 +74,7 @@ def status(
 
 def live(station: str = "st01", **values: float | None) -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "live",
         "event": "ev1",
         "station": station,
@@ -216,7 +216,7 @@ def test_rejections_counts_and_recent(store: Store) -> None:
     store.add_rejection("benchscore/v1/ev1/st01/record", "malformed", "not JSON", 12)
     store.add_rejection("benchscore/v1/ev1/st01/record", "schema", "missing 'seq'", 300)
     store.add_rejection("x" * 5000, "malformed", "d" * 5000, 10)
-    assert store.rejection_counts() == {"malformed": 2, "schema": 1}
+    assert store.rejection_counts() == {"malformed": 2, "schema": 2}
     recent = store.rejections(limit=2)
     assert [r["reason"] for r in recent] == ["malformed", "schema"]
     assert len(recent[0]["topic"]) <= 256 and len(recent[0]["detail"]) <= 1000

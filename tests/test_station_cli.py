@@ -17,6 +17,7 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
 from tests.support.stations import write_station_config
+from tests.support.trust import write_scorer_key
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -66,6 +67,8 @@ def test_outbox_list_and_replay_deliver_what_the_daemon_left(
             event="test",
             broker=BrokerConfig(port=mosquitto.port),
             storage_path=tmp_path / "scorer.db",
+            scorer_key=write_scorer_key(tmp_path),
+            require_signatures=False,
             http=HttpConfig(port=0),
         )
     ).start()

@@ -26,6 +26,7 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
 from tests.support.stations import LED_TASK, write_station_config
+from tests.support.trust import write_scorer_key
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float = 20.0, what: str = "") -> Any:
@@ -43,7 +44,7 @@ def start_scorer(port: int, db: Path) -> ScorerService:
         ScorerConfig(
             event="test",
             broker=BrokerConfig(port=port),
-            storage_path=db,
+            storage_path=db, scorer_key=write_scorer_key(Path(db).parent), require_signatures=False,
             http=HttpConfig(port=0),
         )
     ).start()

@@ -16,14 +16,17 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from benchscore import protocol, signing
+from benchscore import protocol
+from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig
+from benchscore.signing import sign_payload
 from firmware_py.config import load_station_config
 from firmware_py.station import Station
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto
 from tests.support.stations import REPO, write_station_config
+from tests.support.trust import register_station, write_scorer_key
 
 ACL = REPO / "config" / "mosquitto" / "benchscore.acl"
 
@@ -40,7 +43,7 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = 
 
 def forged_record(station: str, seq: int) -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": "test",
         "station": station,
@@ -79,11 +82,8 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     keys = tmp_path / "keys"
-    keys.mkdir()
-    key_file = tmp_path / "st01.key"
-    key = signing.generate_key_file(key_file)
-    shutil.copy(key_file, keys / "st01.key")
-    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    identity = register_station(tmp_path / "var" / "st01", "st01", keys)
+    assert oct((tmp_path / "var" / "st01" / "identity.key").stat().st_mode & 0o777) == "0o600"
     scorer = ScorerService(
         ScorerConfig(
             event="test",
@@ -92,16 +92,15 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
             http=HttpConfig(port=0),
             keys_dir=keys,
             require_signatures=True,
+            scorer_key=write_scorer_key(tmp_path),
         )
     ).start()
     station = None
     try:
         assert scorer.mqtt is not None and scorer.mqtt.wait_connected(10)
-        cfg = load_station_config(
-            write_station_config(tmp_path, "st01", port=mosquitto.port, key_file=key_file)
-        )
-        assert cfg.key_file == key_file
+        cfg = load_station_config(write_station_config(tmp_path, "st01", port=mosquitto.port))
         station = Station(cfg)
+        assert station.identity.kid == identity.kid
         station.start()
         station.run_once()
         store = scorer.store
@@ -109,21 +108,24 @@ def test_signed_records_pass_forged_and_misrouted_ones_are_rejected(
         wait_for(lambda: store.run_count() == 1, what="the signed run")
         assert not scorer.ingest.rejected
 
-        # 1. a record for st01 with a wrong signature (a contestant's laptop without the key)
-        bad = signing.sign(forged_record("st01", 900), b"\x00" * 32)
-        publish(mosquitto.port, "benchscore/v1/test/st01/record", protocol.encode(bad))
+        st01, st02 = "benchscore/v1/test/st01/record", "benchscore/v1/test/st02/record"
+        # 1. a record for st01 signed by another key (a contestant's laptop)
+        laptop = Identity.generate()
+        publish(mosquitto.port, st01, sign_payload(laptop, st01, forged_record("st01", 900)))
         # 2. a correctly signed st01 record published on st02's topic
-        good_sig = signing.sign(forged_record("st01", 901), key)
-        publish(mosquitto.port, "benchscore/v1/test/st02/record", protocol.encode(good_sig))
+        publish(mosquitto.port, st02, sign_payload(identity, st01, forged_record("st01", 901)))
         # 3. a record of a station that has no key at all
         publish(
             mosquitto.port,
             "benchscore/v1/test/st09/record",
             protocol.encode(forged_record("st09", 902)),
         )
-        wait_for(lambda: sum(scorer.ingest.rejected.values()) >= 3, what="three rejections")
+        # 4. st01's own key, but the bytes changed after signing (a value edited in transit)
+        signed = sign_payload(identity, st01, forged_record("st01", 903))
+        publish(mosquitto.port, st01, signed.replace(b'"pass"', b'"fail"'))
+        wait_for(lambda: sum(scorer.ingest.rejected.values()) >= 4, what="four rejections")
         assert scorer.ingest.rejected == {
-            "bad_signature": 1,
+            "bad_signature": 2,
             "wrong_topic": 1,
             "unknown_station": 1,
         }
@@ -163,7 +165,7 @@ def test_shipped_acl_denies_cross_station_publish(acl_broker: Any) -> None:
     scorer.on_subscribe = lambda *a: subscribed.set()
     scorer.on_message = lambda c, u, m: seen.append(m.topic)
     scorer.connect("127.0.0.1", broker.port)
-    scorer.subscribe("benchscore/#", qos=1)
+    scorer.subscribe("benchscore/v1/#", qos=1)
     scorer.loop_start()
     try:
         assert subscribed.wait(5)

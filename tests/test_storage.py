@@ -71,7 +71,7 @@ def store(target: str) -> Iterator[Store]:
 def curve(seq: int, chunk: int = 0, points: int = 5, **extra: Any) -> dict[str, Any]:
     t = [i * 0.1 for i in range(points)]
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": "ev1",
         "station": "st01",

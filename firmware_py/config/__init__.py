@@ -39,7 +39,13 @@ from firmware_py.config.hardware_map import (
     sensor_names,
 )
 from firmware_py.config.simulation import ASSEMBLIES, LED_MODULES, SimulationConfig
-from firmware_py.config.station import StationConfig, load_station_config
+from firmware_py.config.station import (
+    StationConfig,
+    StationSetup,
+    load_station_config,
+    load_station_setup,
+    task_misfit,
+)
 from firmware_py.config.task import ChannelSpec, SceneSpec, TaskConfig, load_task
 
 __all__ = [
@@ -69,10 +75,13 @@ __all__ = [
     "SceneSpec",
     "SimulationConfig",
     "StationConfig",
+    "StationSetup",
     "TaskConfig",
     "ThermometerConfig",
     "ZoneConfig",
     "load_station_config",
+    "load_station_setup",
+    "task_misfit",
     "load_task",
     "sensor_names",
 ]

@@ -1,5 +1,6 @@
-"""The station config (``config/stations/``): identity, broker, hardware map, simulation and
-the task file it runs. Every error names the file and the key."""
+"""The station config (``config/stations/``): broker, hardware map, simulation, and (for a
+pre-assigned station) id, event and task; an adopted station gets those from the scorer.
+Every error names the file and the key."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchscore.configfile import ConfigError, Table
+from benchscore.identity import PublicKey
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import check_id
 from firmware_py.config.hardware_map import HardwareConfig
@@ -17,12 +19,12 @@ from firmware_py.config.task import SceneSpec, TaskConfig, load_task
 
 @dataclass(frozen=True)
 class StationConfig:
+    """An assigned station: who it is, which event and task, and everything to run it."""
+
     station_id: str
     event: str
     state_dir: Path
     """Where the outbox database lives (systemd's StateDirectory on a Pi)."""
-    key_file: Path | None
-    """HMAC key of this station (root-only file); None sends unsigned records."""
     outbox_capacity: int
     broker: BrokerConfig
     hardware: HardwareConfig
@@ -35,6 +37,15 @@ class StationConfig:
     """Marked runs a contestant may make on this station's task (0: no limit)."""
     display_file: Path | None = None
     """Where the station writes its two-line operator message for a small display."""
+    scorer_key: str | None = None
+    """The scorer's Ed25519 public key (hex) this station trusts for acks and commands."""
+    client_id: str | None = None
+    """The MQTT client id (the broker may fix it per station); default from event and id."""
+
+    @property
+    def identity_path(self) -> Path:
+        """This station's own Ed25519 key, made on first start (never leaves the station)."""
+        return self.state_dir / "identity.key"
 
     @property
     def calibration_path(self) -> Path:
@@ -44,6 +55,70 @@ class StationConfig:
     def golden_path(self) -> Path:
         """Golden-assembly reference values (JSON), next to the calibration store."""
         return self.calibration_path.with_name("golden.json")
+
+
+@dataclass(frozen=True)
+class StationSetup:
+    """What a station's own file says: enough to run and be adopted.
+
+    In a zero-touch hall every Pi has the same file (broker address, the shared enrolment
+    credential, the hardware map): id, event and task come at adoption. A file that names
+    ``[station] id``, ``event`` and ``task`` is pre-assigned (a bench set up by hand, a test)."""
+
+    file: Path
+    state_dir: Path
+    outbox_capacity: int
+    broker: BrokerConfig
+    hardware: HardwareConfig
+    simulation: SimulationConfig
+    calibration_file: Path | None
+    max_marked_attempts: int
+    display_file: Path | None
+    scorer_key: str | None
+    preassigned: tuple[str, str, Path] | None
+    """(station id, event, task file) when the file names them."""
+
+    @property
+    def identity_path(self) -> Path:
+        return self.state_dir / "identity.key"
+
+    def assign(
+        self,
+        station_id: str,
+        event: str,
+        task: TaskConfig,
+        *,
+        broker: BrokerConfig | None = None,
+        scorer_key: str | None = None,
+        client_id: str | None = None,
+        max_marked_attempts: int | None = None,
+    ) -> StationConfig:
+        """The running configuration for an assignment; ValueError if the task does not fit
+        this station's hardware."""
+        check_id(station_id, "station id")
+        check_id(event, "event id")
+        problem = task_misfit(self.hardware, self.simulation, task)
+        if problem is not None:
+            key, message = problem
+            raise ConfigError(f"{self.file}: {key}: {message}")
+        return StationConfig(
+            station_id=station_id,
+            event=event,
+            state_dir=self.state_dir,
+            outbox_capacity=self.outbox_capacity,
+            broker=broker or self.broker,
+            hardware=self.hardware,
+            simulation=self.simulation,
+            task=task,
+            file=self.file,
+            calibration_file=self.calibration_file,
+            max_marked_attempts=(
+                self.max_marked_attempts if max_marked_attempts is None else max_marked_attempts
+            ),
+            display_file=self.display_file,
+            scorer_key=scorer_key or self.scorer_key,
+            client_id=client_id,
+        )
 
 
 def _broker(t: Table) -> BrokerConfig:
@@ -60,26 +135,48 @@ def _broker(t: Table) -> BrokerConfig:
     return cfg
 
 
-def load_station_config(file: str | Path) -> StationConfig:
-    """Load a station config and the task it names."""
+def load_station_setup(file: str | Path) -> StationSetup:
+    """Load a station file (pre-assigned or not); errors name the file and the key."""
     root = Table.load(file)
     st = root.table("station")
-    station_id = st.get_str("id")
-    event = st.get_str("event")
-    for key, value in (("id", station_id), ("event", event)):
-        try:
-            check_id(value, f"station {key}")
-        except ValueError as exc:
-            raise st.error(key, str(exc)) from None
-    task_file = st.get_path("task")
-    state_dir = st.get_path("state_dir", Path(f"var/{station_id}"))
+    ids = {key: st.get_str(key, None) for key in ("id", "event")}
+    task_file = st.get_path("task", None)
+    given = [k for k, v in (*ids.items(), ("task", task_file)) if v is not None]
+    if given and len(given) != 3:
+        missing = sorted({"id", "event", "task"} - set(given))
+        raise st.error(
+            missing[0],
+            "a pre-assigned station names id, event and task together (leave all three out "
+            "and the station is given them at adoption)",
+        )
+    for key, value in ids.items():
+        if value is not None:
+            try:
+                check_id(value, f"station {key}")
+            except ValueError as exc:
+                raise st.error(key, str(exc)) from None
+    if st.has("key_file"):
+        raise st.error(
+            "key_file",
+            "gone in protocol schema 2: the station makes its own Ed25519 identity in "
+            "state_dir on first start; remove this line",
+        )
+    state_dir = st.get_path("state_dir", None)
+    if state_dir is None:
+        state_dir = Path(f"var/{ids['id'] or 'station'}")
     if not state_dir.is_absolute():
         state_dir = (Path(file).parent / state_dir).resolve()
-    key_file = st.get_path("key_file", None)
     outbox_capacity = st.get_int("outbox_capacity", 100_000, min=1)
     calibration_file = st.get_path("calibration_file", None)
     max_marked_attempts = st.get_int("max_marked_attempts", 0, min=0)
     display_file = st.get_path("display_file", None)
+    scorer_key = st.get_str("scorer_key", None)
+    if scorer_key is not None:
+        try:
+            PublicKey.from_hex(scorer_key)
+        except ValueError:
+            raise st.error("scorer_key", "the scorer's public key: 64 hex characters") from None
+        scorer_key = scorer_key.strip().lower()
     st.check_unknown()
     try:
         broker = _broker(root.table("broker", required=False))
@@ -90,41 +187,61 @@ def load_station_config(file: str | Path) -> StationConfig:
     hardware = parse_hardware(root.table("hardware", required=False))
     simulation = parse_simulation(root.table("simulation", required=False), hardware)
     root.check_unknown()
+    preassigned = None
+    if ids["id"] and ids["event"] and task_file is not None:
+        preassigned = (ids["id"], ids["event"], task_file)
+    return StationSetup(
+        file=Path(file),
+        state_dir=state_dir,
+        outbox_capacity=outbox_capacity,
+        broker=broker,
+        hardware=hardware,
+        simulation=simulation,
+        calibration_file=calibration_file,
+        max_marked_attempts=max_marked_attempts,
+        display_file=display_file,
+        scorer_key=scorer_key,
+        preassigned=preassigned,
+    )
+
+
+def load_station_config(file: str | Path) -> StationConfig:
+    """Load a pre-assigned station config and the task it names."""
+    setup = load_station_setup(file)
+    if setup.preassigned is None:
+        raise ConfigError(
+            f"{file}: station: no id, event and task: this station is assigned at adoption "
+            "(benchscore stations adopt CODE --as ID on the scorer)"
+        )
+    station_id, event, task_file = setup.preassigned
     task = load_task(task_file)
+    return setup.assign(station_id, event, task)
+
+
+def task_misfit(
+    hardware: HardwareConfig, simulation: SimulationConfig, task: TaskConfig
+) -> tuple[str, str] | None:
+    """Why ``task`` cannot run on this hardware, as (config key, reason), or None if it can."""
     if hardware.backend == "sim" and simulation.assembly != task.procedure:
-        raise root.error(
+        return (
             "simulation.assembly",
             f"the simulated bench holds a {simulation.assembly!r} but task {task.id!r} runs "
             f"the {task.procedure!r} procedure",
         )
     if task.procedure == "lighting_environment":
-        _check_lighting_map(root, hardware, task)
+        return _check_lighting_map(hardware, task)
     if task.procedure == "led_assembly" and task.channels:
         pins = hardware.channel_switch.pins
         high = max(c.index for c in task.channels)
         if high >= len(pins):
-            raise root.error(
+            return (
                 "hardware.channel_switch.pins",
                 f"task channel index {high} needs {high + 1} pins, the map has {len(pins)}",
             )
-    return StationConfig(
-        station_id=station_id,
-        event=event,
-        state_dir=state_dir,
-        key_file=key_file,
-        outbox_capacity=outbox_capacity,
-        broker=broker,
-        hardware=hardware,
-        simulation=simulation,
-        task=task,
-        file=Path(file),
-        calibration_file=calibration_file,
-        max_marked_attempts=max_marked_attempts,
-        display_file=display_file,
-    )
+    return None
 
 
-def _check_lighting_map(root: Table, hw: HardwareConfig, task: TaskConfig) -> None:
+def _check_lighting_map(hw: HardwareConfig, task: TaskConfig) -> tuple[str, str] | None:
     """The grid must meet EN 12464-1's grid-size rule; every scene needs a button."""
     from benchscore.analysis.environment import check_grid
 
@@ -134,7 +251,7 @@ def _check_lighting_map(root: Table, hw: HardwareConfig, task: TaskConfig) -> No
     along_short = grid.points[1] if length >= width else grid.points[0]
     check = check_grid(length, width, along_long, along_short)
     if not check.ok:
-        raise root.error(
+        return (
             "hardware.light_grid",
             f"{grid.points[0]} x {grid.points[1]} points over {length} x {width} m do not meet "
             f"EN 12464-1: needs {check.required_long} x {check.required_short} near-square cells",
@@ -142,7 +259,8 @@ def _check_lighting_map(root: Table, hw: HardwareConfig, task: TaskConfig) -> No
     pins = hw.panel.scene_pins
     for scene in (*task.scenes, SceneSpec("off", int(task.parameters.get("off_scene", 0)))):
         if scene.number >= len(pins):
-            raise root.error(
+            return (
                 "hardware.panel.scene_pins",
                 f"scene {scene.name!r} (DALI scene {scene.number}) has no button pin",
             )
+    return None

@@ -105,7 +105,7 @@ def enc(obj: object) -> bytes:
 
 def status(station: str, state: str = "done", **extra: Any) -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "status",
         "event": EVENT,
         "station": station,
@@ -132,7 +132,7 @@ def status(station: str, state: str = "done", **extra: Any) -> dict[str, Any]:
 def result(station: str, seq: int, current: float = 0.30, run: int = 1) -> dict[str, Any]:
     now = time.time()
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": EVENT,
         "station": station,
@@ -179,7 +179,7 @@ def curve(
     station: str, seq: int, name: str, columns: list[str], data: list[list[float]], run: int = 1
 ) -> dict[str, Any]:
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "record",
         "event": EVENT,
         "station": station,
@@ -198,7 +198,7 @@ def live(station: str, i: int, ts: float | None = None) -> dict[str, Any]:
     import math
 
     return {
-        "schema": 1,
+        "schema": 2,
         "type": "live",
         "event": EVENT,
         "station": station,

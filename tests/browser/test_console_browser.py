@@ -38,6 +38,7 @@ from scorer.service import ScorerService  # noqa: E402
 from tests.browser.support import EVENT, EVENT_FILE, PASSWORD  # noqa: E402
 from tests.support.brokers import Mosquitto  # noqa: E402
 from tests.support.stations import write_station_config  # noqa: E402
+from tests.support.trust import write_scorer_key  # noqa: E402
 
 CHROMIUM = os.environ.get("BENCHSCORE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("BENCHSCORE_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -82,6 +83,8 @@ class Hall:
                 event="+",
                 broker=BrokerConfig(port=self.broker.port),
                 storage_path=workdir / "scorer.db",
+                scorer_key=write_scorer_key(workdir),
+                require_signatures=False,
                 http=HttpConfig(port=0),
                 event_file=EVENT_FILE,
             )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import secrets
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -73,3 +78,146 @@ class Mosquitto:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+
+
+class DynSecMosquitto(Mosquitto):
+    """Mosquitto with the dynamic security plugin, from the files ``scorer.broker_setup`` writes.
+
+    ``scorer_password`` and ``enrol_password`` are random per broker; the plugin's JSON and the
+    persistence file live in ``workdir/broker-<port>``, so ``stop()``/``start()`` keeps state.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        from scorer.broker_setup import write_dynsec_broker
+
+        super().__init__(workdir, port, anonymous=False)
+        self.scorer_password = secrets.token_urlsafe(16)
+        self.enrol_password = secrets.token_urlsafe(16)
+        files = write_dynsec_broker(
+            workdir / f"broker-{self.port}",
+            port=self.port,
+            scorer_password=self.scorer_password,
+            enrol_password=self.enrol_password,
+            listener_host="127.0.0.1",
+            broker_user=_broker_user(),
+        )
+        self.conf = files.conf
+        self.dynsec_file = files.dynsec
+
+
+class PlainMosquitto(Mosquitto):
+    """Mosquitto with the plain password/ACL files ``scorer.broker_setup`` writes."""
+
+    def __init__(self, workdir: Path, stations: dict[str, str], port: int | None = None) -> None:
+        from scorer.broker_setup import write_plain_broker
+
+        super().__init__(workdir, port, anonymous=False)
+        self.scorer_password = secrets.token_urlsafe(16)
+        self.enrol_password = secrets.token_urlsafe(16)
+        files = write_plain_broker(
+            workdir / f"broker-{self.port}",
+            port=self.port,
+            scorer_password=self.scorer_password,
+            enrol_password=self.enrol_password,
+            stations=stations,
+            listener_host="127.0.0.1",
+            broker_user=_broker_user(),
+        )
+        self.conf = files.conf
+
+
+def _broker_user() -> str | None:
+    """Keep a root-started test broker root: it must read and write files in pytest's tmp dir."""
+    return "root" if os.geteuid() == 0 else None
+
+
+class MqttPeer:
+    """A paho client for broker tests: records CONNACK, disconnects, PUBACKs, SUBACKs, messages.
+
+    It does not reconnect by itself (a refused or dropped login stays so until ``connect()``).
+    """
+
+    def __init__(
+        self,
+        port: int,
+        client_id: str,
+        username: str | None,
+        password: str | None,
+        protocol: str = "5",
+    ) -> None:
+        from benchscore.mqtt import BrokerConfig, make_client
+
+        self.port = port
+        self.client = make_client(
+            client_id,
+            BrokerConfig(port=port, username=username, password=password, protocol=protocol),
+        )
+        self.client.reconnect_delay_set(min_delay=3600, max_delay=3600)
+        self.connack: Any = None
+        self.answered = threading.Event()
+        self.dropped = threading.Event()
+        self.messages: queue.Queue[Any] = queue.Queue()
+        self._acks: dict[int, Any] = {}
+        self._acked = threading.Condition()
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_publish = self._on_ack
+        self.client.on_subscribe = self._on_suback
+        self.client.on_message = lambda _c, _u, msg: self.messages.put(msg)
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        self.connack = rc
+        self.answered.set()
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, rc: Any, _p: Any = None) -> None:
+        self.dropped.set()
+        self.answered.set()
+
+    def _on_ack(self, _c: Any, _u: Any, mid: int, rc: Any, _p: Any = None) -> None:
+        with self._acked:
+            self._acks[mid] = rc
+            self._acked.notify_all()
+
+    def _on_suback(self, _c: Any, _u: Any, mid: int, rcs: Any, _p: Any = None) -> None:
+        self._on_ack(_c, _u, mid, rcs[0], _p)
+
+    def connect(self, timeout_s: float = 5.0) -> bool:
+        """Connect and start the loop; True if the broker accepted the login."""
+        from benchscore.mqtt import reason_is_failure
+
+        self.answered.clear()
+        self.dropped.clear()
+        self.connack = None
+        try:
+            self.client.connect("127.0.0.1", self.port, keepalive=15)
+        except OSError:
+            return False
+        self.client.loop_start()
+        if not self.answered.wait(timeout_s):
+            raise TimeoutError("no CONNACK")
+        return self.connack is not None and not reason_is_failure(self.connack)
+
+    def _wait_ack(self, mid: int, timeout_s: float) -> Any:
+        with self._acked:
+            if not self._acked.wait_for(lambda: mid in self._acks, timeout_s):
+                raise TimeoutError(f"no ack for message {mid}")
+            return self._acks.pop(mid)
+
+    def publish(self, topic: str, payload: bytes = b"x", retain: bool = False) -> Any:
+        """Publish at QoS 1 and return the PUBACK's reason code (MQTT 3.1.1: always success)."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        return self._wait_ack(info.mid, 5.0)
+
+    def subscribe(self, topic: str) -> bool:
+        """Subscribe at QoS 1; True if the broker granted it."""
+        from benchscore.mqtt import reason_is_failure
+
+        _rc, mid = self.client.subscribe(topic, qos=1)
+        return not reason_is_failure(self._wait_ack(mid, 5.0))
+
+    def next_message(self, timeout_s: float = 5.0) -> Any:
+        return self.messages.get(timeout=timeout_s)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.support.trust import TEST_SCORER_PUB
+
 REPO = Path(__file__).resolve().parents[2]
 LED_TASK = REPO / "config" / "tasks" / "led_assembly.toml"
 
@@ -19,7 +21,7 @@ def write_station_config(
     unplugged: tuple[str, ...] = (),
     event: str = "test",
     auto_start_s: float | None = None,
-    key_file: Path | None = None,
+    scorer_key: str | None = TEST_SCORER_PUB,
     task: Path = LED_TASK,
     extra: str = "",
 ) -> Path:
@@ -30,7 +32,7 @@ def write_station_config(
         f'id = "{station_id}"',
         f'event = "{event}"',
         f'task = "{task}"',
-        *([f'key_file = "{key_file}"'] if key_file else []),
+        *([f'scorer_key = "{scorer_key}"'] if scorer_key else []),
         "[broker]",
         'host = "127.0.0.1"',
         f"port = {port}",

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ...competition import Competition
+from ...fleet.adoption import Fleet
 from ...ingest import Ingest, with_live_only
 from ...store import Store
 from .. import audit
@@ -40,8 +41,11 @@ class Console:
         ingest: Ingest,
         competition: Competition | None = None,
         settings: ConsoleSettings | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         self.store = store
+        self.fleet = fleet
+        """Adoption (None: this scorer adopts no stations)."""
         self.ingest = ingest
         self.comp = competition if competition is not None else Competition(store)
         self.settings = settings or ConsoleSettings()

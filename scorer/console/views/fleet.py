@@ -1,4 +1,5 @@
-"""The technicians' fleet page (every station's health) and the audit log with its export."""
+"""The technicians' fleet page (every station's health and software version, stations waiting
+for adoption, adopt / revoke / replace) and the audit log with its export."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from benchscore import __version__
+
 from .. import audit
 from ..auth import Session
+from ..marks import ConsoleError
 from .common import NO_STORE, view
 
 if TYPE_CHECKING:
@@ -26,13 +30,17 @@ def api_fleet(con: Console, request: Request, s: Session | None, body: dict[str,
                 "id": st["id"],
                 "state": st.get("state"),
                 "sw": st.get("sw"),
+                "sw_current": st.get("sw") == __version__,
                 "task": st.get("task"),
                 "last_seen": st.get("last_seen"),
                 **h,
             }
         )
+    pending = [] if con.fleet is None else [vars(p) for p in con.fleet.pending()]
     return {
         "now": time.time(),
+        "scorer_sw": __version__,
+        "pending": pending,
         "stations": rows,
         "summary": {
             "total": len(rows),
@@ -42,6 +50,61 @@ def api_fleet(con: Console, request: Request, s: Session | None, body: dict[str,
             "unsynced": sum(1 for r in rows if r["clock_synced"] is False),
         },
     }
+
+
+def _fleet_action(con: Console, s: Session | None, action: str, subject: str, work: Any) -> Any:
+    """Run an adoption action and write its audit entry; a refusal is a 400 with the reason."""
+    from scorer.fleet.adoption import FleetError
+
+    assert s is not None
+    if con.fleet is None:
+        raise ConsoleError("this scorer does not adopt stations", 409)
+    try:
+        result = work(con.fleet)
+    except (FleetError, ValueError) as exc:
+        raise ConsoleError(str(exc), 400) from None
+    audit.append(con.db, s.user.username, action, subject, None, result)
+    return result
+
+
+@view("fleet", write=True)
+def api_adopt(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+    assert s is not None
+    code, station = str(body.get("code", "")), str(body.get("station", ""))
+    task = str(body.get("task", ""))
+    event = str(body.get("event") or con.event_or_404().id)
+    return _fleet_action(
+        con,
+        s,
+        "station.adopt",
+        station,
+        lambda f: f.adopt(code, station, event=event, task=task, actor=s.user.username),
+    )
+
+
+@view("fleet", write=True)
+def api_revoke(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+    assert s is not None
+    station = str(body.get("station", ""))
+
+    def work(f: Any) -> Any:
+        f.revoke(station, actor=s.user.username)
+        return {"station": station, "revoked": True}
+
+    return _fleet_action(con, s, "station.revoke", station, work)
+
+
+@view("fleet", write=True)
+def api_replace(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+    assert s is not None
+    station, code = str(body.get("station", "")), str(body.get("code", ""))
+    return _fleet_action(
+        con,
+        s,
+        "station.replace",
+        station,
+        lambda f: f.replace(station, code, actor=s.user.username),
+    )
 
 
 @view("audit")

@@ -59,7 +59,10 @@ def route_table(con: Console) -> list[Route]:
         Route("/console/station/{station}", ep(hall.station_page)),
         Route("/console/judge", page("marks_view", "judge", "title.judge")),
         Route("/console/control", page("control", "control", "title.control")),
-        Route("/console/fleet", page("fleet", "fleet", "title.fleet")),
+        Route(
+            "/console/fleet",
+            page("fleet", "fleet", "title.fleet", scripts=("/static/fleet.js",)),
+        ),
         Route("/console/audit", page("audit", "audit", "title.audit")),
         Route("/console/users", page("users", "users", "title.users")),
         Route("/console/me", page("own_results", "me", "title.me")),
@@ -90,6 +93,9 @@ def route_table(con: Console) -> list[Route]:
         ),
         # fleet, audit
         Route("/console/api/fleet", ep(fleet.api_fleet)),
+        Route("/console/api/fleet/adopt", ep(fleet.api_adopt), methods=["POST"]),
+        Route("/console/api/fleet/revoke", ep(fleet.api_revoke), methods=["POST"]),
+        Route("/console/api/fleet/replace", ep(fleet.api_replace), methods=["POST"]),
         Route("/console/api/audit", ep(fleet.api_audit)),
         Route("/console/api/audit/export", ep(fleet.api_audit_export)),
         # a contestant
