@@ -94,8 +94,8 @@ def init_hall(args: argparse.Namespace) -> Hall:
     state_dir = Path(args.state_dir).resolve()
     target.mkdir(parents=True, exist_ok=True)
     state_dir.mkdir(parents=True, exist_ok=True)
-    (target / "event").mkdir(exist_ok=True)
-    shutil.copy2(event_file, target / "event" / event_file.name)
+    # the event file and what it names beside it (its marking scheme)
+    shutil.copytree(event_file.parent, target / "event", dirs_exist_ok=True)
     shutil.copytree(tasks, target / "tasks", dirs_exist_ok=True)
     scorer_password = secrets.token_urlsafe(24)
     enrol_password = secrets.token_urlsafe(18)
@@ -145,7 +145,7 @@ def init_hall(args: argparse.Namespace) -> Hall:
     config = load_config(scorer_toml)
     store = Store(config.storage_target, worker="benchscore-hall-init")
     try:
-        add_user(ConsoleDB(store.db), args.chief, "chief", chief_password)
+        add_user(ConsoleDB(store.db), args.chief, "admin", chief_password)
     finally:
         store.close()
     scorer_identity(config)  # the key exists and is readable where the config says
