@@ -199,21 +199,35 @@ class Store:
         return self._add_batch([(obj, "result")], received_at)[0]
 
     def add_records(
-        self, batch: Sequence[Mapping[str, Any]], received_at: float | None = None
+        self,
+        batch: Sequence[Mapping[str, Any]],
+        received_at: float | None = None,
+        *,
+        raw: Sequence[bytes] | None = None,
     ) -> list[bool]:
         """Store validated records (results and curve chunks) in one transaction.
 
         Returns, per record in order, True if it was stored now and False if it was already
         stored (before, by another worker, or earlier in ``batch``). Exactly-once holds as for
         single records: the ledger's unique key decides inside the transaction. Either every
-        record of the batch is committed or none is (an exception leaves nothing stored)."""
+        record of the batch is committed or none is (an exception leaves nothing stored).
+
+        ``raw``, the payloads exactly as received (one per record), is kept as a result's
+        ``payload`` instead of encoding the record again (so the stored payload still carries
+        the station's signature over those very bytes)."""
+        if raw is not None and len(raw) != len(batch):
+            raise ValueError(f"{len(raw)} raw payloads for {len(batch)} records")
         return self._add_batch(
             [(obj, "curve" if obj.get("kind") == "curve" else "result") for obj in batch],
             received_at,
+            raw,
         )
 
     def _add_batch(
-        self, batch: Sequence[tuple[Mapping[str, Any], str]], received_at: float | None
+        self,
+        batch: Sequence[tuple[Mapping[str, Any], str]],
+        received_at: float | None,
+        raw: Sequence[bytes] | None = None,
     ) -> list[bool]:
         if not batch:
             return []
@@ -248,8 +262,8 @@ class Store:
                 stored.append(key in new_keys)
                 new_keys.discard(key)  # a second copy in the same batch is a duplicate
             results = [
-                obj
-                for (obj, kind), ok in zip(batch, stored, strict=True)
+                (obj, None if raw is None else raw[i].decode())
+                for i, ((obj, kind), ok) in enumerate(zip(batch, stored, strict=True))
                 if ok and kind == "result"
             ]
             curves = [
@@ -298,7 +312,9 @@ class Store:
         return stored
 
     @staticmethod
-    def _insert_runs(tx: Tx, results: Sequence[Mapping[str, Any]], now: float) -> None:
+    def _insert_runs(
+        tx: Tx, results: Sequence[tuple[Mapping[str, Any], str | None]], now: float
+    ) -> None:
         """The runs rows of new result records and their measurements (one statement per
         500 runs, one COPY / executemany for every measurement)."""
         if not results:
@@ -324,9 +340,11 @@ class Store:
                     1 if obj.get("interrupted") is True else 0,
                     0 if obj.get("marked") is False else 1,
                     now,
-                    json.dumps(obj, separators=(",", ":"), allow_nan=False),
+                    text
+                    if text is not None
+                    else json.dumps(obj, separators=(",", ":"), allow_nan=False),
                 )
-                for obj in results
+                for obj, text in results
             ],
             "RETURNING id, station, boot_id, seq",
         )
@@ -345,7 +363,7 @@ class Store:
                     m["outcome"],
                     _opt_str(m.get("reason")),
                 )
-                for obj in results
+                for obj, _ in results
                 for pos, m in enumerate(obj["measurements"])
             ],
         )
