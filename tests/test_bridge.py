@@ -29,6 +29,7 @@ from firmware_py.outbox import Outbox
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
+from tests.support.trust import TEST_SCORER, register_station, write_scorer_key
 from tests.test_scorer_store import record
 from tests.test_storage import fresh_postgres_database
 
@@ -132,7 +133,10 @@ class AckCounter:
         self.client.loop_stop()
 
 
-def scorer(port: int, storage: Path | str, role: str, client_id: str) -> ScorerService:
+def scorer(
+    port: int, storage: Path | str, role: str, client_id: str, keys: Path, key_dir: Path
+) -> ScorerService:
+    """A scorer with signatures required; the venue's holds the key the stations pin."""
     cfg = ScorerConfig(
         event=EVENT,
         broker=BrokerConfig(port=port),
@@ -141,6 +145,9 @@ def scorer(port: int, storage: Path | str, role: str, client_id: str) -> ScorerS
         http=HttpConfig(port=0),
         client_id=client_id,
         role=role,
+        keys_dir=keys,
+        require_signatures=True,
+        scorer_key=write_scorer_key(key_dir) if role == "venue" else key_dir / "scorer.key",
     )
     service = ScorerService(cfg).start()
     assert service.mqtt is not None and service.mqtt.wait_connected(10)
@@ -162,14 +169,20 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
     relay = Relay(central.port)
     venue = Mosquitto(tmp_path / "venue", extra_conf=venue_conf(relay.port, tmp_path / "venue"))
     venue.start()
+    keys = tmp_path / "keys"  # both scorers verify the stations' signatures
+    identities = {sid: register_station(tmp_path / sid, sid, keys) for sid in STATIONS}
     services: list[ScorerService] = []
     links: list[StationLink] = []
     counters: list[AckCounter] = []
     stop = threading.Event()
     produced = {sid: 0 for sid in STATIONS}
     try:
-        services.append(scorer(venue.port, tmp_path / "venue.db", "venue", "venue-scorer"))
-        services.append(scorer(central.port, pg_url, "central", "central-scorer"))
+        services.append(
+            scorer(venue.port, tmp_path / "venue.db", "venue", "venue-scorer", keys, tmp_path)
+        )
+        services.append(
+            scorer(central.port, pg_url, "central", "central-scorer", keys, tmp_path / "central")
+        )
         counters = [AckCounter(venue.port), AckCounter(central.port)]
         for sid in STATIONS:
             outbox = Outbox(tmp_path / f"{sid}.db")
@@ -179,6 +192,8 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
                 f"boot-{sid}",
                 "led-module",
                 outbox,
+                identity=identities[sid],
+                scorer_key=TEST_SCORER.public,  # the venue scorer's key
                 ack_timeout_s=5.0,
             )
             link.start()
