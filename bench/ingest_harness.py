@@ -30,9 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from benchscore.identity import Identity  # noqa: E402
 from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
-from benchscore.protocol import Topics, encode  # noqa: E402
-from benchscore.signing import generate_key_file, load_key_file, sign  # noqa: E402
+from benchscore.protocol import SCHEMA_VERSION, Topics  # noqa: E402
+from benchscore.signing import sign_payload  # noqa: E402
 
 EVENT = "bench"
 PG_ADMIN_URL = os.environ.get(
@@ -52,20 +53,26 @@ def station_ids(count: int) -> list[str]:
     return [f"st{i:03d}" for i in range(count)]
 
 
-def make_keys(keys_dir: Path, stations: Sequence[str]) -> dict[str, bytes]:
-    """A signing key per station (``<keys_dir>/<station>.key``, as the scorer reads them)."""
+def make_keys(keys_dir: Path, stations: Sequence[str]) -> dict[str, Identity]:
+    """A key pair per station; the scorer gets the public keys as ``<keys_dir>/<id>.pub``."""
     keys_dir.mkdir(parents=True, exist_ok=True)
     out = {}
     for sid in stations:
-        path = keys_dir / f"{sid}.key"
-        out[sid] = load_key_file(path) if path.exists() else generate_key_file(path)
+        identity = Identity.generate()
+        (keys_dir / f"{sid}.pub").write_text(identity.public.hex + "\n")
+        out[sid] = identity
     return out
+
+
+def scorer_key(work: Path) -> Identity:
+    """The scorer's key pair (``<work>/scorer.key``), shared by every scorer of the bench."""
+    return Identity.load_or_create(work / "scorer.key")
 
 
 def record_payload(station: str, seq: int) -> dict[str, Any]:
     """Record ``seq`` of ``station`` (unsigned): a result every RESULT_EVERY, else a curve."""
     base: dict[str, Any] = {
-        "schema": 1,
+        "schema": SCHEMA_VERSION,
         "type": "record",
         "event": EVENT,
         "station": station,
@@ -114,15 +121,16 @@ def record_payload(station: str, seq: int) -> dict[str, Any]:
 
 
 def build_records(
-    stations: Sequence[str], per_station: int, keys: dict[str, bytes]
+    stations: Sequence[str], per_station: int, keys: dict[str, Identity]
 ) -> dict[str, list[Message]]:
-    """Signed records per station, built with the project's own code (``benchscore.signing``
-    signs, ``benchscore.protocol.encode`` encodes): the one place that knows the wire format."""
+    """Signed records per station, built with the project's own code
+    (``benchscore.signing.sign_payload``: Ed25519 over the exact payload bytes and the topic):
+    the one place that knows the wire format."""
     out: dict[str, list[Message]] = {}
     for sid in stations:
         topic = Topics(EVENT, sid).record
         out[sid] = [
-            (topic, encode(sign(record_payload(sid, seq), keys[sid])))
+            (topic, sign_payload(keys[sid], topic, record_payload(sid, seq)))
             for seq in range(1, per_station + 1)
         ]
     return out
@@ -158,7 +166,8 @@ class Scorer:
             f'event = "{EVENT}"\n[broker]\nport = {port}\nclient_id = "{name}"\n'
             + (f'share_group = "{share_group}"\n' if share_group else "")
             + f"[storage]\n{store}\n[http]\nport = 0\n"
-            + f'[security]\nkeys_dir = "{keys_dir}"\nrequire_signatures = true\n{extra}'
+            + f'[security]\nkeys_dir = "{keys_dir}"\nrequire_signatures = true\n'
+            + f'scorer_key = "{work / "scorer.key"}"\n{extra}'
         )
         self.log = work / f"{name}.log"
         self._logf = self.log.open("wb")
