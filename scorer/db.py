@@ -9,9 +9,9 @@ SQL is written once with ``?`` placeholders; the PostgreSQL connection rewrites 
 ``%s``. Column types that differ are spelled as templates in the migrations (``{pk}``,
 ``{float}``, ``{blob}``, ``{bigint}``), expanded per dialect. Rows come back as dicts.
 
-:meth:`Tx.insert_values` (multi-row ``INSERT ... VALUES``, one round trip per 500 rows, with
-``RETURNING``) and :meth:`Tx.copy_rows` (``COPY FROM STDIN`` on PostgreSQL, ``executemany`` on
-SQLite) store a batch of records in one transaction.
+:meth:`Tx.insert_values` (multi-row ``INSERT ... VALUES`` on SQLite, ``INSERT ... SELECT * FROM
+unnest(arrays)`` on PostgreSQL, with ``RETURNING``) and :meth:`Tx.copy_rows` (``COPY FROM
+STDIN`` on PostgreSQL, ``executemany`` on SQLite) store a batch of records in one transaction.
 
 A :class:`Database` holds one connection guarded by a lock (the MQTT thread and the web threads
 share it); :meth:`Database.transaction` yields a :class:`Tx` inside ``BEGIN IMMEDIATE`` (SQLite:
@@ -119,23 +119,41 @@ class Tx:
                 cur.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def insert_values(
-        self, head: str, rows: Sequence[Sequence[Any]], tail: str = "", chunk: int = 500
+        self,
+        head: str,
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+        *,
+        types: Sequence[str],
+        chunk: int = 500,
     ) -> list[Row]:
-        """``head VALUES (...), (...), ... tail`` for ``rows`` in statements of at most
-        ``chunk`` rows (one round trip each); the rows any ``RETURNING`` in ``tail`` gives.
+        """Insert ``rows`` with ``head`` (``INSERT INTO t (a, b, ...)``) and ``tail`` (``ON
+        CONFLICT ...``, ``RETURNING ...``); return the rows any ``RETURNING`` gives.
 
-        ``head`` is ``INSERT INTO t (a, b, ...)``; every row has as many values as columns."""
+        SQLite: ``VALUES (...), (...), ...`` in statements of at most ``chunk`` rows.
+        PostgreSQL: one statement ``SELECT * FROM unnest(...)`` of one array per column
+        (``types`` are the columns' PostgreSQL types), so the statement text is the same
+        whatever the number of rows and psycopg prepares it once."""
         out: list[Row] = []
         if not rows:
             return out
-        width = len(rows[0])
-        one = "(" + ", ".join("?" * width) + ")"
+        returning = "RETURNING" in tail.upper()
+        if self.dialect == "postgresql":
+            if len(types) != len(rows[0]):
+                raise ValueError(f"{len(types)} types for {len(rows[0])} columns")
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cur = self._raw.cursor()
+            cur.execute(
+                f"{head} SELECT * FROM unnest({arrays}) {tail}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return [dict(r) for r in cur.fetchall()] if returning else out
+        one = "(" + ", ".join("?" * len(rows[0])) + ")"
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             sql = f"{head} VALUES {', '.join([one] * len(part))} {tail}"
-            params = [value for row in part for value in row]
-            cur = self.execute(sql, params)
-            if "RETURNING" in tail.upper():
+            cur = self._raw.execute(sql, [value for row in part for value in row])
+            if returning:
                 out.extend(dict(r) for r in cur.fetchall())
         return out
 

@@ -70,6 +70,13 @@ _MEASUREMENT_COLUMNS: Final = (
     "outcome",
     "reason",
 )
+_LEDGER_TYPES: Final = ("text", "text", "bigint", "text", "text", "integer", "float8", "text")
+"""PostgreSQL types of the ledger row (station .. worker) of a batch insert."""
+_RUN_TYPES: Final = (
+    *("text", "text", "text", "bigint", "text", "text", "text", "float8", "float8"),
+    *("text", "text", "integer", "integer", "integer", "float8", "text"),
+)
+"""PostgreSQL types of the runs row (station .. payload) of a batch insert."""
 _RUN_COLUMNS: Final = (
     "id, station, event, boot_id, seq, run_id, task, procedure, started_at, ended_at, "
     "outcome, reason, historical, interrupted, marked, received_at"
@@ -254,6 +261,7 @@ class Store:
                     for obj, kind in sorted(batch, key=_record_key)
                 ],
                 "ON CONFLICT (station, boot_id, seq) DO NOTHING RETURNING station, boot_id, seq",
+                types=_LEDGER_TYPES,
             )
             new_keys = {(r["station"], r["boot_id"], r["seq"]) for r in inserted}
             stored: list[bool] = []
@@ -347,6 +355,7 @@ class Store:
                 for obj, text in results
             ],
             "RETURNING id, station, boot_id, seq",
+            types=_RUN_TYPES,
         )
         run_pk = {(r["station"], r["boot_id"], r["seq"]): r["id"] for r in ids}
         tx.copy_rows(
