@@ -29,6 +29,7 @@ server as an admin URL, default ``postgresql://postgres@127.0.0.1:5432/postgres`
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import tempfile
@@ -153,6 +154,7 @@ def main() -> int:
         )
         return 2
     only = set(filter(None, args.only.split(",")))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop brokers and scorers too
 
     def wanted(name: str) -> bool:
         return not only or name in only
