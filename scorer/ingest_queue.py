@@ -82,6 +82,12 @@ class IngestQueue:
             dropped += 1
         if dropped:
             log.info("%d messages that arrived while stopping were not ingested", dropped)
+        log.info(
+            "ingest worker: %d messages in %d batches (%.1f per batch)",
+            self.messages,
+            self.batches,
+            self.messages / max(1, self.batches),
+        )
 
     def _work(self) -> None:
         running = True
