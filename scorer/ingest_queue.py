@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_MAX: Final = 5000
 """Messages waiting before the network thread is held (about 8 MB of 1.5 kB records)."""
-BATCH_MAX: Final = 500
-"""Most messages ingested together (one transaction, acks of at most 500 seqs)."""
+BATCH_MAX: Final = 2000
+"""Most messages ingested together (one transaction). Large, so that a backlog from many
+stations still has several records of each station per batch, and so one ack for them."""
 
 _STOP: Final = ("", b"")
 
