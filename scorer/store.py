@@ -639,11 +639,13 @@ class Store:
         return runs
 
 
-def _record_key(item: tuple[Mapping[str, Any], str]) -> tuple[str, str, int]:
-    """Ledger rows are inserted in key order, so two workers storing overlapping batches on
-    PostgreSQL wait for each other instead of deadlocking."""
+def _record_key(item: tuple[Mapping[str, Any], str]) -> tuple[str, int, str]:
+    """Ledger rows are inserted in one order (station, then seq), so two workers storing
+    overlapping batches on PostgreSQL wait for each other instead of deadlocking. Within a
+    station that is the order it sent them (an outbox's seq never decreases, across boots
+    too), so the ledger keeps each station's records in the order received."""
     obj = item[0]
-    return (obj["station"], obj["boot_id"], obj["seq"])
+    return (obj["station"], obj["seq"], obj["boot_id"])
 
 
 def _clean(text: str) -> str:

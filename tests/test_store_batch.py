@@ -124,3 +124,20 @@ def test_two_workers_storing_overlapping_batches_store_each_record_once(
         finally:
             for s in stores:
                 s.close()
+
+
+def test_a_batch_keeps_each_station_s_records_in_the_order_sent_across_boots(
+    tmp_path: Path,
+) -> None:
+    s = Store(tmp_path / "scorer.db")
+    try:
+        batch = [
+            record("st02", 7, boot_id="zz-old"),
+            record("st01", 1, boot_id="zz-old"),
+            record("st01", 2, boot_id="zz-old"),
+            record("st01", 3, boot_id="aa-new"),  # the next boot sorts first by name
+        ]
+        assert s.add_records(batch) == [True] * 4
+        assert [seq for _, seq, _ in s.record_log("st01")] == [1, 2, 3]
+    finally:
+        s.close()
