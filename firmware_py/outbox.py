@@ -1,7 +1,10 @@
 """The station's outbox: every record is on disk before it is published, and leaves the disk
 only when the scorer's application ack says it is stored (Kura-style store-and-forward).
 
-SQLite in WAL mode with ``synchronous=FULL``: a committed record survives a power cut. Records
+SQLite in WAL mode with ``synchronous=FULL``: a committed record survives a power cut. Each
+:meth:`Outbox.put` is one durable commit (one disk sync); :meth:`Outbox.mark_sent` and the
+deletes of an ack message (one transaction per message) are not synced by themselves, because
+losing them costs only a harmless re-send. Records
 get a sequence number that never decreases, kept in the same database. The outbox also keeps
 the runs that are in progress, so a run cut by a restart is reported as interrupted.
 
@@ -24,7 +27,8 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +66,17 @@ CREATE TABLE IF NOT EXISTS seen_commands (
     keep_until  REAL NOT NULL
 );
 """
+
+
+@contextmanager
+def _not_synced(db: sqlite3.Connection) -> Iterator[None]:
+    """Commits inside this block are not synced to disk (WAL ``synchronous=NORMAL``); a later
+    ``FULL`` commit (the next :meth:`Outbox.put`) syncs them along with itself."""
+    db.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        db.execute("PRAGMA synchronous=FULL")
 
 
 @dataclass(frozen=True)
@@ -306,23 +321,41 @@ class Outbox:
             )
         return [OutboxRow(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
-    def mark_sent(self, seq: int) -> None:
-        """Note that ``seq`` was handed to MQTT (for inspection and replay counts)."""
+    def mark_sent(self, seqs: int | Iterable[int]) -> None:
+        """Note that ``seqs`` were handed to MQTT (for inspection and replay counts).
+
+        Not synced to disk (``synchronous=NORMAL`` for this one statement): after a power cut
+        the count may be behind, and a record may be sent again, which is harmless (the
+        scorer stores a record once and acks it again)."""
+        now = time.time()
+        rows = [(now, seqs)] if isinstance(seqs, int) else [(now, int(s)) for s in seqs]
         with self._lock:
-            self._conn().execute(
-                "UPDATE outbox SET sent_count = sent_count + 1, last_sent = ? WHERE seq = ?",
-                (time.time(), seq),
-            )
+            db = self._conn()
+            with _not_synced(db):
+                db.executemany(
+                    "UPDATE outbox SET sent_count = sent_count + 1, last_sent = ? WHERE seq = ?",
+                    rows,
+                )
 
     def ack(self, boot_id: str, seqs: Iterable[int]) -> int:
-        """Delete records the scorer has stored; return how many were deleted."""
+        """Delete records the scorer has stored, all of one ack message in one transaction;
+        return how many were deleted.
+
+        The delete is not synced by itself (the next record's durable commit syncs it): a
+        power cut may bring acknowledged records back, and they are sent again, which is
+        harmless for the same reason as in :meth:`mark_sent`."""
         wanted = [(int(s), boot_id) for s in seqs]
         with self._lock:
             db = self._conn()
             before = db.total_changes
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("DELETE FROM outbox WHERE seq = ? AND boot_id = ?", wanted)
-            db.execute("COMMIT")
+            with _not_synced(db):
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany("DELETE FROM outbox WHERE seq = ? AND boot_id = ?", wanted)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
             deleted = db.total_changes - before
             self._depth -= deleted
             self.acked += deleted

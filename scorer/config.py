@@ -12,6 +12,7 @@ Example (``config/scorer.toml``)::
     # password = "secret"
     # client_id = "scorer-1"    # unique per scorer worker
     # share_group = "scorers"   # workers share records through $share/scorers/...
+    # role = "central"          # a central scorer behind venue bridges: stores, never acks
 
     [storage]
     path = "scorer.db"          # SQLite, relative to this file's directory
@@ -77,6 +78,10 @@ class ScorerConfig:
     """MQTT client id; each scorer worker needs its own."""
     share_group: str | None = None
     """Receive records through the MQTT shared subscription ``$share/<group>/...``."""
+    role: str = "venue"
+    """``venue``: the scorer the stations talk to (acks records, sends commands). ``central``:
+    a scorer behind venue bridges (docs/SCALING.md): stores and marks, never acks and never
+    commands a station (the venue's scorer does both)."""
     event_file: Path | None = None
     """The competition (event, modules, competitors, scheme) loaded at start."""
     tasks_dir: Path | None = None
@@ -102,6 +107,7 @@ _BROKER_KEYS = {
     "tls_ca_file",
     "client_id",
     "share_group",
+    "role",
 }
 _STORAGE_KEYS = {"path", "url"}
 _COMPETITION_KEYS = {"event_file", "tasks_dir"}
@@ -192,6 +198,10 @@ def parse_config(
     if share_group is not None and not ID_RE.match(share_group):
         raise r.fail("broker.share_group", f"{share_group!r}: 1-64 letters, digits, '_', '.', '-'")
 
+    role = r.string(b, "role", "broker.role", "venue")
+    if role not in ("venue", "central"):
+        raise r.fail("broker.role", f"expected 'venue' or 'central', got {role!r}")
+
     s = r.table(raw, "storage", _STORAGE_KEYS)
     path_text = r.string(s, "path", "storage.path", "scorer.db")
     if not path_text:
@@ -246,6 +256,7 @@ def parse_config(
         storage_url=storage_url,
         client_id=client_id,
         share_group=share_group,
+        role=role,
         event_file=event_file,
         tasks_dir=tasks_dir,
     )

@@ -9,6 +9,10 @@ SQL is written once with ``?`` placeholders; the PostgreSQL connection rewrites 
 ``%s``. Column types that differ are spelled as templates in the migrations (``{pk}``,
 ``{float}``, ``{blob}``, ``{bigint}``), expanded per dialect. Rows come back as dicts.
 
+:meth:`Tx.insert_values` (multi-row ``INSERT ... VALUES`` on SQLite, ``INSERT ... SELECT * FROM
+unnest(arrays)`` on PostgreSQL, with ``RETURNING``) and :meth:`Tx.copy_rows` (``COPY FROM
+STDIN`` on PostgreSQL, ``executemany`` on SQLite) store a batch of records in one transaction.
+
 A :class:`Database` holds one connection guarded by a lock (the MQTT thread and the web threads
 share it); :meth:`Database.transaction` yields a :class:`Tx` inside ``BEGIN IMMEDIATE`` (SQLite:
 the database's one writer) or ``BEGIN`` (PostgreSQL, READ COMMITTED), committed on success.
@@ -113,6 +117,59 @@ class Tx:
         else:
             with self._raw.cursor() as cur:
                 cur.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def insert_values(
+        self,
+        head: str,
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+        *,
+        types: Sequence[str],
+        chunk: int = 500,
+    ) -> list[Row]:
+        """Insert ``rows`` with ``head`` (``INSERT INTO t (a, b, ...)``) and ``tail`` (``ON
+        CONFLICT ...``, ``RETURNING ...``); return the rows any ``RETURNING`` gives.
+
+        SQLite: ``VALUES (...), (...), ...`` in statements of at most ``chunk`` rows.
+        PostgreSQL: one statement ``SELECT * FROM unnest(...)`` of one array per column
+        (``types`` are the columns' PostgreSQL types), so the statement text is the same
+        whatever the number of rows and psycopg prepares it once."""
+        out: list[Row] = []
+        if not rows:
+            return out
+        returning = "RETURNING" in tail.upper()
+        if self.dialect == "postgresql":
+            if len(types) != len(rows[0]):
+                raise ValueError(f"{len(types)} types for {len(rows[0])} columns")
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cur = self._raw.cursor()
+            cur.execute(
+                f"{head} SELECT * FROM unnest({arrays}) {tail}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return [dict(r) for r in cur.fetchall()] if returning else out
+        one = "(" + ", ".join("?" * len(rows[0])) + ")"
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            sql = f"{head} VALUES {', '.join([one] * len(part))} {tail}"
+            cur = self._raw.execute(sql, [value for row in part for value in row])
+            if returning:
+                out.extend(dict(r) for r in cur.fetchall())
+        return out
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table``: ``COPY ... FROM STDIN`` on PostgreSQL (one stream),
+        ``executemany`` on SQLite (one prepared statement)."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" * len(columns))
+            self._raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        with self._raw.cursor() as cur, cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row = self.execute(sql, params).fetchone()

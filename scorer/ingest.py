@@ -1,9 +1,13 @@
-"""Ingest: one MQTT message in, a stored row (or a recorded rejection) out. Never raises.
+"""Ingest: MQTT messages in, stored rows (or recorded rejections) and acks out. Never raises.
 
 Everything a station publishes is untrusted: :func:`benchscore.protocol.parse` validates it
 against the topic it came on. Valid status and record payloads go to the :class:`Store`; live
 samples are only kept in memory (the latest per station) for the hall page. Anything invalid is
 recorded as a rejection with its reason, and the scorer carries on.
+
+:meth:`Ingest.handle_batch` takes what has arrived (the worker of
+:class:`scorer.ingest_queue.IngestQueue` calls it off paho's network thread): the records of a
+batch are stored in one transaction and acked with one ack per station.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from benchscore.protocol import PayloadError, parse
@@ -29,6 +34,17 @@ PayloadHook = Callable[[dict[str, Any]], object]
 MAX_DB_INT = 2**63 - 1
 """Largest seq a database column holds (SQLite INTEGER, PostgreSQL BIGINT)."""
 MAX_CHUNK = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A valid record waiting to be stored with the rest of its batch."""
+
+    topic: str
+    event: str
+    station: str
+    obj: dict[str, Any]
+    raw: bytes
 
 
 class Rejected(Exception):
@@ -114,47 +130,45 @@ class Ingest:
         with self._lock:
             return {station: _copy_live(v) for station, v in self._live.items()}
 
-    # -- the entry point ---------------------------------------------------------------
+    # -- the entry points --------------------------------------------------------------
     def handle(self, topic: str, payload: bytes) -> None:
         """Take one message; never raises."""
-        try:
-            self._handle(topic, payload)
-        except (PayloadError, Rejected) as exc:
-            log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
-            self._reject(topic, exc.reason, exc.detail, len(payload))
-        except Exception as exc:
-            log.exception("internal error ingesting %d bytes on %s", len(payload), topic)
-            self._reject(topic, "internal", f"{type(exc).__name__}: {exc}", len(payload))
+        self.handle_batch([(topic, payload)])
 
-    def _handle(self, topic: str, payload: bytes) -> None:
+    def handle_batch(self, messages: Sequence[tuple[str, bytes]]) -> None:
+        """Take messages in arrival order; never raises.
+
+        Each payload is validated and its signature verified over the exact received bytes;
+        statuses, replies and live samples are taken at once, records are stored together in
+        one transaction (:meth:`Store.add_records`) and then acknowledged with one ack per
+        station and boot, listing every seq of the batch (new or already stored). Nothing is
+        acked before the transaction that stored it has committed."""
+        now = time.time()
+        records: list[_Record] = []
+        for topic, payload in messages:
+            try:
+                record = self._take(topic, payload, now)
+            except (PayloadError, Rejected) as exc:
+                log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
+                self._reject(topic, exc.reason, exc.detail, len(payload))
+            except Exception as exc:
+                log.exception("internal error ingesting %d bytes on %s", len(payload), topic)
+                self._reject(topic, "internal", f"{type(exc).__name__}: {exc}", len(payload))
+            else:
+                if record is not None:
+                    records.append(record)
+        if records:
+            self._store_records(records, now)
+
+    def _take(self, topic: str, payload: bytes, now: float) -> _Record | None:
+        """Validate one message and take it, except a record: that is returned for storing."""
         parts, obj = parse(topic, payload)
         self._check_signature(parts.station, topic, payload, obj)
-        now = time.time()
         if parts.kind == "record":
-            _check_storable(obj)
-            stored = self.store.add_record(obj, received_at=now)
-            if stored:
-                if obj["kind"] == "result":
-                    log.info(
-                        "run %s of %s: %s (seq %s)",
-                        obj["run_id"],
-                        parts.station,
-                        obj["outcome"],
-                        obj["seq"],
-                    )
-                with self._lock:
-                    self._accepted += 1
-            else:
-                log.debug("duplicate record %s/%s/%s", parts.station, obj["boot_id"], obj["seq"])
-                with self._lock:
-                    self._duplicates += 1
-            # stored now or before: either way the station may forget it
-            if self.on_ack is not None:
-                self.on_ack(parts.event, parts.station, obj["boot_id"], [obj["seq"]])
-            if stored and obj["kind"] == "result":
-                self._hook(self.on_result, obj)
-        elif parts.kind == "reply":
-            _check_storable(obj)
+            _check_storable(obj, payload)
+            return _Record(topic, parts.event, parts.station, obj, payload)
+        if parts.kind == "reply":
+            _check_storable(obj, payload)
             self.store.add_reply(obj, received_at=now)
             with self._lock:
                 self.replies[parts.station] = {
@@ -165,7 +179,7 @@ class Ingest:
                 }
                 self._accepted += 1
         elif parts.kind == "status":
-            _check_storable(obj)
+            _check_storable(obj, payload)
             if not self.store.upsert_status(obj, received_at=now):
                 raise Rejected(
                     "stale_boot",
@@ -189,6 +203,62 @@ class Ingest:
             with self._lock:
                 self._live[parts.station] = sample
                 self._accepted += 1
+        return None
+
+    def _store_records(self, records: list[_Record], now: float) -> None:
+        """Store ``records`` in one transaction, then ack them and run the result hook. If the
+        transaction fails, each record is tried alone, so one bad record cannot hold back the
+        others (it is rejected as ``internal`` and not acked; its station sends it again)."""
+        try:
+            stored = self.store.add_records(
+                [r.obj for r in records], received_at=now, raw=[r.raw for r in records]
+            )
+        except Exception as exc:
+            if len(records) > 1:
+                log.warning(
+                    "a batch of %d records failed (%s): storing them one by one", len(records), exc
+                )
+            kept: list[_Record] = []
+            stored = []
+            for r in records:
+                try:
+                    stored += self.store.add_records([r.obj], received_at=now, raw=[r.raw])
+                except Exception as one:
+                    log.exception("internal error storing a record on %s", r.topic)
+                    self._reject(r.topic, "internal", f"{type(one).__name__}: {one}", len(r.raw))
+                else:
+                    kept.append(r)
+            records = kept
+        acks: dict[tuple[str, str, str], list[int]] = {}
+        new = 0
+        for r, ok in zip(records, stored, strict=True):
+            obj = r.obj
+            if ok:
+                new += 1
+                if obj["kind"] == "result":
+                    log.info(
+                        "run %s of %s: %s (seq %s)",
+                        obj["run_id"],
+                        r.station,
+                        obj["outcome"],
+                        obj["seq"],
+                    )
+            else:
+                log.debug("duplicate record %s/%s/%s", r.station, obj["boot_id"], obj["seq"])
+            # stored now or before: either way the station may forget it
+            acks.setdefault((r.event, r.station, obj["boot_id"]), []).append(obj["seq"])
+        with self._lock:
+            self._accepted += new
+            self._duplicates += len(records) - new
+        if self.on_ack is not None:
+            for (event, station, boot_id), seqs in acks.items():
+                try:
+                    self.on_ack(event, station, boot_id, seqs)
+                except Exception:
+                    log.exception("could not ack %d records of %s", len(seqs), station)
+        for r, ok in zip(records, stored, strict=True):
+            if ok and r.obj["kind"] == "result":
+                self._hook(self.on_result, r.obj)
 
     @staticmethod
     def _hook(hook: PayloadHook | None, obj: dict[str, Any]) -> None:
@@ -228,15 +298,21 @@ class Ingest:
             log.exception("could not record a %s rejection on %s", reason, topic)
 
 
-def _check_storable(obj: dict[str, Any]) -> None:
+def _check_storable(obj: dict[str, Any], raw: bytes) -> None:
     """What the protocol validator allows but no database column holds: integers past 64
-    bits, chunk numbers past 32 bits, NUL characters in text (PostgreSQL refuses them)."""
+    bits, chunk numbers past 32 bits, NUL characters in text (PostgreSQL refuses them).
+
+    JSON carries a NUL character only as the escape ``\\u0000`` (a raw control character is
+    not valid JSON), so one search of the received bytes, in C, clears almost every payload;
+    only one that holds the escape is walked to find where."""
     seq = obj.get("seq")
     if isinstance(seq, int) and seq > MAX_DB_INT:
         raise Rejected("schema", f"record.seq: {seq} is larger than {MAX_DB_INT}")
     chunk = obj.get("chunk")
     if isinstance(chunk, int) and chunk > MAX_CHUNK:
         raise Rejected("schema", f"record.chunk: {chunk} is larger than {MAX_CHUNK}")
+    if b"\\u0000" not in raw:
+        return
     where = _nul_in(obj, "payload")
     if where is not None:
         raise Rejected("schema", f"{where}: a NUL character in text")

@@ -2,7 +2,9 @@
 
 The client is built by :func:`benchscore.mqtt.make_client` (VERSION2 callbacks, MQTT 5 or
 3.1.1). Subscriptions are made in ``on_connect``, so they are renewed after every reconnect
-(the session is clean: the broker forgets them when the scorer goes away).
+(the session is clean: the broker forgets them when the scorer goes away). Station messages
+are queued for the ingest worker (:class:`~scorer.ingest_queue.IngestQueue`), which stores
+records in batches and acks them once committed; adoption hellos are handled at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from benchscore.mqtt import (
 from benchscore.signing import sign_payload
 
 from .ingest import Ingest
+from .ingest_queue import IngestQueue
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,8 @@ class MqttIngest:
         self.filters = subscriptions(event, share_group)
         if on_hello is not None:
             self.filters.append(protocol.adopt_subscription("hello"))
+        self.queue = IngestQueue(ingest)
+        """Station messages wait here for the ingest worker (off the network thread)."""
         self.client = make_client(client_id, broker)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -135,14 +140,18 @@ class MqttIngest:
             self.broker.protocol,
             self.event,
         )
+        self.queue.start()
         connect_async(self.client, self.broker)
 
     def stop(self) -> None:
-        """Disconnect and stop the network thread; safe to call twice or before start."""
+        """Ingest what is queued (its acks still go out), disconnect and stop the network
+        thread; safe to call twice or before start. Messages that arrive meanwhile are not
+        ingested: they are not acked, so their stations send them again."""
         if not self._started:
             return
         self._started = False
         try:
+            self.queue.stop()
             self.client.disconnect()
         finally:
             self.client.loop_stop()
@@ -245,7 +254,8 @@ class MqttIngest:
         if self.on_hello is not None and topic.startswith(protocol.ADOPT_PREFIX):
             self._hello(topic, bytes(message.payload))
             return
-        self.ingest.handle(topic, bytes(message.payload))
+        if self._started:
+            self.queue.put(topic, bytes(message.payload))  # blocks while the worker is behind
 
     def _hello(self, topic: str, payload: bytes) -> None:
         assert self.on_hello is not None

@@ -113,7 +113,7 @@ class ScorerService:
             client_id=self.client_id,
             share_group=cfg.share_group,
             scorer=self.identity,
-            on_hello=self._on_hello,
+            on_hello=self._on_hello if cfg.role == "venue" else None,  # the venue adopts
         )
         self.fleet = Fleet(
             self.store,
@@ -157,8 +157,11 @@ class ScorerService:
         )
         self._thread.start()
 
-        self.ingest.on_ack = self.mqtt.send_ack
-        competition.send = self.mqtt.send_command
+        if cfg.role == "venue":  # a central scorer stores and marks, the venue's acks
+            self.ingest.on_ack = self.mqtt.send_ack
+            competition.send = self.mqtt.send_command
+        else:
+            log.info("central scorer: records are stored but not acked, no commands are sent")
         self.mqtt.start()
         self._anchor = threading.Thread(target=self._anchor_loop, name="audit-anchor", daemon=True)
         self._anchor.start()

@@ -23,7 +23,7 @@ import math
 import struct
 import time
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Final
@@ -45,6 +45,38 @@ _LIMIT_KEYS: Final = ("low", "high", "marginal_low", "marginal_high")
 CURVE_CODEC: Final = "f64-shuffle-zlib"
 """How new curve chunks are packed (``f64-zlib``, the first packing, is still read)."""
 
+_CURVE_COLUMNS: Final = (
+    "station",
+    "boot_id",
+    "seq",
+    "run_id",
+    "curve",
+    "chunk",
+    "columns",
+    "points",
+    "data",
+    "codec",
+)
+_MEASUREMENT_COLUMNS: Final = (
+    "run",
+    "pos",
+    "name",
+    "value",
+    "unit",
+    "low",
+    "high",
+    "marginal_low",
+    "marginal_high",
+    "outcome",
+    "reason",
+)
+_LEDGER_TYPES: Final = ("text", "text", "bigint", "text", "text", "integer", "float8", "text")
+"""PostgreSQL types of the ledger row (station .. worker) of a batch insert."""
+_RUN_TYPES: Final = (
+    *("text", "text", "text", "bigint", "text", "text", "text", "float8", "float8"),
+    *("text", "text", "integer", "integer", "integer", "float8", "text"),
+)
+"""PostgreSQL types of the runs row (station .. payload) of a batch insert."""
 _RUN_COLUMNS: Final = (
     "id, station, event, boot_id, seq, run_id, task, procedure, started_at, ended_at, "
     "outcome, reason, historical, interrupted, marked, received_at"
@@ -62,9 +94,10 @@ def _opt_num(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def pack_columns(data: list[list[float]]) -> bytes:
-    """Columns of equal length as shuffled, compressed float64 (codec ``f64-shuffle-zlib``)."""
-    flat = np.asarray([v for col in data for v in col], dtype="<f8")
+def pack_columns(data: Sequence[Sequence[float]]) -> bytes:
+    """Columns of equal length as shuffled, compressed float64 (codec ``f64-shuffle-zlib``);
+    the numbers are converted by numpy in one step (no per-value Python work)."""
+    flat = np.asarray(data, dtype="<f8").ravel()
     shuffled = flat.view(np.uint8).reshape(-1, 8).T.copy() if flat.size else flat.view(np.uint8)
     return zlib.compress(shuffled.tobytes(), 6)
 
@@ -160,68 +193,208 @@ class Store:
             )
             return bool(cur.rowcount == 1)
 
-    def _ledger(self, tx: Tx, obj: Mapping[str, Any], kind: str, now: float) -> bool:
-        """Enter a record in the ledger; False if (station, boot_id, seq) is already there."""
-        cur = tx.execute(
-            "INSERT INTO records (station, boot_id, seq, kind, run_id, historical, received_at, "
-            "worker) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (station, boot_id, seq) DO NOTHING",
-            (
-                obj["station"],
-                obj["boot_id"],
-                obj["seq"],
-                kind,
-                obj["run_id"],
-                1 if obj.get("historical") is True else 0,
-                now,
-                self.worker,
-            ),
-        )
-        return bool(cur.rowcount == 1)
-
-    @staticmethod
-    def _seen(tx: Tx, station: str, event: str, now: float) -> None:
-        tx.execute(
-            "INSERT INTO stations AS s (id, event, last_seen) VALUES (?, ?, ?) "
-            f"ON CONFLICT (id) DO UPDATE SET last_seen = {tx.greatest}(s.last_seen, "
-            "excluded.last_seen)",
-            (station, event, now),
-        )
-
     def add_record(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
         """Store a validated record of any kind; False if it was already stored."""
-        if obj.get("kind") == "curve":
-            return self.add_curve(obj, received_at)
-        return self.add_run(obj, received_at)
+        return self.add_records([obj], received_at)[0]
 
     def add_curve(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
         """Store a validated curve chunk (columns packed as float64); False if a duplicate."""
+        return self._add_batch([(obj, "curve")], received_at)[0]
+
+    def add_run(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
+        """Store a validated result record; False (and nothing written) if already stored."""
+        return self._add_batch([(obj, "result")], received_at)[0]
+
+    def add_records(
+        self,
+        batch: Sequence[Mapping[str, Any]],
+        received_at: float | None = None,
+        *,
+        raw: Sequence[bytes] | None = None,
+    ) -> list[bool]:
+        """Store validated records (results and curve chunks) in one transaction.
+
+        Returns, per record in order, True if it was stored now and False if it was already
+        stored (before, by another worker, or earlier in ``batch``). Exactly-once holds as for
+        single records: the ledger's unique key decides inside the transaction. Either every
+        record of the batch is committed or none is (an exception leaves nothing stored).
+
+        ``raw``, the payloads exactly as received (one per record), is kept as a result's
+        ``payload`` instead of encoding the record again (so the stored payload still carries
+        the station's signature over those very bytes)."""
+        if raw is not None and len(raw) != len(batch):
+            raise ValueError(f"{len(raw)} raw payloads for {len(batch)} records")
+        return self._add_batch(
+            [(obj, "curve" if obj.get("kind") == "curve" else "result") for obj in batch],
+            received_at,
+            raw,
+        )
+
+    def _add_batch(
+        self,
+        batch: Sequence[tuple[Mapping[str, Any], str]],
+        received_at: float | None,
+        raw: Sequence[bytes] | None = None,
+    ) -> list[bool]:
+        if not batch:
+            return []
         now = time.time() if received_at is None else received_at
-        columns = list(obj["columns"])
-        data = [[float(v) for v in col] for col in obj["data"]]
-        points = len(data[0]) if data else 0
-        packed = pack_columns(data)
+        # CPU work before the transaction (and its lock): curve columns packed in one step each
+        packed = {
+            i: pack_columns(obj["data"]) for i, (obj, kind) in enumerate(batch) if kind == "curve"
+        }
         with self._tx() as tx:
-            if not self._ledger(tx, obj, "curve", now):
-                return False
-            tx.execute(
-                "INSERT INTO curves (station, boot_id, seq, run_id, curve, chunk, columns, "
-                "points, data, codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            inserted = tx.insert_values(
+                "INSERT INTO records (station, boot_id, seq, kind, run_id, historical, "
+                "received_at, worker)",
+                [
+                    (
+                        obj["station"],
+                        obj["boot_id"],
+                        obj["seq"],
+                        kind,
+                        obj["run_id"],
+                        1 if obj.get("historical") is True else 0,
+                        now,
+                        self.worker,
+                    )
+                    for obj, kind in sorted(batch, key=_record_key)
+                ],
+                "ON CONFLICT (station, boot_id, seq) DO NOTHING RETURNING station, boot_id, seq",
+                types=_LEDGER_TYPES,
+            )
+            new_keys = {(r["station"], r["boot_id"], r["seq"]) for r in inserted}
+            stored: list[bool] = []
+            for obj, _ in batch:
+                key = (obj["station"], obj["boot_id"], obj["seq"])
+                stored.append(key in new_keys)
+                new_keys.discard(key)  # a second copy in the same batch is a duplicate
+            results = [
+                (obj, None if raw is None else raw[i].decode())
+                for i, ((obj, kind), ok) in enumerate(zip(batch, stored, strict=True))
+                if ok and kind == "result"
+            ]
+            curves = [
+                (i, obj)
+                for i, ((obj, kind), ok) in enumerate(zip(batch, stored, strict=True))
+                if ok and kind == "curve"
+            ]
+            self._insert_runs(tx, results, now)
+            tx.copy_rows(
+                "curves",
+                _CURVE_COLUMNS,
+                [
+                    (
+                        obj["station"],
+                        obj["boot_id"],
+                        obj["seq"],
+                        obj["run_id"],
+                        obj["curve"],
+                        obj["chunk"],
+                        json.dumps(list(obj["columns"])),
+                        len(obj["data"][0]) if obj["data"] else 0,
+                        packed[i],
+                        CURVE_CODEC,
+                    )
+                    for i, obj in curves
+                ],
+            )
+            seen: dict[str, str] = {}
+            for (obj, _), ok in zip(batch, stored, strict=True):
+                if ok:
+                    seen.setdefault(obj["station"], obj["event"])
+            tx.executemany(
+                "INSERT INTO stations AS s (id, event, last_seen) VALUES (?, ?, ?) "
+                f"ON CONFLICT (id) DO UPDATE SET last_seen = {tx.greatest}(s.last_seen, "
+                "excluded.last_seen)",
+                [(station, event, now) for station, event in sorted(seen.items())],
+            )
+            self._warn_conflicting_duplicates(
+                tx,
+                [
+                    obj
+                    for (obj, kind), ok in zip(batch, stored, strict=True)
+                    if not ok and kind == "result"
+                ],
+            )
+        return stored
+
+    @staticmethod
+    def _insert_runs(
+        tx: Tx, results: Sequence[tuple[Mapping[str, Any], str | None]], now: float
+    ) -> None:
+        """The runs rows of new result records and their measurements (one statement per
+        500 runs, one COPY / executemany for every measurement)."""
+        if not results:
+            return
+        ids = tx.insert_values(
+            "INSERT INTO runs (station, event, boot_id, seq, run_id, task, procedure, "
+            "started_at, ended_at, outcome, reason, historical, interrupted, marked, "
+            "received_at, payload)",
+            [
                 (
                     obj["station"],
+                    obj["event"],
                     obj["boot_id"],
                     obj["seq"],
                     obj["run_id"],
-                    obj["curve"],
-                    obj["chunk"],
-                    json.dumps(columns),
-                    points,
-                    packed,
-                    CURVE_CODEC,
-                ),
+                    obj["task"],
+                    obj["procedure"],
+                    float(obj["started_at"]),
+                    float(obj["ended_at"]),
+                    obj["outcome"],
+                    obj["reason"],
+                    1 if obj.get("historical") is True else 0,
+                    1 if obj.get("interrupted") is True else 0,
+                    0 if obj.get("marked") is False else 1,
+                    now,
+                    text
+                    if text is not None
+                    else json.dumps(obj, separators=(",", ":"), allow_nan=False),
+                )
+                for obj, text in results
+            ],
+            "RETURNING id, station, boot_id, seq",
+            types=_RUN_TYPES,
+        )
+        run_pk = {(r["station"], r["boot_id"], r["seq"]): r["id"] for r in ids}
+        tx.copy_rows(
+            "measurements",
+            _MEASUREMENT_COLUMNS,
+            [
+                (
+                    run_pk[(obj["station"], obj["boot_id"], obj["seq"])],
+                    pos,
+                    m["name"],
+                    _opt_num(m.get("value")),
+                    m["unit"],
+                    *(_opt_num(m["limits"].get(k)) for k in _LIMIT_KEYS),
+                    m["outcome"],
+                    _opt_str(m.get("reason")),
+                )
+                for obj, _ in results
+                for pos, m in enumerate(obj["measurements"])
+            ],
+        )
+
+    @staticmethod
+    def _warn_conflicting_duplicates(tx: Tx, duplicates: Sequence[Mapping[str, Any]]) -> None:
+        """Log a duplicate result whose run id differs from the one stored under its key."""
+        for obj in duplicates:
+            row = tx.one(
+                "SELECT run_id FROM records WHERE station = ? AND boot_id = ? AND seq = ?",
+                (obj["station"], obj["boot_id"], obj["seq"]),
             )
-            self._seen(tx, obj["station"], obj["event"], now)
-            return True
+            if row is not None and row["run_id"] != obj["run_id"]:
+                log.warning(
+                    "station %s boot %s seq %s: already stored as run %s, "
+                    "ignoring a different run %s",
+                    obj["station"],
+                    obj["boot_id"],
+                    obj["seq"],
+                    row["run_id"],
+                    obj["run_id"],
+                )
 
     def curve(self, station: str, run_id: str, name: str) -> dict[str, list[float]]:
         """A whole curve of a run, its chunks joined in order: ``{column: values}``."""
@@ -266,77 +439,6 @@ class Store:
         """Every record entered: station, boot_id, seq, kind, worker (in the order stored)."""
         with self._tx() as tx:
             return tx.all("SELECT station, boot_id, seq, kind, worker FROM records ORDER BY id")
-
-    def add_run(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
-        """Store a validated result record; False (and nothing written) if already stored."""
-        now = time.time() if received_at is None else received_at
-        station, boot_id, seq = obj["station"], obj["boot_id"], obj["seq"]
-        with self._tx() as tx:
-            if not self._ledger(tx, obj, "result", now):
-                row = tx.one(
-                    "SELECT run_id FROM records WHERE station = ? AND boot_id = ? AND seq = ?",
-                    (station, boot_id, seq),
-                )
-                if row is not None and row["run_id"] != obj["run_id"]:
-                    log.warning(
-                        "station %s boot %s seq %s: already stored as run %s, "
-                        "ignoring a different run %s",
-                        station,
-                        boot_id,
-                        seq,
-                        row["run_id"],
-                        obj["run_id"],
-                    )
-                return False
-            run_pk = tx.scalar(
-                """
-                INSERT INTO runs (station, event, boot_id, seq, run_id, task, procedure,
-                                  started_at, ended_at, outcome, reason, historical,
-                                  interrupted, marked, received_at, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                RETURNING id
-                """,
-                (
-                    station,
-                    obj["event"],
-                    boot_id,
-                    seq,
-                    obj["run_id"],
-                    obj["task"],
-                    obj["procedure"],
-                    float(obj["started_at"]),
-                    float(obj["ended_at"]),
-                    obj["outcome"],
-                    obj["reason"],
-                    1 if obj.get("historical") is True else 0,
-                    1 if obj.get("interrupted") is True else 0,
-                    0 if obj.get("marked") is False else 1,
-                    now,
-                    json.dumps(obj, separators=(",", ":"), allow_nan=False),
-                ),
-            )
-            tx.executemany(
-                """
-                INSERT INTO measurements (run, pos, name, value, unit, low, high, marginal_low,
-                                          marginal_high, outcome, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
-                    (
-                        run_pk,
-                        pos,
-                        m["name"],
-                        _opt_num(m.get("value")),
-                        m["unit"],
-                        *(_opt_num(m["limits"].get(k)) for k in _LIMIT_KEYS),
-                        m["outcome"],
-                        _opt_str(m.get("reason")),
-                    )
-                    for pos, m in enumerate(obj["measurements"])
-                ],
-            )
-            self._seen(tx, station, obj["event"], now)
-            return True
 
     def add_reply(self, obj: Mapping[str, Any], received_at: float | None = None) -> None:
         """Keep a station's reply to a command (the last one per station and cmd_id)."""
@@ -535,6 +637,15 @@ class Store:
                     }
                 )
         return runs
+
+
+def _record_key(item: tuple[Mapping[str, Any], str]) -> tuple[str, int, str]:
+    """Ledger rows are inserted in one order (station, then seq), so two workers storing
+    overlapping batches on PostgreSQL wait for each other instead of deadlocking. Within a
+    station that is the order it sent them (an outbox's seq never decreases, across boots
+    too), so the ledger keeps each station's records in the order received."""
+    obj = item[0]
+    return (obj["station"], obj["seq"], obj["boot_id"])
 
 
 def _clean(text: str) -> str:

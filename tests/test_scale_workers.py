@@ -22,14 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import Topics
 from firmware_py.link import StationLink
 from firmware_py.outbox import Outbox
 from scorer.store import Store
 from tests.support.brokers import Mosquitto
-from tests.support.trust import TEST_SCORER, write_scorer_key
+from tests.support.trust import TEST_SCORER, register_station, write_scorer_key
 from tests.test_scorer_store import record
 from tests.test_storage import fresh_postgres_database
 
@@ -49,7 +48,8 @@ class Worker:
             f'event = "{EVENT}"\n'
             f'[broker]\nport = {broker_port}\nclient_id = "{name}"\nshare_group = "scorers"\n'
             f'[storage]\nurl = "{db_url}"\n[http]\nport = 0\n'
-            f'[security]\nrequire_signatures = false\nscorer_key = "{write_scorer_key(tmp)}"\n'
+            f'[security]\nkeys_dir = "{tmp / "keys"}"\nrequire_signatures = true\n'
+            f'scorer_key = "{write_scorer_key(tmp)}"\n'
         )
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
@@ -93,6 +93,25 @@ class Worker:
             self.proc.stdout.close()
 
 
+def station_link(tmp: Path, port: int, sid: str) -> StationLink:
+    """A station of the firmware's own outbox and link, its key registered with the scorers
+    (``<tmp>/keys/<sid>.pub``), the test scorer key pinned; unacked records go again after 2 s."""
+    identity = register_station(tmp / sid, sid, tmp / "keys")
+    link = StationLink(
+        BrokerConfig(port=port),
+        Topics(EVENT, sid),
+        f"boot-{sid}",
+        "led-module",
+        Outbox(tmp / f"{sid}-outbox.db"),
+        identity=identity,
+        scorer_key=TEST_SCORER.public,
+        ack_timeout_s=2.0,
+    )
+    link.start()
+    assert link.wait_connected(10)
+    return link
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     with fresh_postgres_database() as url:
@@ -103,26 +122,14 @@ def pg_url() -> Iterator[str]:
 def test_two_workers_share_the_stream_and_survive_a_kill(
     tmp_path: Path, mosquitto: Mosquitto, pg_url: str
 ) -> None:
+    for sid in STATIONS:
+        register_station(tmp_path / sid, sid, tmp_path / "keys")
     workers = [Worker(tmp_path, f"scorer-w{i}", mosquitto.port, pg_url) for i in (1, 2)]
     links: list[StationLink] = []
     try:
         for w in workers:
             w.wait_for(f"$share/scorers/benchscore/v1/{EVENT}/+/record")
-        for sid in STATIONS:
-            outbox = Outbox(tmp_path / f"{sid}-outbox.db")
-            link = StationLink(
-                BrokerConfig(port=mosquitto.port),
-                Topics(EVENT, sid),
-                f"boot-{sid}",
-                "led-module",
-                outbox,
-                identity=Identity.generate(),
-                scorer_key=TEST_SCORER.public,
-                ack_timeout_s=2.0,
-            )
-            link.start()
-            assert link.wait_connected(10)
-            links.append(link)
+        links += [station_link(tmp_path, mosquitto.port, sid) for sid in STATIONS]
 
         def produce(link: StationLink) -> None:
             sid = link.topics.station
@@ -167,6 +174,89 @@ def test_two_workers_share_the_stream_and_survive_a_kill(
         assert workers[1].proc.poll() is None, "the surviving worker died"
         assert sum(link.outbox.acked for link in links) >= total
     finally:
+        for link in links:
+            link.close()
+            link.outbox.close()
+        for w in workers:
+            w.stop()
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_stores_nothing_of_it(
+    tmp_path: Path, mosquitto: Mosquitto, pg_url: str
+) -> None:
+    """The batch is caught inside its transaction: a test connection holds every station row,
+    so the worker's batch stores its ledger, runs and curves and then waits at its last
+    statement (the stations' ``last_seen``). The worker is killed there; the second worker,
+    started afterwards, gets the stations' re-sends and every record ends up stored once."""
+    import psycopg
+
+    for sid in STATIONS:  # keys known before the worker starts (statuses are sent once)
+        register_station(tmp_path / sid, sid, tmp_path / "keys")
+    first = Worker(tmp_path, "scorer-w1", mosquitto.port, pg_url)
+    workers = [first]
+    links: list[StationLink] = []
+    watcher = Store(pg_url)
+    blocker = psycopg.connect(pg_url)
+    admin = psycopg.connect(pg_url, autocommit=True)
+    try:
+        first.wait_for(f"$share/scorers/benchscore/v1/{EVENT}/+/record")
+        links += [station_link(tmp_path, mosquitto.port, sid) for sid in STATIONS]
+        deadline = time.monotonic() + 20
+        while len(watcher.stations()) < len(STATIONS):  # their status rows exist
+            assert time.monotonic() < deadline, watcher.stations()
+            time.sleep(0.05)
+
+        def produce(link: StationLink) -> None:
+            sid = link.topics.station
+            for n in range(PER_STATION // 3):
+                link.put_record(record(sid, n, event=EVENT, run_id=f"{sid}-run-{n}"))
+                time.sleep(0.004)
+
+        producers = [threading.Thread(target=produce, args=(link,)) for link in links]
+        for p in producers:
+            p.start()
+        deadline = time.monotonic() + 30
+        while watcher.run_count() < 30:
+            assert time.monotonic() < deadline, "the worker stored nothing"
+            time.sleep(0.02)
+
+        blocker.execute("SELECT id FROM stations FOR UPDATE")  # held until rollback
+        deadline = time.monotonic() + 20
+        while True:
+            waiting = admin.execute(
+                "SELECT query FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            ).fetchall()
+            if any(str(q[0]).lstrip().startswith("INSERT INTO stations") for q in waiting):
+                break  # the batch has written its records and waits to finish
+            assert time.monotonic() < deadline, waiting
+            time.sleep(0.05)
+        committed = [r for r in watcher.ledger() if r["worker"] == "scorer-w1"]
+        first.kill()
+        blocker.rollback()
+
+        second = Worker(tmp_path, "scorer-w2", mosquitto.port, pg_url)
+        workers.append(second)
+        second.wait_for(f"$share/scorers/benchscore/v1/{EVENT}/+/record")
+        for p in producers:
+            p.join(60)
+        deadline = time.monotonic() + 60
+        while any(link.outbox.depth for link in links):
+            assert time.monotonic() < deadline, [link.outbox.depth for link in links]
+            time.sleep(0.1)
+
+        ledger = watcher.ledger()
+        keys = [(r["station"], r["seq"]) for r in ledger]
+        total = len(STATIONS) * (PER_STATION // 3)
+        assert len(keys) == len(set(keys)) == total == watcher.run_count()
+        # nothing of the killed batch was committed: the first worker's rows are those it had
+        # committed before the batch that was cut
+        assert [r for r in ledger if r["worker"] == "scorer-w1"] == committed
+        assert sum(r["worker"] == "scorer-w2" for r in ledger) == total - len(committed)
+    finally:
+        blocker.close()
+        admin.close()
+        watcher.close()
         for link in links:
             link.close()
             link.outbox.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,13 @@ def test_unexpected_error_is_recorded_as_internal(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenStore(Store):
-        def add_run(self, obj: Mapping[str, Any], received_at: float | None = None) -> bool:
+        def add_records(
+            self,
+            batch: Sequence[Mapping[str, Any]],
+            received_at: float | None = None,
+            *,
+            raw: Sequence[bytes] | None = None,
+        ) -> list[bool]:
             raise RuntimeError("disk on fire")
 
     broken = BrokenStore(store.path.with_name("broken.db"))

@@ -105,8 +105,18 @@ class Fleet:
                 "ON CONFLICT (kid) DO UPDATE SET serial = excluded.serial, mac = excluded.mac, "
                 "model = excluded.model, sw = excluded.sw, procedures = excluded.procedures, "
                 "last_seen = excluded.last_seen",
-                (kid, key.hex, key.code, obj["serial"], obj["mac"], obj["model"], obj["sw"],
-                 procs, now, now),
+                (
+                    kid,
+                    key.hex,
+                    key.code,
+                    obj["serial"],
+                    obj["mac"],
+                    obj["model"],
+                    obj["sw"],
+                    procs,
+                    now,
+                    now,
+                ),
             )
         return self._pending_by_kid(kid) or _never()
 
@@ -261,9 +271,7 @@ class Fleet:
             "broker": {
                 "username": station,
                 "client_id": station,
-                "password_sealed": base64.b64encode(
-                    station_key.seal(password.encode())
-                ).decode(),
+                "password_sealed": base64.b64encode(station_key.seal(password.encode())).decode(),
             },
         }
         if carry_over:

@@ -78,9 +78,7 @@ class _Link:
         if not self._up.wait(timeout_s) or self._refused:
             self.close()
             why = f"refused: {self._refused}" if self._refused else "no answer"
-            raise ConnectionError(
-                f"MQTT broker {config.broker.host}:{config.broker.port}: {why}"
-            )
+            raise ConnectionError(f"MQTT broker {config.broker.host}:{config.broker.port}: {why}")
 
     def publish(self, topic: str, payload: bytes, retain: bool) -> None:
         self._infos.append(self.client.publish(topic, payload, qos=1, retain=retain))

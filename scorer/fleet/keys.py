@@ -130,9 +130,7 @@ class StationKeys:
         if self.keys_dir is None:
             return None
         try:
-            return tuple(
-                sorted((p.name, p.stat().st_mtime) for p in self.keys_dir.glob("*.pub"))
-            )
+            return tuple(sorted((p.name, p.stat().st_mtime) for p in self.keys_dir.glob("*.pub")))
         except OSError:
             return ()
 
