@@ -121,7 +121,8 @@ def test_forged_acks_and_commands_are_refused_on_an_open_broker(
                 scorer_key=write_scorer_key(tmp_path),
             )
         ).start()
-        wait_for(lambda: station.outbox.depth == 0, 30, "the outbox to drain")
+        # the station resends what waits once no ack has come for 30 s (PROTOCOL "Delivery")
+        wait_for(lambda: station.outbox.depth == 0, 75, "the outbox to drain")
         assert scorer.store is not None
         ledger = scorer.store.ledger()
         assert len(ledger) == station.outbox.stored
