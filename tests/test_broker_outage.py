@@ -31,7 +31,7 @@ from tests.support.benches import write_config
 from tests.support.brokers import Mosquitto
 from tests.support.trust import write_scorer_key
 
-OUTAGE_S = 60.0
+OUTAGE_S = 25.0
 SPEED = 120.0
 RECONNECT_S = 20.0
 """How long the station may take to reconnect and send its backlog (paho backs off <= 10 s)."""

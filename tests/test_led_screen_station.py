@@ -20,6 +20,7 @@ from scorer.console.report import _run_html
 from scorer.service import ScorerService
 from tests.support.benches import run, station, write_config
 from tests.support.stations import write_station_config
+from tests.support.trust import write_scorer_key
 
 pytest.importorskip("cv2")
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +79,8 @@ def test_verdicts_through_the_scorer_evidence_and_appeal(mosquitto, tmp_path: Pa
             broker=BrokerConfig(port=mosquitto.port, protocol="5"),
             storage_path=tmp_path / "scorer.db",
             http=HttpConfig(port=0),
+            scorer_key=write_scorer_key(tmp_path),
+            require_signatures=False,  # this test is about the screen, not the keys
         )
     ).start()
     stations: dict[str, Station] = {}
