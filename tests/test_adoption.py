@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +29,10 @@ from scorer.config import load_config
 from scorer.fleet.hall import init_hall
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, MqttPeer, free_port
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 class Hall:

@@ -9,8 +9,6 @@ import logging
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +25,7 @@ from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
 from tests.support.stations import write_station_config
 from tests.support.trust import register_station, write_scorer_key
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+from tests.support.waiting import wait_for
 
 
 def status_cli(config: Path) -> dict[str, Any]:

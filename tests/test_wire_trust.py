@@ -9,7 +9,6 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,7 @@ from scorer.store import Store
 from tests.support.brokers import Mosquitto, MqttPeer
 from tests.support.stations import write_station_config
 from tests.support.trust import TEST_SCORER, register_station, write_scorer_key
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+from tests.support.waiting import wait_for
 
 
 def command(name: str, args: dict[str, Any], *, iat: float | None = None) -> dict[str, Any]:
