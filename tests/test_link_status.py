@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from benchscore.console_client import ConsoleClient
+from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig
 from firmware_py.config import load_station_config
 from firmware_py.station import Station
@@ -88,29 +89,30 @@ def test_the_fleet_page_shows_a_cut_off_station_offline_with_its_backlog(
         add_user(ConsoleDB(scorer.store.db), "tech", "technician", "tech-password-1")
         station.start()
         assert station.link.wait_connected(10)
-        scorer.ingest.on_ack = None  # the scorer stores but its acks stop: a backlog builds
+        # the station stops trusting the scorer's acks (another key pinned): a backlog builds
+        station.link.scorer_key = Identity.generate().public
         station.run_once()
         backlog = station.outbox.depth
         assert backlog > 0, backlog
+        console = ConsoleClient(scorer.url)
+        console.login("tech", "tech-password-1")
+
+        def fleet_row(online: bool) -> dict[str, Any] | None:
+            rows = console.get("/console/api/fleet")["stations"]
+            row = next((r for r in rows if r["id"] == "st01"), None)
+            if row is None or bool(row["online"]) is not online:
+                return None
+            return row if row["outbox_depth"] == backlog else None
+
+        wait_for(lambda: fleet_row(True), 20, "the fleet page to show the backlog")
         # the station's network goes (no goodbye: the broker publishes its Will)
         station.link.client.reconnect_delay_set(min_delay=3600, max_delay=3600)
         sock = station.link.client.socket()
         assert sock is not None
         sock.shutdown(socket.SHUT_RDWR)
         wait_for(lambda: not station.link.connected, 10, "the station to notice")
-        console = ConsoleClient(scorer.url)
-
-        def fleet_row() -> dict[str, Any] | None:
-            try:
-                console.login("tech", "tech-password-1")
-                rows = console.get("/console/api/fleet")["stations"]
-            except Exception:
-                return None
-            return next((r for r in rows if r["id"] == "st01"), None)
-
-        row = wait_for(fleet_row, 20, "the fleet page")
-        assert row["online"] is not True
-        assert row["outbox_depth"] == backlog
+        row = wait_for(lambda: fleet_row(False), 20, "the fleet page to show it offline")
+        assert row["outbox_depth"] == backlog  # the backlog it had is still shown
     finally:
         station.close()
         scorer.stop()
