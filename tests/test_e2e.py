@@ -121,6 +121,7 @@ def test_mqtt5_mosquitto_good_and_faulty_assembly(mosquitto, hall, tmp_path: Pat
 
 
 def test_mqtt311_embedded_broker(hall, tmp_path: Path) -> None:
+    pytest.importorskip("amqtt", reason="the embedded broker is the [broker] extra")
     port = free_port()
     broker = subprocess.Popen(
         [sys.executable, "-m", "benchscore", "broker", "--port", str(port)],

@@ -1,0 +1,355 @@
+"""``benchscore demo``: a whole hall on one machine.
+
+Starts a broker of its own on loopback (Mosquitto when its binary is present, otherwise the
+embedded MQTT 3.1.1 broker), the scorer with its hall page, and simulated stations with
+different assemblies (LED assemblies, lighting installations and power banks; good ones,
+faulty ones, one with an unplugged sensor), each pressing START by itself every few seconds.
+The lighting and power-bank stations run in simulated time (``clock = "sim"``). Prints the
+page's address and each verdict as it arrives; stops every process it started on Ctrl-C or
+SIGTERM. ``--stations 10`` adds the tunable-white modules and a faulty lighting installation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger("benchscore.demo")
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+EVENT = "demo"
+DEMO_COMPETITORS = {
+    "C01": "Anna Ivanova",
+    "C02": "Boris Petrov",
+    "C03": "Chen Wei",
+    "C04": "Daria Smirnova",
+}
+"""The competitors of config/event/demo.toml (each gets a contestant account)."""
+
+
+@dataclass(frozen=True)
+class DemoStation:
+    id: str
+    fault: str
+    unplugged: tuple[str, ...] = ()
+    note: str = ""
+    task: str = "led_assembly"
+    """Task file in config/tasks (without .toml)."""
+    assembly: str = "led_assembly"
+    clock: str = "real"
+    """"sim" runs long procedures (a 3 h power-bank test) in simulated time."""
+    extra: str = ""
+    """More [simulation] lines."""
+
+
+LINEUP = (
+    DemoStation("st01", "none", note="good LED assembly"),
+    DemoStation("st02", "open_string", note="LED assembly: one string open"),
+    DemoStation(
+        "st03",
+        "none",
+        note="good lighting installation (EN 12464-1 booth, simulated time)",
+        task="lighting_environment",
+        assembly="lighting_environment",
+        clock="sim",
+    ),
+    DemoStation(
+        "st04",
+        "none",
+        note="good power bank, full GB/T 35590 test (3 h in simulated time)",
+        task="power_bank",
+        assembly="power_bank",
+        clock="sim",
+    ),
+    DemoStation("st05", "wrong_bin", note="LED assembly: LEDs from a dim flux bin"),
+    DemoStation(
+        "st06",
+        "weak_cell",
+        note="power bank with a weak cell (45 % of its capacity)",
+        task="power_bank",
+        assembly="power_bank",
+        clock="sim",
+    ),
+    DemoStation("st07", "none", ("light_sensor",), note="bench fault: light sensor unplugged"),
+    DemoStation(
+        "st08",
+        "swapped_channels",
+        note="tunable-white module with its channels swapped",
+        task="led_tunable_white",
+        extra='led_module = "tunable_white"',
+    ),
+    DemoStation(
+        "st09",
+        "dead_luminaire",
+        note="lighting installation with a dead luminaire",
+        task="lighting_environment",
+        assembly="lighting_environment",
+        clock="sim",
+    ),
+    DemoStation(
+        "st10",
+        "none",
+        note="good tunable-white module (check, channels, dimming, flicker)",
+        task="led_tunable_white",
+        extra='led_module = "tunable_white"',
+    ),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_port(port: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
+def mosquitto_binary() -> str | None:
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    for candidate in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the demo dies without cleaning up (Linux prctl)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Demo:
+    """The processes of one demo run and their shutdown."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.http_port: int = args.http_port
+        self.mqtt_port: int = args.mqtt_port or free_port()
+        self.n_stations: int = max(4, min(args.stations, len(LINEUP)))
+        self.embedded = bool(args.embedded_broker) or mosquitto_binary() is None
+        self.protocol = "3.1.1" if self.embedded else "5"
+        self.duration: float | None = args.duration
+        self.workdir = Path(tempfile.mkdtemp(prefix="benchscore-demo-"))
+        self.keys_dir = self.workdir / "keys"
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.stop_event = threading.Event()
+
+    # -- processes ---------------------------------------------------------------------------
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+        logf = (self.workdir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            argv,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def start_broker(self) -> None:
+        if self.embedded:
+            self.spawn(
+                "broker",
+                [sys.executable, "-m", "benchscore", "broker", "--port", str(self.mqtt_port)],
+            )
+        else:
+            conf = self.workdir / "mosquitto.conf"
+            conf.write_text(
+                f"listener {self.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
+                "persistence false\nmax_queued_messages 10000\n"
+            )
+            binary = mosquitto_binary()
+            assert binary is not None
+            self.spawn("broker", [binary, "-c", str(conf)])
+        if not wait_port(self.mqtt_port, 15):
+            raise RuntimeError(
+                f"the broker did not start on port {self.mqtt_port}; see "
+                f"{self.workdir / 'broker.log'}"
+            )
+
+    def make_keys(self) -> None:
+        """One HMAC key per station; the scorer holds the copies and requires signatures."""
+        from benchscore.signing import generate_key_file
+
+        self.keys_dir.mkdir()
+        for st in LINEUP[: self.n_stations]:
+            generate_key_file(self.keys_dir / f"{st.id}.key")
+
+    def make_accounts(self) -> list[tuple[str, str, str]]:
+        """The console's demo accounts (random passwords, printed once)."""
+        from scorer.console.demo import create_demo_accounts
+
+        return create_demo_accounts(self.workdir / "scorer.db", DEMO_COMPETITORS)
+
+    def start_scorer(self) -> None:
+        conf = self.workdir / "scorer.toml"
+        conf.write_text(
+            f'event = "{EVENT}"\n[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
+            f'protocol = "{self.protocol}"\n[storage]\npath = "scorer.db"\n'
+            f'[http]\nhost = "127.0.0.1"\nport = {self.http_port}\n'
+            f'[security]\nkeys_dir = "{self.keys_dir}"\nrequire_signatures = true\n'
+            f'[competition]\nevent_file = "{REPO_CONFIG / "event" / "demo.toml"}"\n'
+        )
+        self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer", "--config", str(conf)])
+        if not wait_port(self.http_port, 20):
+            raise RuntimeError(f"the scorer did not start; see {self.workdir / 'scorer.log'}")
+
+    def start_stations(self) -> None:
+        tasks = REPO_CONFIG / "tasks"
+        if not (tasks / "led_assembly.toml").exists():
+            raise RuntimeError(
+                f"task definitions not found in {tasks}: run the demo from a checkout"
+            )
+        for i, st in enumerate(LINEUP[: self.n_stations]):
+            conf = self.workdir / f"{st.id}.toml"
+            unplugged = ", ".join(f'"{u}"' for u in st.unplugged)
+            conf.write_text(
+                f'[station]\nid = "{st.id}"\nevent = "{EVENT}"\n'
+                f'task = "{tasks / (st.task + ".toml")}"\n'
+                f'key_file = "{self.keys_dir / (st.id + ".key")}"\n'
+                f'[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
+                f'protocol = "{self.protocol}"\n'
+                f'[hardware]\nbackend = "sim"\n'
+                f'[simulation]\nassembly = "{st.assembly}"\nfault = "{st.fault}"\nseed = {i}\n'
+                f'clock = "{st.clock}"\n'
+                f"auto_start_s = {6.0 + i * 0.7:.1f}\nunplugged = [{unplugged}]\n{st.extra}\n"
+            )
+            self.spawn(
+                st.id, [sys.executable, "-m", "benchscore", "station", "--config", str(conf)]
+            )
+
+    def stop_all(self) -> None:
+        for _, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 8
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop; killing it", name)
+                proc.kill()
+                proc.wait()
+        self.procs.clear()
+
+    # -- watching --------------------------------------------------------------------------
+    def report_verdicts(self) -> None:
+        """Print each new run as the scorer stores it."""
+        seen: set[object] = set()
+        url = f"http://127.0.0.1:{self.http_port}/api/runs"
+        while not self.stop_event.wait(2.0):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    runs = json.load(resp)
+            except (OSError, ValueError):
+                continue
+            for run in reversed(runs):
+                key = (run.get("station"), run.get("run_id"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                reason = run.get("reason") or ""
+                print(
+                    f"  {run.get('station')}: {str(run.get('outcome')).upper():5} {reason}",
+                    flush=True,
+                )
+
+    def run(self) -> int:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            self.stop_event.set()
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+        if not port_is_free(self.http_port):
+            print(f"port {self.http_port} is in use: pass --http-port N", file=sys.stderr)
+            return 2
+        try:
+            self.make_keys()
+            accounts = self.make_accounts()
+            self.start_broker()
+            self.start_scorer()
+            self.start_stations()
+            broker = "embedded MQTT 3.1.1 broker" if self.embedded else "Mosquitto (MQTT 5)"
+            print(
+                f"benchscore demo: {self.n_stations} simulated stations, {broker} on "
+                f"127.0.0.1:{self.mqtt_port}",
+                flush=True,
+            )
+            for st in LINEUP[: self.n_stations]:
+                print(f"  {st.id}: {st.note}", flush=True)
+            print(
+                f"Hall page: http://127.0.0.1:{self.http_port}/   (Ctrl-C stops everything)",
+                flush=True,
+            )
+            print(
+                f"Watch the wire: mosquitto_sub -p {self.mqtt_port} -v -t 'benchscore/#'",
+                flush=True,
+            )
+            print("Console accounts (demo only; random passwords):", flush=True)
+            for user, role, password in accounts:
+                print(f"  {user:10s} {role:11s} {password}", flush=True)
+            print(f"Logs: {self.workdir}", flush=True)
+            watcher = threading.Thread(target=self.report_verdicts, daemon=True)
+            watcher.start()
+            deadline = None if self.duration is None else time.monotonic() + self.duration
+            while not self.stop_event.wait(0.5):
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                dead = [name for name, p in self.procs if p.poll() is not None]
+                if dead:
+                    print(
+                        f"demo: {', '.join(dead)} exited; see logs in {self.workdir}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            return 0
+        except RuntimeError as exc:
+            print(f"demo: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            self.stop_event.set()
+            self.stop_all()
+            print("demo: stopped every process it started", flush=True)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    return Demo(args).run()

@@ -1,0 +1,151 @@
+"""Measurements against limits, declared apart from how values are acquired (after OpenHTF).
+
+A :class:`Limits` has a pass band ``[low, high]`` and an optional tighter marginal band
+``[marginal_low, marginal_high]``: a value inside the pass band but outside the marginal band
+passes as ``marginal``. A missing value (a sensor that failed) is ``error``, never ``pass``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """Outcome of one measurement."""
+
+    PASS = "pass"
+    MARGINAL = "marginal"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class RunOutcome(StrEnum):
+    """Outcome of a whole run: fault means the bench, not the assembly, could not decide."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    FAULT = "fault"
+
+
+class LimitsError(ValueError):
+    """Limits that cannot be applied (low above high, marginal band outside the pass band)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Pass band and optional marginal band, in the measurement's unit."""
+
+    low: float | None = None
+    high: float | None = None
+    marginal_low: float | None = None
+    marginal_high: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise LimitsError(f"low {self.low} is above high {self.high}")
+        if self.marginal_low is not None and self.low is not None and self.marginal_low < self.low:
+            raise LimitsError(f"marginal_low {self.marginal_low} is below low {self.low}")
+        if (
+            self.marginal_high is not None
+            and self.high is not None
+            and self.marginal_high > self.high
+        ):
+            raise LimitsError(f"marginal_high {self.marginal_high} is above high {self.high}")
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], where: str) -> Limits:
+        """Build limits from a config table; errors name ``where`` and the key."""
+        known = {"low", "high", "marginal_low", "marginal_high", "unit"}
+        unknown = set(raw) - known
+        if unknown:
+            raise LimitsError(
+                f"{where}: unknown key(s) {sorted(unknown)}; expected {sorted(known)}"
+            )
+        values: dict[str, float | None] = {}
+        for key in ("low", "high", "marginal_low", "marginal_high"):
+            v = raw.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise LimitsError(f"{where}.{key}: expected a number, got {v!r}")
+            values[key] = None if v is None else float(v)
+        if values["low"] is None and values["high"] is None:
+            raise LimitsError(f"{where}: needs at least one of 'low' or 'high'")
+        try:
+            return cls(**values)
+        except LimitsError as exc:
+            raise LimitsError(f"{where}: {exc}") from None
+
+    def judge(self, value: float | None) -> Outcome:
+        """Return the outcome of ``value`` against these limits."""
+        if value is None or not math.isfinite(value):
+            return Outcome.ERROR
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            return Outcome.FAIL
+        if (self.marginal_low is not None and value < self.marginal_low) or (
+            self.marginal_high is not None and value > self.marginal_high
+        ):
+            return Outcome.MARGINAL
+        return Outcome.PASS
+
+    def describe(self) -> str:
+        """Human-readable band, e.g. ``0.09..0.13``."""
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "+inf" if self.high is None else f"{self.high:g}"
+        return f"{lo}..{hi}"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One named value with its unit, limits and outcome."""
+
+    name: str
+    value: float | None
+    unit: str
+    limits: Limits = field(default_factory=Limits)
+    outcome: Outcome = Outcome.ERROR
+    reason: str = ""
+    curve: str = ""
+    """Name of the raw curve (in the same run) this value was computed from, if any."""
+
+    @classmethod
+    def judged(
+        cls,
+        name: str,
+        value: float | None,
+        unit: str,
+        limits: Limits,
+        reason: str = "",
+        curve: str = "",
+    ) -> Measurement:
+        """Build a measurement and judge it against ``limits``; a fail gets a short reason."""
+        outcome = limits.judge(value)
+        if not reason:
+            if outcome is Outcome.FAIL:
+                assert value is not None
+                reason = f"{name} {value:.4g} {unit} outside {limits.describe()} {unit}"
+            elif outcome is Outcome.ERROR:
+                reason = f"{name}: no valid reading"
+        return cls(name, value, unit, limits, outcome, reason, curve)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["outcome"] = self.outcome.value
+        d["limits"] = {k: v for k, v in asdict(self.limits).items() if v is not None}
+        if not self.curve:
+            del d["curve"]
+        return d
+
+
+def run_outcome(measurements: Iterable[Measurement], faulted: bool = False) -> RunOutcome:
+    """Combine outcomes: a fault, no measurement or any error is FAULT; any fail is FAIL."""
+    outcomes = [m.outcome for m in measurements]
+    if faulted or not outcomes or Outcome.ERROR in outcomes:
+        return RunOutcome.FAULT
+    if Outcome.FAIL in outcomes:
+        return RunOutcome.FAIL
+    return RunOutcome.PASS

@@ -1,0 +1,78 @@
+"""The ``[simulation]`` table of a station config: what the simulated bench holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchscore.configfile import Table
+from firmware_py.config.hardware_map import HardwareConfig, sensor_names
+
+ASSEMBLIES = ["led_assembly", "lighting_environment", "power_bank"]
+LED_MODULES = ["single", "tunable_white", "rgbw"]
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """What the simulated bench holds (only used with ``backend = "sim"``)."""
+
+    assembly: str = "led_assembly"
+    fault: str = "none"
+    supply_v: float = 12.0
+    ambient_lx: float = 3.0
+    noise: bool = True
+    seed: int = 0
+    clock: str = "real"
+    auto_start_s: float | None = None
+    """Press START by itself this many seconds after each run ends (demo, soak tests)."""
+    unplugged: tuple[str, ...] = ()
+    """Sensors left off the simulated bench (``power_monitor``, ``light_sensor``, ``grid.3``,
+    ``eload``...): a bench fault."""
+    sensor_gain: dict[str, float] = field(default_factory=dict)
+    """Gain error of a simulated sensor, by name (1.1 reads 10 % high): what calibration fixes."""
+    initial_soc: float = 0.5
+    """Power bank: state of charge when the station starts."""
+    golden: bool = False
+    """The bench holds the golden (known-good reference) assembly, whatever ``fault`` says."""
+    led_module: str = "single"
+    """LED assembly design: ``single`` (one channel, 3 x 3 white LEDs), ``tunable_white``
+    (warm 3000 K and cool 6500 K channels), ``rgbw``."""
+
+
+def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
+    """Read the ``[simulation]`` table; sensor names come from the hardware map ``hw``."""
+    from benchscore.sim.assemblies.led import LEDFault
+    from benchscore.sim.assemblies.power_bank import PowerBankFault
+    from firmware_py.simulation import LightingFault
+
+    assembly = t.get_choice("assembly", ASSEMBLIES, "led_assembly")
+    faults = {
+        "led_assembly": [f.value for f in LEDFault],
+        "lighting_environment": [f.value for f in LightingFault],
+        "power_bank": [f.value for f in PowerBankFault],
+    }[assembly]
+    names = sensor_names(hw)
+    gain_t = t.table("sensor_gain", required=False)
+    gains: dict[str, float] = {}
+    for key in list(gain_t.data):
+        if key not in names:
+            raise gain_t.error(key, f"unknown sensor; known: {names}")
+        gains[key] = gain_t.get_float(key, min=0.01)
+    cfg = SimulationConfig(
+        assembly=assembly,
+        fault=t.get_choice("fault", faults, "none"),
+        supply_v=t.get_float("supply_v", 12.0, min=0.0),
+        ambient_lx=t.get_float("ambient_lx", 3.0, min=0.0),
+        noise=t.get_bool("noise", True),
+        seed=t.get_int("seed", 0),
+        clock=t.get_choice("clock", ["real", "sim"], "real"),
+        auto_start_s=t.get_float("auto_start_s", None, min=0.1),
+        unplugged=tuple(t.get_list("unplugged", names, [])),
+        sensor_gain=gains,
+        initial_soc=t.get_float("initial_soc", 0.5, min=0.0),
+        golden=t.get_bool("golden", False),
+        led_module=t.get_choice("led_module", LED_MODULES, "single"),
+    )
+    if cfg.initial_soc > 1.0:
+        raise t.error("initial_soc", f"must be 0..1, got {cfg.initial_soc}")
+    t.check_unknown()
+    return cfg

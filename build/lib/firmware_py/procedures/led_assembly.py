@@ -1,0 +1,390 @@
+"""``led_assembly``: check, then power the assembly and measure electrical values and light.
+
+The phases a task gets depend on the limits it sets (a basic task judges only
+``voltage_v``, ``current_a``, ``power_w`` and ``illuminance_lx``):
+
+1. **check** (limits ``check_*``): the assembly is fed through the jig's current-limiting
+   resistor (``check_relay``), every channel on: the voltage at its terminals and the current
+   tell a short (no voltage), an open circuit or reversed polarity (no current); the same
+   feed reversed (``reverse_relay``) must draw nothing, or a string is in backwards. A failed
+   check ends the run: full power never reaches a faulty assembly.
+2. **channels** (task ``[[channels]]``): each channel alone (its enable line on the channel
+   switch): ``<ch>_current_a``, ``<ch>_illuminance_lx`` and its colour (``<ch>_cct_k``,
+   ``<ch>_duv``, ``<ch>_x``, ``<ch>_y``, whichever the task judges).
+3. **measure**, everything on: after ``settle_s``, ``samples`` readings
+   ``sample_interval_s`` apart, averaged: ``voltage_v``, ``current_a``, ``power_w``,
+   ``illuminance_lx``; with a colour sensor ``cct_k`` and ``duv`` (ANSI C78.377 box).
+4. **dimming** (limits ``dimming_*``): the PWM dimming input at ``dimming_steps`` levels,
+   halving from 100 %: ``dimming_error_pct``, the largest deviation of E(d)/E(100 %) from d.
+5. **flicker** (limits ``flicker_*``): the photodiode recorded for ``flicker_s`` at its
+   ADC rate at full output: ``flicker_percent`` (modulation depth), ``flicker_index``,
+   ``flicker_ieee1789_ratio`` (percent flicker over the IEEE 1789 low-risk limit at the
+   dominant frequency: <= 1 is low risk, <= 0.42 no observable effect).
+
+The teardown switches the jig power and the check feed off and every channel off, also
+after a sensor error or an abort.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from benchscore.analysis.flicker import flicker_metrics, ieee1789_low_risk_limit_percent
+from benchscore.measurement import Measurement, Outcome
+from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
+from firmware_py.procedures.interfaces import (
+    ColourSensor,
+    DigitalOutputs,
+    DimmingOutput,
+    LightSensor,
+    PowerMonitor,
+    PowerSwitch,
+    WaveformCapture,
+)
+
+if TYPE_CHECKING:
+    from firmware_py.config import ChannelSpec, TaskConfig
+
+__all__ = ["LEDAssemblyProcedure", "LEDBench"]
+
+
+@dataclass
+class LEDBench:
+    """The hardware ``led_assembly`` needs, injected by the station (optional devices are
+    None when the task does not use them)."""
+
+    power: PowerSwitch
+    power_monitor: PowerMonitor
+    light_sensor: LightSensor
+    calibrations: Iterable[str] = field(default_factory=tuple)
+    check_power: PowerSwitch | None = None
+    reverse_polarity: PowerSwitch | None = None
+    colour_sensor: ColourSensor | None = None
+    photodiode: WaveformCapture | None = None
+    channels: DigitalOutputs | None = None
+    channel_pins: tuple[int, ...] = ()
+    dimmer: DimmingOutput | None = None
+
+
+COLOUR_KEYS = ("cct_k", "duv", "x", "y")
+
+
+class LEDAssemblyProcedure(Procedure):
+    name: ClassVar[str] = "led_assembly"
+    required_limits: ClassVar[tuple[str, ...]] = (
+        "voltage_v",
+        "current_a",
+        "power_w",
+        "illuminance_lx",
+    )
+    parameters: ClassVar[dict[str, float]] = {
+        "settle_s": 0.5,
+        "samples": 5,
+        "sample_interval_s": 0.1,
+        "check_settle_s": 0.2,
+        "channel_settle_s": 0.3,
+        "dimming_steps": 4,
+        "dimming_settle_s": 0.3,
+        "flicker_s": 1.0,
+    }
+    bench: LEDBench
+
+    @classmethod
+    def check_task(cls, task: TaskConfig) -> None:
+        super().check_task(task)
+        check = [k for k in ("check_voltage_v", "check_current_a") if k in task.limits]
+        if len(check) == 1:
+            raise TaskInvalid(
+                f"{task.file.name}: the low-current check needs both check_voltage_v and "
+                "check_current_a limits"
+            )
+        for channel in task.channels:
+            need = [f"{channel.name}_current_a", f"{channel.name}_illuminance_lx"]
+            missing = [n for n in need if n not in task.limits]
+            if missing:
+                raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _channels(self, mask: int | None) -> None:
+        """Enable the channels in ``mask`` (bit k: channel index k); None: all of them."""
+        bench = self.bench
+        if bench.channels is None:
+            return
+        for k, pin in enumerate(bench.channel_pins):
+            bench.channels.write_pin(pin, mask is None or bool(mask >> k & 1))
+
+    def _colour(self, prefix: str, curve: str = "") -> list[Measurement]:
+        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor."""
+        wanted = [k for k in COLOUR_KEYS if self.has_limits(prefix + k)]
+        if not wanted or self.bench.colour_sensor is None:
+            return []
+        reading = self.bench.colour_sensor.read_colour()
+        xy = reading.xy
+        values: dict[str, float | None] = {
+            "cct_k": reading.cct_k,
+            "duv": reading.duv,
+            "x": None if xy is None else xy[0],
+            "y": None if xy is None else xy[1],
+        }
+        out = []
+        for key in wanted:
+            name = prefix + key
+            if values[key] is None:
+                out.append(self.not_measured(name, "no light to take a colour from"))
+            else:
+                out.append(self.judge(name, values[key], curve))
+        return out
+
+    # -- the run ---------------------------------------------------------------------------
+    def execute(self, result: ProcedureResult) -> None:
+        if self.has_limits("check_voltage_v"):
+            checks = self._check()
+            result.measurements += checks
+            if any(m.outcome is Outcome.FAIL for m in checks):
+                return
+        for channel in self.task.channels:
+            result.measurements += self._channel(channel)
+        result.measurements += self._full_on()
+        if self.has_limits("dimming_error_pct"):
+            result.measurements.append(self._dimming())
+        if any(self.has_limits(k) for k in ("flicker_percent", "flicker_ieee1789_ratio")):
+            result.measurements += self._flicker()
+
+    def teardown(self) -> None:
+        bench = self.bench
+        steps: list[Any] = [bench.power.off]
+        if bench.check_power is not None:
+            steps.append(bench.check_power.off)
+        if bench.reverse_polarity is not None:
+            steps.append(bench.reverse_polarity.off)
+        if bench.channels is not None:
+            steps.append(bench.channels.all_off)
+        if bench.dimmer is not None:
+            steps.append(lambda: bench.dimmer.set_level(1.0) if bench.dimmer else None)
+        safely(*steps)
+
+    # -- 1. low-current check --------------------------------------------------------------
+    def _check(self) -> list[Measurement]:
+        bench = self.bench
+        if bench.check_power is None:
+            raise RuntimeError("the task asks for the low-current check; the bench has no feed")
+        self._channels(None)
+        bench.power.off()
+        bench.check_power.on()
+        self.live("check", {})
+        self.wait(self.params["check_settle_s"])
+        forward = bench.power_monitor.read()
+        reverse_a: float | None = None
+        if self.has_limits("check_reverse_current_a") and bench.reverse_polarity is not None:
+            bench.reverse_polarity.on()
+            self.wait(self.params["check_settle_s"])
+            reverse_a = abs(bench.power_monitor.read().current_a)
+            bench.reverse_polarity.off()
+        bench.check_power.off()
+        volts, amps = forward.bus_voltage_v, abs(forward.current_a)
+        self.live("check", {"voltage_v": volts, "current_a": amps, "reverse_current_a": reverse_a})
+        self.curve(
+            "check",
+            {
+                "voltage_v": [volts],
+                "current_a": [amps],
+                "reverse_current_a": [-1.0 if reverse_a is None else reverse_a],
+            },
+        )
+        skip = "; full power not applied"
+        v_limits, i_limits = self.limits("check_voltage_v"), self.limits("check_current_a")
+        v_reason = i_reason = ""
+        if v_limits.low is not None and volts < v_limits.low:
+            v_reason = f"check_voltage_v {volts:.3g} V at the low-current check: short circuit"
+        elif v_limits.high is not None and volts > v_limits.high:
+            v_reason = f"check_voltage_v {volts:.3g} V at the low-current check: no load (open)"
+        if i_limits.low is not None and amps < i_limits.low:
+            i_reason = (
+                f"check_current_a {amps * 1e3:.3g} mA at the low-current check: open circuit or "
+                "reversed polarity"
+            )
+        out = [
+            self.judge("check_voltage_v", volts, "check", reason=v_reason),
+            self.judge("check_current_a", amps, "check", reason=i_reason),
+        ]
+        if reverse_a is not None:
+            why = (
+                "the short conducts both ways"
+                if "short" in v_reason
+                else "an LED string (or the assembly) is connected backwards"
+            )
+            out.append(
+                self.judge(
+                    "check_reverse_current_a",
+                    reverse_a,
+                    "check",
+                    reason=f"check_reverse_current_a {reverse_a * 1e3:.3g} mA with the feed "
+                    f"reversed: {why}",
+                )
+            )
+        failed = [m for m in out if m.outcome is Outcome.FAIL]
+        if failed:
+            last = failed[-1]
+            out[out.index(last)] = Measurement(
+                last.name,
+                last.value,
+                last.unit,
+                last.limits,
+                last.outcome,
+                last.reason + skip,
+                last.curve,
+            )
+        return out
+
+    # -- 2. each channel alone -------------------------------------------------------------
+    def _channel(self, channel: ChannelSpec) -> list[Measurement]:
+        bench = self.bench
+        self._channels(1 << channel.index)
+        bench.power.on()
+        self.live(f"channel_{channel.name}", {})
+        self.wait(self.params["channel_settle_s"])
+        reading = bench.power_monitor.read()
+        lux = bench.light_sensor.measure_lx()
+        self.live(
+            f"channel_{channel.name}",
+            {"current_a": reading.current_a, "illuminance_lx": lux},
+        )
+        curve = f"channel_{channel.name}"
+        self.curve(
+            curve,
+            {
+                "voltage_v": [reading.bus_voltage_v],
+                "current_a": [reading.current_a],
+                "illuminance_lx": [lux],
+            },
+        )
+        out = [
+            self.judge(f"{channel.name}_current_a", reading.current_a, curve),
+            self.judge(f"{channel.name}_illuminance_lx", lux, curve),
+        ]
+        out += self._colour(f"{channel.name}_", curve)
+        bench.power.off()
+        return out
+
+    # -- 3. everything on ------------------------------------------------------------------
+    def _full_on(self) -> list[Measurement]:
+        bench = self.bench
+        self._channels(None)
+        bench.power.on()
+        self.live("power_on", {})
+        self.wait(self.params["settle_s"])
+        t0 = self.clock.monotonic()
+        times: list[float] = []
+        volts: list[float] = []
+        amps: list[float] = []
+        watts: list[float] = []
+        lux: list[float] = []
+        for _ in range(max(1, int(self.params["samples"]))):
+            reading = bench.power_monitor.read()
+            lx = bench.light_sensor.measure_lx()
+            times.append(self.clock.monotonic() - t0)
+            volts.append(reading.bus_voltage_v)
+            amps.append(reading.current_a)
+            watts.append(reading.power_w)
+            lux.append(lx)
+            self.live(
+                "measure",
+                {
+                    "voltage_v": reading.bus_voltage_v,
+                    "current_a": reading.current_a,
+                    "power_w": reading.power_w,
+                    "illuminance_lx": lx,
+                },
+            )
+            self.wait(self.params["sample_interval_s"])
+        self.curve(
+            "samples",
+            {
+                "t_s": times,
+                "voltage_v": volts,
+                "current_a": amps,
+                "power_w": watts,
+                "illuminance_lx": lux,
+            },
+        )
+        out = [
+            self.judge("voltage_v", fmean(volts), "samples"),
+            self.judge("current_a", fmean(amps), "samples"),
+            self.judge("power_w", fmean(watts), "samples"),
+            self.judge("illuminance_lx", fmean(lux), "samples"),
+        ]
+        return out + self._colour("", "samples")
+
+    # -- 4. dimming ------------------------------------------------------------------------
+    def _dimming(self) -> Measurement:
+        bench = self.bench
+        if bench.dimmer is None:
+            raise RuntimeError("the task asks for dimming steps; the bench has no dimming output")
+        levels = [0.5**k for k in range(max(2, int(self.params["dimming_steps"])))]
+        lux: list[float] = []
+        for level in levels:
+            bench.dimmer.set_level(level)
+            self.wait(self.params["dimming_settle_s"])
+            lux.append(bench.light_sensor.measure_lx())
+            self.live("dimming", {"level_pct": 100 * level, "illuminance_lx": lux[-1]})
+        bench.dimmer.set_level(1.0)
+        self.curve("dimming", {"level": levels, "illuminance_lx": lux})
+        if lux[0] <= 0:
+            return self.not_measured("dimming_error_pct", "no light at full output")
+        errors = [abs(e / lux[0] - d) / d * 100.0 for d, e in zip(levels, lux, strict=True)]
+        return self.judge("dimming_error_pct", max(errors), "dimming")
+
+    # -- 5. flicker ------------------------------------------------------------------------
+    def _flicker(self) -> list[Measurement]:
+        bench = self.bench
+        if bench.photodiode is None:
+            raise RuntimeError("the task asks for flicker; the bench has no photodiode")
+        rate = bench.photodiode.rate_sps
+        n = max(64, int(self.params["flicker_s"] * rate))
+        self.live("flicker", {"samples_n": float(n)})
+        light = bench.photodiode.capture(n)
+        self.curve(
+            "flicker",
+            {"t_s": [k / rate for k in range(n)], "illuminance_lx": [float(v) for v in light]},
+        )
+        if float(np.mean(light)) <= 0:
+            reason = "no light on the photodiode"
+            return [
+                self.not_measured(k, reason)
+                for k in ("flicker_percent", "flicker_index", "flicker_ieee1789_ratio")
+                if self.has_limits(k)
+            ]
+        metrics = flicker_metrics(light, float(rate), min_frequency_hz=20.0)
+        ratio = 0.0
+        if metrics.frequency_hz > 0:
+            ratio = metrics.percent_flicker / ieee1789_low_risk_limit_percent(metrics.frequency_hz)
+        self.live(
+            "flicker",
+            {
+                "flicker_percent": metrics.percent_flicker,
+                "frequency_hz": metrics.frequency_hz,
+                "flicker_ieee1789_ratio": ratio,
+            },
+        )
+        out = []
+        f = metrics.frequency_hz
+        if self.has_limits("flicker_percent"):
+            out.append(self.judge("flicker_percent", metrics.percent_flicker, "flicker"))
+        if self.has_limits("flicker_index"):
+            out.append(self.judge("flicker_index", metrics.flicker_index, "flicker"))
+        if self.has_limits("flicker_ieee1789_ratio"):
+            out.append(
+                self.judge(
+                    "flicker_ieee1789_ratio",
+                    ratio,
+                    "flicker",
+                    reason=f"flicker_ieee1789_ratio {ratio:.3g}: {metrics.percent_flicker:.3g} % "
+                    f"at {f:.4g} Hz is above the IEEE 1789 low-risk limit",
+                )
+            )
+        return out

@@ -1,0 +1,333 @@
+"""``lighting_environment``: scenes, grid illuminance, uniformity, CCT per zone, response time
+and occupancy timing of a contestant's lighting installation (EN 12464-1).
+
+Bench: illuminance sensors on a grid over the task area (behind an I2C multiplexer), a colour
+sensor per zone, a fast photodiode on the work plane, and an I/O expander wired across the
+installation's scene push-buttons and its presence simulator.
+
+Phases:
+
+1. **dark**: the off scene (``off_scene``) is recalled.
+2. **scenes**: each ``[[scenes]]`` entry of the task is recalled with its button; once the
+   light is steady (``settle_s``, then the photodiode steady within 1 %) every grid sensor
+   and every zone sensor is read. Measures
+   ``<scene>_mean_lx`` (Ē), ``<scene>_u0`` (Emin/Ē), optionally ``<scene>_min_lx``, and
+   per zone ``<scene>_<zone>_cct_k`` (and ``_duv`` where the sensor gives it) judged by the
+   limits ``<scene>_cct_k`` / ``<scene>_duv``. Curve ``scene_<scene>``: x, y, lux.
+3. **response** (if the task judges ``response_time_s``): from dark, the first scene is
+   recalled while the photodiode records at ``response_rate_sps``; the response time runs
+   from the button press until the light stays within ``response_tolerance`` of its final
+   level (IEEE 181 settling).
+4. **occupancy** (if the task judges ``occupancy_on_s``/``occupancy_off_s``): from dark,
+   the presence simulator is switched on; time until the light passes
+   ``occupancy_threshold`` of the first scene's level; then off; time until it falls below.
+
+The teardown releases the presence simulator and recalls the off scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from benchscore.analysis.electrical import settle_index
+from benchscore.analysis.environment import illuminance_grid_stats
+from benchscore.clock import Clock
+from benchscore.measurement import Measurement
+from firmware_py.procedures.base import (
+    CurveStream,
+    Procedure,
+    ProcedureResult,
+    TaskInvalid,
+    safely,
+)
+from firmware_py.procedures.interfaces import (
+    ColourSensor,
+    DigitalOutputs,
+    LightSensor,
+    WaveformCapture,
+)
+
+if TYPE_CHECKING:
+    from firmware_py.config import SceneSpec, TaskConfig
+
+
+@dataclass
+class LightingBench:
+    """The hardware ``lighting_environment`` needs, injected by the station."""
+
+    grid: Sequence[LightSensor]
+    grid_positions: Sequence[tuple[float, float]]
+    zones: Mapping[str, ColourSensor]
+    panel: DigitalOutputs
+    scene_pins: tuple[int, ...]
+    presence_pin: int
+    press_s: float
+    photodiode: WaveformCapture
+    calibrations: Iterable[str] = field(default_factory=tuple)
+
+
+def press(bench: LightingBench, scene: int, clock: Clock) -> float:
+    """Press the button of DALI ``scene``; return the clock time of the press."""
+    pin = bench.scene_pins[scene]
+    bench.panel.write_pin(pin, True)
+    pressed = clock.monotonic()
+    clock.sleep(bench.press_s)
+    bench.panel.write_pin(pin, False)
+    return pressed
+
+
+class LightingEnvironmentProcedure(Procedure):
+    name: ClassVar[str] = "lighting_environment"
+    parameters: ClassVar[dict[str, float]] = {
+        "off_scene": 2.0,
+        "settle_s": 2.0,
+        "settle_max_s": 20.0,
+        "settle_poll_s": 0.5,
+        "response_window_s": 6.0,
+        "response_rate_sps": 490.0,
+        "response_tolerance": 0.1,
+        "occupancy_threshold": 0.5,
+        "occupancy_on_timeout_s": 10.0,
+        "occupancy_off_timeout_s": 60.0,
+        "occupancy_poll_s": 0.1,
+        "occupancy_off_poll_s": 0.25,
+    }
+    bench: LightingBench
+
+    @classmethod
+    def check_task(cls, task: TaskConfig) -> None:
+        super().check_task(task)
+        if not task.scenes:
+            raise TaskInvalid(f"{task.file.name}: a lighting task needs [[scenes]]")
+        need = [f"{s.name}_{what}" for s in task.scenes for what in ("mean_lx", "u0")]
+        missing = [n for n in need if n not in task.limits]
+        if missing:
+            raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
+        p = {**cls.parameters, **task.parameters}
+        for name, window in (
+            ("response_time_s", p["response_window_s"]),
+            ("occupancy_on_s", p["occupancy_on_timeout_s"]),
+            ("occupancy_off_s", p["occupancy_off_timeout_s"]),
+        ):
+            limits = task.limits.get(name)
+            if limits is not None and (limits.high is None or limits.high >= window):
+                raise TaskInvalid(
+                    f"{task.file.name}: limits.{name}.high must be set and below the time the "
+                    f"procedure waits for it ({window:g} s)"
+                )
+
+    # -- the run ---------------------------------------------------------------------------
+    def execute(self, result: ProcedureResult) -> None:
+        self._scene_level: dict[str, float] = {}
+        self._recall(int(self.params["off_scene"]), "dark")
+        for scene in self.task.scenes:
+            result.measurements += self._scene(scene)
+        if self.has_limits("response_time_s"):
+            result.measurements.append(self._response(self.task.scenes[0]))
+        if self.has_limits("occupancy_on_s") or self.has_limits("occupancy_off_s"):
+            result.measurements += self._occupancy(self.task.scenes[0])
+
+    def teardown(self) -> None:
+        bench = self.bench
+        safely(
+            lambda: bench.panel.write_pin(bench.presence_pin, False),
+            lambda: press(bench, int(self.params["off_scene"]), self.clock),
+            bench.panel.all_off,
+        )
+
+    def _recall(self, scene: int, phase: str) -> None:
+        """Press a scene button, wait ``settle_s``, then until the photodiode reads steady
+        (two readings ``settle_poll_s`` apart within 1 %, at most ``settle_max_s``)."""
+        p = self.params
+        press(self.bench, scene, self.clock)
+        self.live(phase, {"scene_n": float(scene)})
+        self.wait(p["settle_s"])
+        start = self.clock.monotonic()
+        last = self.bench.photodiode.read()
+        while self.clock.monotonic() - start < p["settle_max_s"]:
+            self.wait(p["settle_poll_s"])
+            now = self.bench.photodiode.read()
+            if abs(now - last) <= 0.01 * max(abs(now), 1.0):
+                return
+            last = now
+
+    # -- scenes ----------------------------------------------------------------------------
+    def _scene(self, scene: SceneSpec) -> list[Measurement]:
+        bench = self.bench
+        self._recall(scene.number, f"scene_{scene.name}")
+        lux: list[float] = []
+        start = self.clock.monotonic()
+        for k, sensor in enumerate(bench.grid):
+            self.check_stop()
+            lux.append(sensor.measure_lx())
+            self.progress(
+                f"scene_{scene.name}",
+                {"illuminance_lx": lux[-1]},
+                fraction=(k + 1) / len(bench.grid),
+                elapsed_s=self.clock.monotonic() - start,
+            )
+        self._scene_level[scene.name] = bench.photodiode.read()
+        curve = f"scene_{scene.name}"
+        self.curve(
+            curve,
+            {
+                "x_m": [p[0] for p in bench.grid_positions],
+                "y_m": [p[1] for p in bench.grid_positions],
+                "illuminance_lx": lux,
+            },
+        )
+        out: list[Measurement] = []
+        stats = illuminance_grid_stats(np.maximum(np.array(lux), 0.0))
+        out.append(self.judge(f"{scene.name}_mean_lx", stats.mean_lx, curve))
+        out.append(self.judge(f"{scene.name}_u0", stats.u0, curve))
+        if self.has_limits(f"{scene.name}_min_lx"):
+            out.append(self.judge(f"{scene.name}_min_lx", stats.min_lx, curve))
+        cct_key, duv_key = f"{scene.name}_cct_k", f"{scene.name}_duv"
+        for zone, colour_sensor in bench.zones.items():
+            if not (self.has_limits(cct_key) or self.has_limits(duv_key)):
+                break
+            colour = colour_sensor.read_colour()
+            self.live(
+                f"scene_{scene.name}",
+                {f"{zone}_cct_k": colour.cct_k, f"{zone}_lx": colour.illuminance_lx},
+            )
+            if self.has_limits(cct_key):
+                name = f"{scene.name}_{zone}_cct_k"
+                if colour.cct_k is None:
+                    out.append(self.not_measured(name, "no light in the zone", limits_key=cct_key))
+                else:
+                    out.append(self.judge(name, colour.cct_k, limits_key=cct_key))
+            if self.has_limits(duv_key) and colour.duv is not None:
+                out.append(self.judge(f"{scene.name}_{zone}_duv", colour.duv, limits_key=duv_key))
+        return out
+
+    # -- response --------------------------------------------------------------------------
+    def _response(self, scene: SceneSpec) -> Measurement:
+        bench, p = self.bench, self.params
+        self._recall(int(p["off_scene"]), "response")
+        dark = bench.photodiode.read()
+        rate = int(p["response_rate_sps"])
+        n = max(16, int(p["response_window_s"] * rate))
+        pressed = press(bench, scene.number, self.clock)
+        started = self.clock.monotonic()
+        light = bench.photodiode.capture(n, rate)
+        t = (started - pressed) + (np.arange(n) + 1.5) / rate
+        self.curve(
+            "response", {"t_s": [float(v) for v in t], "illuminance_lx": list(map(float, light))}
+        )
+        window = float(t[-1])
+        final = float(np.median(light[-max(1, n // 10) :]))
+        if final - dark < 0.2 * max(self._scene_level.get(scene.name, final) - dark, 1.0):
+            return self.judge(
+                "response_time_s",
+                window,
+                "response",
+                reason=f"response_time_s: no light {window:.1f} s after recalling scene "
+                f"{scene.name!r}",
+            )
+        k = settle_index(light, tolerance=p["response_tolerance"] * abs(final - dark))
+        if k is None:
+            return self.judge(
+                "response_time_s",
+                window,
+                "response",
+                reason=f"response_time_s: the light did not settle within {window:.1f} s",
+            )
+        value = float(t[k])
+        self.live("response", {"response_time_s": value})
+        return self.judge("response_time_s", value, "response")
+
+    # -- occupancy -------------------------------------------------------------------------
+    def _occupancy(self, scene: SceneSpec) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        self._recall(int(p["off_scene"]), "occupancy")
+        level = self._scene_level[scene.name]
+        dark = bench.photodiode.read()
+        threshold = dark + p["occupancy_threshold"] * (level - dark)
+        stream = CurveStream(self.curve, "occupancy", ["t_s", "illuminance_lx", "presence"])
+        t0 = self.clock.monotonic()
+        bench.panel.write_pin(bench.presence_pin, True)
+        on_s = self._until(
+            stream,
+            t0,
+            1.0,
+            lambda lx: lx >= threshold,
+            p["occupancy_on_timeout_s"],
+            p["occupancy_poll_s"],
+        )
+        out: list[Measurement] = []
+        if on_s is None:
+            bench.panel.write_pin(bench.presence_pin, False)
+            timeout = p["occupancy_on_timeout_s"]
+            if self.has_limits("occupancy_on_s"):
+                out.append(
+                    self.judge(
+                        "occupancy_on_s",
+                        timeout,
+                        "occupancy",
+                        reason=f"occupancy_on_s: no light {timeout:g} s after presence",
+                    )
+                )
+            if self.has_limits("occupancy_off_s"):
+                out.append(
+                    self.not_measured("occupancy_off_s", "the light never switched on by presence")
+                )
+            stream.flush()
+            return out
+        if self.has_limits("occupancy_on_s"):
+            out.append(self.judge("occupancy_on_s", on_s, "occupancy"))
+        self.live("occupancy", {"occupancy_on_s": on_s})
+        if self.has_limits("occupancy_off_s"):
+            t1 = self.clock.monotonic()
+            bench.panel.write_pin(bench.presence_pin, False)
+            off_s = self._until(
+                stream,
+                t1,
+                0.0,
+                lambda lx: lx < threshold,
+                p["occupancy_off_timeout_s"],
+                p["occupancy_off_poll_s"],
+            )
+            timeout = p["occupancy_off_timeout_s"]
+            if off_s is None:
+                out.append(
+                    self.judge(
+                        "occupancy_off_s",
+                        timeout,
+                        "occupancy",
+                        reason=f"occupancy_off_s: still lit {timeout:g} s after the area was left",
+                    )
+                )
+            else:
+                out.append(self.judge("occupancy_off_s", off_s, "occupancy"))
+        bench.panel.write_pin(bench.presence_pin, False)
+        stream.flush()
+        return out
+
+    def _until(
+        self,
+        stream: CurveStream,
+        t0: float,
+        presence: float,
+        done: Callable[[float], bool],
+        timeout_s: float,
+        poll_s: float,
+    ) -> float | None:
+        """Poll the photodiode until ``done(lux)``; return seconds since ``t0`` or None."""
+        while (elapsed := self.clock.monotonic() - t0) <= timeout_s:
+            lux = self.bench.photodiode.read()
+            stream.append(t_s=elapsed, illuminance_lx=lux, presence=presence)
+            if done(lux):
+                return elapsed
+            self.progress(
+                "occupancy",
+                {"illuminance_lx": lux, "presence_on": presence},
+                fraction=elapsed / timeout_s,
+                elapsed_s=elapsed,
+            )
+            self.wait(poll_s)
+        return None

@@ -1,0 +1,533 @@
+"""``power_bank``: charge curve, protections, discharge at rated current (GB/T 35590-2017).
+
+Bench: a bench supply feeding the bank's USB input through an input power monitor, an
+electronic load on its USB output through an output power monitor, a ripple probe (AC-coupled
+amplifier into a fast ADC), a thermometer on the case.
+
+Phases, each optional part switched by parameters:
+
+1. **charge** (``charge = 1``): supply on at ``supply_voltage_v``; the input is sampled every
+   ``charge_interval_s`` until the charger terminates (input current below
+   ``charge_end_current_a`` twice) or ``charge_timeout_s``. The input voltage is constant, so
+   the CC-CV split of the analysis library finds the knee where the input current starts to
+   fall (constant current before it, constant voltage after it). Measures the CC input
+   current, the input current at termination and the energy taken in.
+2. **rest** ``rest_s``, supply off.
+3. **protection**: the load steps to ``overcurrent_a`` (above the rating), then to ``short_a``
+   (beyond the converter's current limit: the output collapses, as into a short). Each
+   must trip (output current below 10 %) within the window; after the load is removed, the
+   output must come back to ``0.95 x rated`` at ``recovery_load_a``.
+4. **discharge** at ``rated_output_current_a`` until the bank shuts off (output below
+   ``cutoff_v``), or, in the shortened competition variant, until ``energy_window_wh`` has
+   been delivered. Output voltage, current and temperature every ``discharge_interval_s``;
+   a ripple capture every ``ripple_every_s``. Measures capacity (mAh at the rated voltage),
+   energy, GB/T conversion efficiency in % (E_out / cell Wh, full discharge only), the output
+   voltage range at load (±5 %), load regulation, ripple peak-to-peak and temperature rise.
+
+Long phases stream their curves in chunks (``charge``, ``discharge``) and report
+``progress_pct`` and ``eta_s``. A case temperature of ``safety_temperature_c`` stops the charge
+or the discharge at once (the bank fails ``temperature_rise_k``). The teardown switches the
+load input and the supply off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from benchscore.analysis import battery, powerbank
+from benchscore.analysis.electrical import ripple_peak_to_peak_v, temperature_rise_k
+from benchscore.measurement import Measurement
+from firmware_py.procedures.base import (
+    CurveStream,
+    Procedure,
+    ProcedureResult,
+    TaskInvalid,
+    safely,
+)
+from firmware_py.procedures.interfaces import (
+    ElectronicLoad,
+    PowerMonitor,
+    Supply,
+    Thermometer,
+    WaveformCapture,
+)
+
+if TYPE_CHECKING:
+    from firmware_py.config import TaskConfig
+
+
+@dataclass
+class PowerBankBench:
+    """The hardware ``power_bank`` needs, injected by the station."""
+
+    eload: ElectronicLoad
+    supply: Supply
+    input_monitor: PowerMonitor
+    output_monitor: PowerMonitor
+    ripple: WaveformCapture
+    thermometer: Thermometer
+    calibrations: Iterable[str] = field(default_factory=tuple)
+
+
+class PowerBankProcedure(Procedure):
+    name: ClassVar[str] = "power_bank"
+    live_interval_s: ClassVar[float] = 60.0
+    parameters: ClassVar[dict[str, float]] = {
+        "rated_output_voltage_v": 5.0,
+        "rated_output_current_a": 2.0,
+        "rated_capacity_mah": 3000.0,
+        "cell_capacity_mah": 5000.0,
+        "cell_voltage_v": 3.7,
+        "supply_voltage_v": 5.0,
+        "supply_current_a": 2.5,
+        "charge": 1.0,
+        "charge_interval_s": 10.0,
+        "charge_timeout_s": 6 * 3600.0,
+        "charge_end_current_a": 0.1,
+        "rest_s": 60.0,
+        "overcurrent_a": 3.0,
+        "short_a": 5.0,
+        "protection_window_s": 5.0,
+        "protection_poll_s": 0.05,
+        "recovery_load_a": 0.1,
+        "recovery_window_s": 10.0,
+        "no_load_settle_s": 2.0,
+        "discharge_interval_s": 10.0,
+        "discharge_timeout_s": 5 * 3600.0,
+        "cutoff_v": 4.0,
+        "energy_window_wh": 0.0,
+        "ripple_every_s": 600.0,
+        "ripple_samples": 330.0,
+        "safety_temperature_c": 65.0,
+    }
+    bench: PowerBankBench
+
+    @classmethod
+    def check_task(cls, task: TaskConfig) -> None:
+        super().check_task(task)
+        p = {**cls.parameters, **task.parameters}
+        need = [
+            "output_voltage_min_v",
+            "output_voltage_max_v",
+            "ripple_pp_v",
+            "temperature_rise_k",
+            "overcurrent_trip_s",
+            "short_trip_s",
+            "overcurrent_recovery_s",
+            "short_recovery_s",
+        ]
+        need += (
+            ["window_energy_wh"]
+            if p["energy_window_wh"] > 0
+            else ["capacity_mah", "efficiency_pct"]
+        )
+        if p["charge"]:
+            need += ["charge_cc_current_a", "charge_termination_current_a"]
+        missing = [n for n in need if n not in task.limits]
+        if missing:
+            raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
+        for test in ("overcurrent", "short"):
+            high = task.limits[f"{test}_trip_s"].high
+            if high is None or high >= p["protection_window_s"]:
+                raise TaskInvalid(
+                    f"{task.file.name}: limits.{test}_trip_s.high must be set and below "
+                    f"parameters.protection_window_s ({p['protection_window_s']} s)"
+                )
+            high = task.limits[f"{test}_recovery_s"].high
+            if high is None or high >= p["recovery_window_s"]:
+                raise TaskInvalid(
+                    f"{task.file.name}: limits.{test}_recovery_s.high must be set and below "
+                    f"parameters.recovery_window_s ({p['recovery_window_s']} s)"
+                )
+
+    # -- the run ---------------------------------------------------------------------------
+    def execute(self, result: ProcedureResult) -> None:
+        bench, p = self.bench, self.params
+        bench.eload.set_input(False)
+        bench.eload.set_current_a(0.0)
+        bench.supply.set_enabled(False)
+        bench.supply.set_output(p["supply_voltage_v"], p["supply_current_a"])
+        self._t0 = self.clock.monotonic()
+        self._stopped_hot: float | None = None
+        self._temperatures: list[float] = [bench.thermometer.read_c()]
+        self.live("connect", {"temperature_c": self._temperatures[0]})
+        if p["charge"]:
+            result.measurements += self._charge()
+            bench.supply.set_enabled(False)
+            self.live("rest", {})
+            self.wait(p["rest_s"])
+        result.measurements += self._protection()
+        result.measurements += self._discharge()
+        rise = temperature_rise_k(np.array(self._temperatures))
+        reason = ""
+        if self._stopped_hot is not None:
+            reason = (
+                f"temperature_rise_k {rise:.3g} K: the case reached {self._stopped_hot:.1f} °C, "
+                f"the test was stopped at the {self.params['safety_temperature_c']:g} °C safety "
+                "limit"
+            )
+        result.measurements.append(
+            self.judge("temperature_rise_k", rise, "discharge", reason=reason)
+        )
+
+    def teardown(self) -> None:
+        safely(
+            lambda: self.bench.eload.set_input(False),
+            lambda: self.bench.supply.set_enabled(False),
+        )
+
+    def _now(self) -> float:
+        return self.clock.monotonic() - self._t0
+
+    def _temperature(self) -> float:
+        temp = self.bench.thermometer.read_c()
+        self._temperatures.append(temp)
+        return temp
+
+    def _too_hot(self, temp: float) -> bool:
+        """The station's own safety stop: a bank this hot is not charged or loaded further."""
+        if temp < self.params["safety_temperature_c"]:
+            return False
+        self._stopped_hot = temp
+        return True
+
+    # -- 1. charge -------------------------------------------------------------------------
+    def _charge(self) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        stream = CurveStream(
+            self.curve, "charge", ["t_s", "voltage_v", "current_a", "temperature_c"]
+        )
+        bench.supply.set_enabled(True)
+        start = self.clock.monotonic()
+        expected_wh = p["cell_capacity_mah"] * p["cell_voltage_v"] / 1000.0 / 0.85
+        energy_wh = 0.0
+        below = 0
+        terminated_at: int | None = None
+        while True:
+            self.wait(p["charge_interval_s"])
+            reading, temp, energy_wh = self._sample(
+                "charge", bench.input_monitor, stream, energy_wh, expected_wh, start
+            )
+            cols = stream.columns
+            below = below + 1 if reading.current_a < p["charge_end_current_a"] else 0
+            if below >= 2:
+                terminated_at = len(cols["t_s"]) - 2  # the first sample below the threshold
+                break
+            if self.clock.monotonic() - start >= p["charge_timeout_s"] or self._too_hot(temp):
+                break
+        stream.flush()
+        self.progress("charge", {"energy_wh": energy_wh}, fraction=1.0, force=True)
+        return self._judge_charge(stream.columns, terminated_at)
+
+    def _judge_charge(self, cols: dict[str, list[float]], end: int | None) -> list[Measurement]:
+        p = self.params
+        t = np.array(cols["t_s"])
+        i = np.array(cols["current_a"])
+        v = np.array(cols["voltage_v"])
+        stop = len(t) if end is None else end
+        out: list[Measurement] = []
+        charging = stop >= 5 and float(i[:stop].max()) >= p["charge_end_current_a"]
+        if charging:
+            split = battery.cc_cv_split(
+                t[:stop],
+                i[:stop],
+                v[:stop],
+                cv_voltage_v=p["supply_voltage_v"],
+                voltage_tolerance_v=0.25,
+            )
+            knee = split.transition_index
+            if knee is None or knee >= 3:
+                out.append(self.judge("charge_cc_current_a", split.cc_current_a, "charge"))
+            else:
+                out.append(
+                    self.not_measured(
+                        "charge_cc_current_a",
+                        "no constant-current phase (the bank was nearly full at the start)",
+                    )
+                )
+            if self.has_limits("charge_cv_share"):
+                out.append(self.judge("charge_cv_share", split.cv_share, "charge"))
+        else:
+            out.append(
+                self.not_measured(
+                    "charge_cc_current_a",
+                    f"the bank drew under {p['charge_end_current_a']:g} A: it does not charge",
+                )
+            )
+        if end is None:
+            hours = p["charge_timeout_s"] / 3600.0
+            out.append(
+                self.not_measured(
+                    "charge_termination_current_a",
+                    f"the charger did not terminate within {hours:g} h",
+                )
+            )
+        elif end == 0 or not charging:
+            out.append(self.not_measured("charge_termination_current_a", "no charge to terminate"))
+        else:
+            out.append(self.judge("charge_termination_current_a", float(i[end - 1]), "charge"))
+        if self.has_limits("charge_energy_wh") and len(t) >= 2:
+            energy = battery.Log(t, i, v).integrate(0, max(2, stop)).energy_wh
+            out.append(self.judge("charge_energy_wh", energy, "charge"))
+        return out
+
+    # -- 3. protection ---------------------------------------------------------------------
+    def _sample(
+        self,
+        phase: str,
+        monitor: Any,
+        stream: CurveStream,
+        energy_wh: float,
+        expected_wh: float,
+        start: float,
+    ) -> tuple[Any, float, float]:
+        """One sample of a long phase: read the monitor and the temperature, stream the row,
+        integrate energy (trapezoid, Wh), report progress; return (reading, temp, energy)."""
+        reading = monitor.read()
+        temp = self._temperature()
+        stream.append(
+            t_s=self._now(),
+            voltage_v=reading.bus_voltage_v,
+            current_a=reading.current_a,
+            temperature_c=temp,
+        )
+        cols = stream.columns
+        if len(cols["t_s"]) > 1:
+            dt = cols["t_s"][-1] - cols["t_s"][-2]
+            energy_wh += 0.5 * dt * (reading.power_w + _power(cols, -2)) / 3600.0
+        self.progress(
+            phase,
+            {
+                "voltage_v": reading.bus_voltage_v,
+                "current_a": reading.current_a,
+                "energy_wh": energy_wh,
+                "temperature_c": temp,
+            },
+            fraction=min(0.99, energy_wh / expected_wh),
+            elapsed_s=self.clock.monotonic() - start,
+        )
+        return reading, temp, energy_wh
+
+    def _protection(self) -> list[Measurement]:
+        out: list[Measurement] = []
+        for test, current in (
+            ("overcurrent", self.params["overcurrent_a"]),
+            ("short", self.params["short_a"]),
+        ):
+            out += self._trip_test(test, current)
+        return out
+
+    def _trip_test(self, test: str, current_a: float) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        stream = CurveStream(self.curve, test, ["t_s", "voltage_v", "current_a"])
+        bench.eload.set_current_a(current_a)
+        bench.eload.set_input(True)
+        start = self.clock.monotonic()
+        tripped_s: float | None = None
+        peak_a = 0.0
+        while (elapsed := self.clock.monotonic() - start) < p["protection_window_s"]:
+            reading = bench.output_monitor.read()
+            stream.append(
+                t_s=self._now(), voltage_v=reading.bus_voltage_v, current_a=reading.current_a
+            )
+            peak_a = max(peak_a, reading.current_a)
+            if elapsed > 0 and reading.current_a < 0.1 * min(current_a, max(peak_a, 0.1)):
+                tripped_s = elapsed
+                break
+            self.wait(p["protection_poll_s"])
+        bench.eload.set_input(False)
+        self.live(test, {"current_a": peak_a, "trip_s": tripped_s})
+        out: list[Measurement] = []
+        window = p["protection_window_s"]
+        if test == "overcurrent" and peak_a < 0.5 * current_a:
+            out.append(
+                self.not_measured(
+                    f"{test}_trip_s",
+                    f"the output never delivered the {current_a:g} A test current "
+                    f"(peak {peak_a:.2f} A)",
+                )
+            )
+        elif tripped_s is None:
+            last = stream.columns["current_a"][-1]
+            out.append(
+                self.judge(
+                    f"{test}_trip_s",
+                    window,
+                    test,
+                    reason=f"{test}_trip_s: still delivering {last:.2f} A after {window:g} s: "
+                    f"no {'short-circuit' if test == 'short' else 'over-current'} protection",
+                )
+            )
+        else:
+            out.append(self.judge(f"{test}_trip_s", tripped_s, test))
+        out.append(self._recovery(test, stream))
+        stream.flush()
+        return out
+
+    def _recovery(self, test: str, stream: CurveStream) -> Measurement:
+        bench, p = self.bench, self.params
+        target_v = 0.95 * p["rated_output_voltage_v"]
+        bench.eload.set_current_a(p["recovery_load_a"])
+        bench.eload.set_input(True)
+        start = self.clock.monotonic()
+        recovered_s: float | None = None
+        while (elapsed := self.clock.monotonic() - start) < p["recovery_window_s"]:
+            reading = bench.output_monitor.read()
+            stream.append(
+                t_s=self._now(), voltage_v=reading.bus_voltage_v, current_a=reading.current_a
+            )
+            if reading.bus_voltage_v >= target_v:
+                recovered_s = elapsed
+                break
+            self.wait(p["protection_poll_s"] * 4)
+        bench.eload.set_input(False)
+        bench.eload.set_current_a(0.0)
+        name = f"{test}_recovery_s"
+        if recovered_s is None:
+            window = p["recovery_window_s"]
+            return self.judge(
+                name,
+                window,
+                test,
+                reason=f"{name}: output still below {target_v:.2f} V {window:g} s after the "
+                f"overload was removed",
+            )
+        return self.judge(name, recovered_s, test)
+
+    # -- 4. discharge ----------------------------------------------------------------------
+    def _discharge(self) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        rated_v, rated_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
+        window_wh = p["energy_window_wh"]
+        expected_wh = window_wh or p["rated_capacity_mah"] / 1000.0 * rated_v
+        no_load_v = self._no_load_voltage()
+        stream = CurveStream(
+            self.curve, "discharge", ["t_s", "voltage_v", "current_a", "temperature_c"]
+        )
+        ripple = CurveStream(self.curve, "ripple", ["t_s", "ripple_v"], chunk_points=1000)
+        bench.eload.set_current_a(rated_a)
+        bench.eload.set_input(True)
+        start = self.clock.monotonic()
+        next_ripple = start + min(60.0, p["ripple_every_s"])
+        ripples: list[float] = []
+        energy_wh = 0.0
+        ended_by = "timeout"
+        while True:
+            self.wait(p["discharge_interval_s"])
+            reading, temp, energy_wh = self._sample(
+                "discharge", bench.output_monitor, stream, energy_wh, expected_wh, start
+            )
+            if self._too_hot(temp):
+                ended_by = "overtemperature"
+                break
+            if reading.bus_voltage_v < p["cutoff_v"]:
+                ended_by = "cutoff"
+                break
+            if window_wh and energy_wh >= window_wh:
+                ended_by = "window"
+                break
+            if self.clock.monotonic() >= next_ripple:
+                ripples.append(self._ripple(ripple))
+                next_ripple += p["ripple_every_s"]
+            if self.clock.monotonic() - start >= p["discharge_timeout_s"]:
+                break
+        bench.eload.set_input(False)
+        stream.flush()
+        ripple.flush()
+        self.progress("discharge", {"energy_wh": energy_wh}, fraction=1.0, force=True)
+        return self._judge_discharge(stream.columns, ripples, no_load_v, ended_by)
+
+    def _no_load_voltage(self) -> float:
+        """Output voltage with the load input off (for load regulation)."""
+        self.wait(self.params["no_load_settle_s"])
+        return self.bench.output_monitor.read().bus_voltage_v
+
+    def _ripple(self, stream: CurveStream) -> float:
+        probe = self.bench.ripple
+        n = max(8, int(self.params["ripple_samples"]))
+        t = self._now()
+        samples = probe.capture(n)
+        ripple = samples - float(np.mean(samples))
+        for k, value in enumerate(ripple):
+            stream.append(t_s=t + k / probe.rate_sps, ripple_v=float(value))
+        pp = ripple_peak_to_peak_v(ripple)
+        self.live("ripple", {"ripple_pp_v": pp})
+        return pp
+
+    def _judge_discharge(
+        self, cols: dict[str, list[float]], ripples: list[float], no_load_v: float, ended_by: str
+    ) -> list[Measurement]:
+        p = self.params
+        rated_v, rated_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
+        t = np.array(cols["t_s"])
+        v = np.array(cols["voltage_v"])
+        i = np.array(cols["current_a"])
+        out: list[Measurement] = []
+        loaded = (i >= 0.9 * rated_a) & (v >= p["cutoff_v"])
+        if len(t) >= 2:
+            integral = battery.Log(t, i, v).integrate(cutoff_v=p["cutoff_v"])
+            energy_wh = integral.energy_wh
+        else:
+            energy_wh = 0.0
+        if p["energy_window_wh"] > 0:
+            reason = ""
+            if ended_by == "cutoff":
+                reason = (
+                    f"window_energy_wh: the bank shut off after {energy_wh:.3g} Wh, before the "
+                    f"{p['energy_window_wh']:g} Wh window"
+                )
+            out.append(self.judge("window_energy_wh", energy_wh, "discharge", reason=reason))
+        else:
+            capacity = powerbank.mah_at_voltage(energy_wh, rated_v)
+            note = {
+                "cutoff": "",
+                "timeout": " (no cut-off within the time limit)",
+                "overtemperature": " (stopped at the safety temperature)",
+            }.get(ended_by, "")
+            out.append(
+                self.judge(
+                    "capacity_mah",
+                    capacity,
+                    "discharge",
+                    reason=f"capacity_mah {capacity:.0f} mAh at {rated_v:g} V below the rated "
+                    f"{p['rated_capacity_mah']:g} mAh{note}",
+                )
+            )
+            efficiency = powerbank.conversion_efficiency(
+                energy_wh, p["cell_capacity_mah"], p["cell_voltage_v"]
+            )
+            out.append(self.judge("efficiency_pct", 100.0 * efficiency, "discharge"))
+            if self.has_limits("output_energy_wh"):
+                out.append(self.judge("output_energy_wh", energy_wh, "discharge"))
+        if loaded.any():
+            reg = powerbank.output_regulation(v[loaded], rated_v=rated_v)
+            out.append(self.judge("output_voltage_min_v", reg.min_v, "discharge"))
+            out.append(self.judge("output_voltage_max_v", reg.max_v, "discharge"))
+            if self.has_limits("load_regulation_pct"):
+                full_load_v = float(np.median(v[loaded][: max(1, min(6, int(loaded.sum())))]))
+                out.append(
+                    self.judge(
+                        "load_regulation_pct",
+                        powerbank.load_regulation_percent(no_load_v, full_load_v),
+                        "discharge",
+                    )
+                )
+        else:
+            why = f"the output never held {0.9 * rated_a:g} A above {p['cutoff_v']:g} V"
+            out.append(self.not_measured("output_voltage_min_v", why))
+            out.append(self.not_measured("output_voltage_max_v", why))
+            if self.has_limits("load_regulation_pct"):
+                out.append(self.not_measured("load_regulation_pct", why))
+        if ripples:
+            out.append(self.judge("ripple_pp_v", max(ripples), "ripple"))
+        else:
+            out.append(self.not_measured("ripple_pp_v", "the bank shut off before the capture"))
+        return out
+
+
+def _power(cols: dict[str, list[float]], k: int) -> float:
+    return cols["voltage_v"][k] * cols["current_a"][k]
