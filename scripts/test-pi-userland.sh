@@ -43,16 +43,15 @@ case "$release" in
   *) die_usage "--release must be bookworm or trixie, got '$release'" ;;
 esac
 [ -n "$cache" ] || die_usage "--cache must not be empty"
-if [ "$(id -u)" -ne 0 ]; then
-  echo "test-pi-userland: needs root (chroot, mounts, binfmt): run it with sudo" >&2
-  exit 1
-fi
-
 repo=$(cd "$(dirname "$0")/.." && pwd)
 helpers="$repo/scripts/pi-userland"
 case "$(realpath -m "$cache")/" in
   "$repo"/*) die_usage "--cache must be outside the repository ($cache)" ;;
 esac
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test-pi-userland: needs root (chroot, mounts, binfmt): run it with sudo" >&2
+  exit 1
+fi
 
 # Every mount below lives in a private mount namespace of this script: whatever happens, none
 # outlives it or shows on the host.
@@ -157,6 +156,8 @@ share_pip_config() {
   } | tr '=,' '  ' | tr -s ' \t' '\n\n' | sort -u | while IFS= read -r tok; do
     case "$tok" in file:///*) path=${tok#file://} ;; /*) path=$tok ;; *) continue ;; esac
     path=${path%/}
+    # a PEP 503 index directory ".../simple" links to its files beside it: share its parent
+    [ "${path##*/}" = simple ] && [ "${tok#file://}" != "$tok" ] && path=${path%/simple}
     if [ -d "$path" ]; then
       echo "$path"
     elif [ -f "$path" ] && [ ! -e "$root$path" ]; then
