@@ -262,9 +262,9 @@ root="$scratch/root"
 mkdir -p "$root"
 step "unpack + copy checkout" prepare_root
 step "station install" in_root bash /usr/src/benchscore/scripts/pi-userland/in-root.sh install
+closing_line="" runs_rc=1 tests_rc=1
 step "simulated station: 3 runs" station_three_runs
 step "test tools" in_root bash /usr/src/benchscore/scripts/pi-userland/in-root.sh test-tools
-closing_line="" runs_rc=1 tests_rc=1
 step "station tests" station_tests
 echo "pi-userland: Debian $release $arch, pytest inside the root: ${closing_line:-no summary}"
 echo "pi-userland: wall times ($arch $release)"

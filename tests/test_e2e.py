@@ -152,6 +152,8 @@ def test_start_button_runs_the_task_and_lights_follow(mosquitto, hall, tmp_path:
         wait_for(lambda: station.runs, what="a run after pressing START")
         wait_for(lambda: station.state is StationState.DONE, what="DONE")
         assert station.runs[0]["outcome"] == "pass"
+        # the lights follow the state in its listener, just after DONE becomes visible
+        wait_for(lambda: pins.pin(gpio.light_green).state, what="green light on DONE")
         assert pins.pin(gpio.light_green).state and not pins.pin(gpio.light_red).state
     finally:
         station.stop()

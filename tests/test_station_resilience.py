@@ -25,6 +25,7 @@ from firmware_py.station import INTERRUPTED, Station
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
+from tests.support.emulation import wall_s
 from tests.support.stations import LED_TASK, write_station_config
 
 
@@ -89,7 +90,7 @@ def test_sigkill_mid_run_loses_nothing_and_reports_interrupted(
             seqs, runs = outbox_state(outbox_db)
             return len(seqs) >= 4 and len(runs) == 1
 
-        wait_for(mid_run_with_history, 30, "a run in progress after two finished runs")
+        wait_for(mid_run_with_history, wall_s(30), "a run in progress after two finished runs")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:

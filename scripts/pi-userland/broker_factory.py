@@ -17,6 +17,7 @@ Standard library only: it runs with the host's Debian Python.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -75,10 +76,8 @@ class Factory:
             while conn.recv(4096):
                 pass  # the client never sends more; EOF means "stop this broker"
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            try:
+            with contextlib.suppress(OSError):
                 conn.sendall(f"error {exc}\n".encode())
-            except OSError:
-                pass
         finally:
             if proc is not None:
                 self._stop(proc)
