@@ -102,6 +102,10 @@ bind() {  # bind SRC DEST [ro]
 in_root_exec() {  # in_root_exec COMMAND...: run inside the root as root, with a clean environment
   local env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
              LANG=C.UTF-8 TERM=dumb PYTHONDONTWRITEBYTECODE=1)
+  # QEMU's default "max" arm64 CPU emulates pointer authentication, which trixie's binaries use
+  # (branch protection), very slowly: Python 3.13 ran ~40x slower than as a Pi 4's Cortex-A72
+  # (no pointer authentication), which is what runs it here
+  [ "$arch" = arm64 ] && env+=(QEMU_CPU=cortex-a72)
   local var
   while IFS= read -r var; do env+=("$var=${!var}"); done < <(compgen -e | grep '^PIP_' || true)
   exec env -i "${env[@]}" "${extra_env[@]}" chroot "$root" "$@"
@@ -172,7 +176,8 @@ share_pip_config() {
 # configured with its id, event and task. When stations are adopted over MQTT, this is the one
 # function to re-point: start the station unconfigured, adopt it from the host, then wait.
 station_three_runs() {
-  local work="$scratch/host" mqtt_port http_port station=pi01 station_pid rc=0
+  local work="$scratch/host" mqtt_port http_port station=pi01 station_pid scorer_pid broker_pid
+  local rc=0
   mkdir -p "$work"
   read -r mqtt_port http_port < <(python3 -c '
 import socket
@@ -183,7 +188,8 @@ print(*(s.getsockname()[1] for s in ss))')
     > "$work/mosquitto.conf"
   "$(command -v mosquitto || echo /usr/sbin/mosquitto)" -c "$work/mosquitto.conf" \
     > "$work/mosquitto.log" 2>&1 &
-  host_pids+=($!)
+  broker_pid=$!
+  host_pids+=("$broker_pid")
   cat > "$work/scorer.toml" <<EOF
 event = "pi"
 [broker]
@@ -199,7 +205,8 @@ port = $http_port
 require_signatures = false
 EOF
   "$repo/.venv/bin/benchscore" scorer --config "$work/scorer.toml" > "$work/scorer.log" 2>&1 &
-  host_pids+=($!)
+  scorer_pid=$!
+  host_pids+=("$scorer_pid")
   mkdir -p "$root/etc/benchscore"
   cat > "$root/etc/benchscore/station.toml" <<EOF
 [station]
@@ -224,6 +231,8 @@ EOF
   python3 "$helpers/wait_verdicts.py" "$http_port" "$station" 3 "${PI_RUNS_TIMEOUT_S:-300}" || rc=$?
   kill "$station_pid" 2>/dev/null || true
   wait "$station_pid" 2>/dev/null || true
+  kill "$scorer_pid" "$broker_pid" 2>/dev/null || true
+  wait "$scorer_pid" "$broker_pid" 2>/dev/null || true
   if [ "$rc" != 0 ]; then
     echo "--- station log (last lines)"; tail -n 20 "$work/station.log"
     echo "--- scorer log (last lines)"; tail -n 10 "$work/scorer.log"
