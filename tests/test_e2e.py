@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def check_verdicts(tmp_path: Path, scorer: ScorerService, stations: dict[str, St
     assert bad["current_a"]["value"] == pytest.approx(0.1995, abs=0.003)
     assert "current_a" in by_station["bad"]["reason"]
 
-    with sqlite3.connect(tmp_path / "scorer.db") as db:
+    with closing(sqlite3.connect(tmp_path / "scorer.db")) as db:
         rows = db.execute(
             "SELECT r.station, r.outcome, m.name, m.outcome FROM runs r "
             "JOIN measurements m ON m.run = r.id ORDER BY r.station, m.name"

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def start_scorer(port: int, db: Path) -> ScorerService:
 def outbox_state(db: Path) -> tuple[list[int], list[str]]:
     """(seqs waiting, runs open) as another process sees the outbox; empty while it is new."""
     try:
-        with sqlite3.connect(db, timeout=5) as conn:
+        with closing(sqlite3.connect(db, timeout=5)) as conn:
             seqs = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
             runs = [r[0] for r in conn.execute("SELECT run_id FROM open_runs")]
     except sqlite3.OperationalError:  # the daemon has not created its tables yet
