@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ def check_verdicts(tmp_path: Path, scorer: ScorerService, stations: dict[str, St
     assert bad["current_a"]["value"] == pytest.approx(0.1995, abs=0.003)
     assert "current_a" in by_station["bad"]["reason"]
 
-    with sqlite3.connect(tmp_path / "scorer.db") as db:
+    with closing(sqlite3.connect(tmp_path / "scorer.db")) as db:
         rows = db.execute(
             "SELECT r.station, r.outcome, m.name, m.outcome FROM runs r "
             "JOIN measurements m ON m.run = r.id ORDER BY r.station, m.name"
@@ -124,6 +125,7 @@ def test_mqtt5_mosquitto_good_and_faulty_assembly(mosquitto, hall, tmp_path: Pat
 
 
 def test_mqtt311_embedded_broker(hall, tmp_path: Path) -> None:
+    pytest.importorskip("amqtt", reason="the embedded broker is the [broker] extra")
     port = free_port()
     broker = subprocess.Popen(
         [sys.executable, "-m", "benchscore", "broker", "--port", str(port)],
@@ -154,6 +156,8 @@ def test_start_button_runs_the_task_and_lights_follow(mosquitto, hall, tmp_path:
         wait_for(lambda: station.runs, what="a run after pressing START")
         wait_for(lambda: station.state is StationState.DONE, what="DONE")
         assert station.runs[0]["outcome"] == "pass"
+        # the lights follow the state in its listener, just after DONE becomes visible
+        wait_for(lambda: pins.pin(gpio.light_green).state, what="green light on DONE")
         assert pins.pin(gpio.light_green).state and not pins.pin(gpio.light_red).state
     finally:
         station.stop()

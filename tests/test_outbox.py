@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from firmware_py.outbox import Outbox
 
 
-def test_put_assigns_increasing_seq_and_keeps_order(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db")
+@pytest.fixture
+def make_box() -> Iterator[Callable[..., Outbox]]:
+    """``Outbox(...)`` that is closed after the test (Python 3.13 warns about open databases)."""
+    boxes: list[Outbox] = []
+
+    def make(*args: Any, **kwargs: Any) -> Outbox:
+        boxes.append(Outbox(*args, **kwargs))
+        return boxes[-1]
+
+    yield make
+    for box in boxes:
+        box.close()
+
+
+def test_put_assigns_increasing_seq_and_keeps_order(
+    tmp_path: Path, make_box: Callable[..., Outbox]
+) -> None:
+    box = make_box(tmp_path / "o.db")
     seqs = [box.put("t/record", {"n": i}, boot_id="b1") for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5]
     rows = box.pending()
@@ -22,8 +41,10 @@ def test_put_assigns_increasing_seq_and_keeps_order(tmp_path: Path) -> None:
     assert box.depth == 5
 
 
-def test_ack_deletes_only_matching_boot_and_seq(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db")
+def test_ack_deletes_only_matching_boot_and_seq(
+    tmp_path: Path, make_box: Callable[..., Outbox]
+) -> None:
+    box = make_box(tmp_path / "o.db")
     for i in range(4):
         box.put("t", {"n": i}, boot_id="b1")
     assert box.ack("other-boot", [1, 2]) == 0
@@ -32,41 +53,45 @@ def test_ack_deletes_only_matching_boot_and_seq(tmp_path: Path) -> None:
     assert box.depth == 2 and box.acked == 2
 
 
-def test_survives_reopen_and_seq_never_goes_back(tmp_path: Path) -> None:
+def test_survives_reopen_and_seq_never_goes_back(
+    tmp_path: Path, make_box: Callable[..., Outbox]
+) -> None:
     path = tmp_path / "o.db"
-    box = Outbox(path)
+    box = make_box(path)
     box.put("t", {"n": 1}, boot_id="b1")
     box.put("t", {"n": 2}, boot_id="b1")
     box.ack("b1", [1, 2])
     box.open_run("b1-1", "b1", "task", "led_assembly", 100.0)
     box.close()
     box.close()  # idempotent
-    again = Outbox(path)
+    again = make_box(path)
     assert again.depth == 0
     assert again.put("t", {"n": 3}, boot_id="b2") == 3  # not 1: seq is kept on disk
     assert [r.run_id for r in again.open_runs()] == ["b1-1"]
 
 
-def test_result_closes_its_run_atomically(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db")
+def test_result_closes_its_run_atomically(tmp_path: Path, make_box: Callable[..., Outbox]) -> None:
+    box = make_box(tmp_path / "o.db")
     box.open_run("r1", "b1", "task", "p", 1.0)
     box.open_run("r2", "b1", "task", "p", 2.0)
     box.put("t", {"kind": "result"}, boot_id="b1", closes_run="r1")
     assert [r.run_id for r in box.open_runs()] == ["r2"]
 
 
-def test_committed_record_is_on_disk_for_another_reader(tmp_path: Path) -> None:
+def test_committed_record_is_on_disk_for_another_reader(
+    tmp_path: Path, make_box: Callable[..., Outbox]
+) -> None:
     path = tmp_path / "o.db"
-    box = Outbox(path)
+    box = make_box(path)
     box.put("t", {"n": 7}, boot_id="b1")
-    with sqlite3.connect(path) as other:  # what a process after a power cut would see
+    with closing(sqlite3.connect(path)) as other:  # what a process after a power cut would see
         assert other.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
-    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+        mode = other.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
 
-def test_capacity_is_an_alarm_not_a_loss(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db", capacity=3)
+def test_capacity_is_an_alarm_not_a_loss(tmp_path: Path, make_box: Callable[..., Outbox]) -> None:
+    box = make_box(tmp_path / "o.db", capacity=3)
     for i in range(3):
         box.put("t", {"n": i}, boot_id="b1")
     assert box.full
@@ -76,8 +101,8 @@ def test_capacity_is_an_alarm_not_a_loss(tmp_path: Path) -> None:
     assert not box.full
 
 
-def test_closed_outbox_refuses_clearly(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db")
+def test_closed_outbox_refuses_clearly(tmp_path: Path, make_box: Callable[..., Outbox]) -> None:
+    box = make_box(tmp_path / "o.db")
     box.close()
     with pytest.raises(RuntimeError, match="closed"):
         box.put("t", {}, boot_id="b")

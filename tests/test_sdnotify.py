@@ -14,6 +14,7 @@ import pytest
 
 from benchscore.sdnotify import notify, watchdog_interval_s
 from tests.support.brokers import Mosquitto, free_port
+from tests.support.emulation import wall_s
 from tests.support.stations import write_station_config
 
 
@@ -70,10 +71,11 @@ def test_daemon_sends_ready_then_watchdog(
             stderr=subprocess.DEVNULL,
         )
         try:
-            messages = collect(sock, time.monotonic() + 6)
+            # the daemon's start-up (imports) is slow under emulation
+            messages = collect(sock, time.monotonic() + wall_s(6))
         finally:
             proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
+            proc.wait(wall_s(15))
     assert proc.returncode == 0
     assert "READY=1" in messages
     ready = messages.index("READY=1")

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from firmware_py.station import INTERRUPTED, Station
 from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
+from tests.support.emulation import wall_s
 from tests.support.stations import LED_TASK, write_station_config
 from tests.support.trust import write_scorer_key
 
@@ -55,7 +57,7 @@ def start_scorer(port: int, db: Path) -> ScorerService:
 def outbox_state(db: Path) -> tuple[list[int], list[str]]:
     """(seqs waiting, runs open) as another process sees the outbox; empty while it is new."""
     try:
-        with sqlite3.connect(db, timeout=5) as conn:
+        with closing(sqlite3.connect(db, timeout=5)) as conn:
             seqs = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
             runs = [r[0] for r in conn.execute("SELECT run_id FROM open_runs")]
     except sqlite3.OperationalError:  # the daemon has not created its tables yet
@@ -90,7 +92,7 @@ def test_sigkill_mid_run_loses_nothing_and_reports_interrupted(
             seqs, runs = outbox_state(outbox_db)
             return len(seqs) >= 4 and len(runs) == 1
 
-        wait_for(mid_run_with_history, 30, "a run in progress after two finished runs")
+        wait_for(mid_run_with_history, wall_s(30), "a run in progress after two finished runs")
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import secrets
@@ -33,8 +34,16 @@ def wait_port(port: int, timeout_s: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
 
 
+FACTORY_ENV = "BENCHSCORE_TEST_BROKER"
+"""``host:port`` of a broker factory (scripts/pi-userland/broker_factory.py): tests inside a
+foreign-architecture root get their brokers from the host's Mosquitto through it."""
+
+
 class Mosquitto:
-    """A mosquitto process on 127.0.0.1:``port``; ``stop()`` and ``start()`` may repeat."""
+    """A mosquitto process on 127.0.0.1:``port``; ``stop()`` and ``start()`` may repeat.
+
+    With ``$BENCHSCORE_TEST_BROKER`` set, the process runs on the host, started by the broker
+    factory named there (same loopback, so the same port reaches it)."""
 
     def __init__(
         self,
@@ -44,8 +53,9 @@ class Mosquitto:
         *,
         anonymous: bool = True,
     ) -> None:
+        self.factory = os.environ.get(FACTORY_ENV, "")
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
+        if not self.factory and not Path(binary).exists():
             raise RuntimeError(
                 "mosquitto is not installed: run scripts/setup.sh (it installs the Debian package)"
             )
@@ -59,9 +69,12 @@ class Mosquitto:
             f"persistence false\nmax_queued_messages 100000\n{extra_conf}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
+        self.remote: socket.socket | None = None
 
     def start(self) -> Mosquitto:
-        assert self.proc is None, "already running"
+        assert self.proc is None and self.remote is None, "already running"
+        if self.factory:
+            return self._start_remote()
         with self.log.open("ab") as logf:
             self.proc = subprocess.Popen(
                 [self.binary, "-c", str(self.conf)], stdout=logf, stderr=subprocess.STDOUT
@@ -69,7 +82,28 @@ class Mosquitto:
         wait_port(self.port)
         return self
 
+    def _start_remote(self) -> Mosquitto:
+        host, _, port = self.factory.rpartition(":")
+        sock = socket.create_connection((host, int(port)), timeout=30)
+        request = {"port": self.port, "conf": self.conf.read_text()}
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        answer = sock.makefile("rb").readline().decode().strip()
+        if answer != "ready":
+            sock.close()
+            raise RuntimeError(f"broker factory at {self.factory}: {answer or 'no answer'}")
+        self.remote = sock
+        return self
+
+    def _stop_remote(self, sock: socket.socket) -> None:
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(4096):  # the factory closes once the broker has exited
+            pass
+        sock.close()
+
     def stop(self) -> None:
+        if self.remote is not None:
+            sock, self.remote = self.remote, None
+            self._stop_remote(sock)
         if self.proc is not None:
             self.proc.terminate()
             try:
