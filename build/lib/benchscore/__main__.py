@@ -1,7 +1,0 @@
-"""``python -m benchscore`` is the ``benchscore`` command."""
-
-import sys
-
-from benchscore.cli import main
-
-sys.exit(main())
