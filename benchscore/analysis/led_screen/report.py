@@ -15,8 +15,15 @@ import numpy as np
 import numpy.typing as npt
 
 from benchscore.analysis._arrays import AnalysisError
-from benchscore.analysis.led_screen import detect
 from benchscore.analysis.led_screen.channels import IDENTITY, channel_order, order_name, responses
+from benchscore.analysis.led_screen.detect import (
+    Thresholds,
+    card_regions,
+    die_maps,
+    lines_out,
+    module_state,
+    pixel_findings,
+)
 from benchscore.analysis.led_screen.findings import Finding, Kind
 from benchscore.analysis.led_screen.layout import ScreenLayout
 from benchscore.analysis.led_screen.patterns import analysis_patterns
@@ -65,19 +72,19 @@ def sample_photos(
 def analyse_maps(
     maps: Mapping[str, F64],
     layout: ScreenLayout,
-    th: detect.Thresholds | None = None,
+    th: Thresholds | None = None,
     calibration: ColourMatrix | None = None,
     card: tuple[int, int] = (0, 0),
 ) -> ScreenReport:
     """Judge the LED maps of :func:`~.patterns.analysis_patterns` (but registration);
     ``card``: modules across and down one receiving card drives ((0, 0): no card regions)."""
-    th = th or detect.Thresholds()
+    th = th or Thresholds()
     sig = Signals(maps, layout)
     for name in analysis_patterns(layout)[1:]:
         sig.rgb(name)  # every map present and of the right shape
     white_rgb = module_median(sig.rgb("white"), layout)
     white = white_rgb.sum(axis=1)
-    findings, dead_modules, _ = detect.module_state(white, th)
+    findings, dead_modules, _ = module_state(white, th)
     response = responses(sig, layout)
     orders = [
         IDENTITY if k in dead_modules else channel_order(response[k]) for k in range(layout.modules)
@@ -85,16 +92,16 @@ def analyse_maps(
     for k, order in enumerate(orders):
         if order != IDENTITY:
             findings.append(Finding(Kind.SWAPPED_CHANNELS, module=k, detail=order_name(order)))
-    dies = detect.die_maps(sig, layout, orders, response, dead_modules, th)
+    dies = die_maps(sig, layout, orders, response, dead_modules, th)
     failed: npt.NDArray[np.bool_] = np.asarray(dies.dead.any(axis=2) | dies.stuck.any(axis=2))
     for k in dead_modules:
         rows, cols = layout.module_slices(k)
         failed[rows, cols] = True
-    findings += detect.lines_out(dies, layout, th)
-    findings += detect.pixel_findings(dies)
+    findings += lines_out(dies, layout, th)
+    findings += pixel_findings(dies)
     placement, _ = decode_sweep(sig, layout, white, dead_modules)
     findings += placement
-    findings = detect.card_regions(findings, layout, card)
+    findings = card_regions(findings, layout, card)
     live = [k for k in range(layout.modules) if k not in dead_modules]
     uni = uniformity(white_rgb, live, calibration) if live else None
     return ScreenReport(
