@@ -98,8 +98,10 @@ raspberry_pi_os() {
 apt_packages() {
   local pkgs=(python3 python3-venv)
   if [ "$ROLE" = station ]; then
-    # armhf has no PyPI wheels for numpy and PyNaCl: Debian's, seen through the venv
-    [ "$ARCH" = armhf ] && pkgs+=(python3-numpy python3-nacl libopenblas0)
+    # armhf has no PyPI wheels for numpy and PyNaCl: Debian's, seen through the venv; and
+    # python3-cffi, because python3-nacl brings only cffi's backend, not the `cffi`
+    # distribution PyNaCl declares (pip would build cffi from source, with no compiler)
+    [ "$ARCH" = armhf ] && pkgs+=(python3-numpy python3-nacl python3-cffi libopenblas0)
     # gpiozero's default pin factory on Raspberry Pi OS (not in plain Debian)
     raspberry_pi_os && pkgs+=(python3-lgpio)
   else

@@ -95,5 +95,5 @@ else
 fi
 count="$(find "$OUT" -maxdepth 1 -name '*.whl' | wc -l)"
 say "$count wheels in $OUT for $ROLE on $ARCH (Python $PYVER)"
-[ "$ARCH" = armv7l ] && say "armhf: install python3-numpy and python3-nacl from Debian (install.sh does)"
+[ "$ARCH" = armv7l ] && say "armhf: install python3-numpy, python3-nacl and python3-cffi from Debian (install.sh does)"
 exit 0
