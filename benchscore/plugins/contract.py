@@ -15,6 +15,7 @@ string and imported only by a station.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,12 @@ class MeasurementSpec:
     unit: str
     curve: str
     doc: str = ""
+
+    def matches(self, name: str) -> bool:
+        """Whether measurement ``name`` is this one (a placeholder stands for an id)."""
+        parts = re.split(r"<[a-z]+>", self.name)
+        pattern = "[A-Za-z0-9_.-]+".join(re.escape(p) for p in parts)
+        return re.fullmatch(pattern, name) is not None
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,13 @@ PARAMETERS: dict[str, float] = {
 }
 
 
+NEEDS: dict[str, tuple[str, ...]] = {
+    "load_regulation_pct": ("discharge", "no_load"),
+    "temperature_rise_k": ("start", "discharge"),
+}
+"""Curves a measurement needs beyond its own (to say which one is missing)."""
+
+
 def charge(cols: Columns, p: Params) -> dict[str, float]:
     """CC current, CV share, termination current and energy of the ``charge`` curve; the
     termination is the first of two samples in a row under ``charge_end_current_a``."""
@@ -183,7 +190,11 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
             group = "ripple"
         elif name == "temperature_rise_k":
             group = "temperature"
-        out.unavailable[name] = failed.get(group, "the stored curve does not give it")
+        needs = [c for c in NEEDS.get(name, ()) if c not in curves]
+        if needs:
+            out.unavailable[name] = f"curve {needs[0]!r} not stored (a station before 2026-12?)"
+        else:
+            out.unavailable[name] = failed.get(group, "the stored curves do not give it")
     return out
 
 
