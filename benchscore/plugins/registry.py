@@ -24,13 +24,19 @@ class UnknownProcedure(UserError, LookupError):
     """A task names a procedure no installed plugin provides."""
 
 
+_ORIGINS: dict[str, str] = {}
+
+
 @cache
 def _load() -> tuple[dict[str, ProcedurePlugin], dict[str, str]]:
     found: dict[str, ProcedurePlugin] = {}
     broken: dict[str, str] = {}
+    _ORIGINS.clear()
     for ep in entry_points(group=GROUP):
         if ep.name in found:
             continue  # the first distribution on the path wins, as for any import
+        dist = ep.dist
+        _ORIGINS[ep.name] = f"{dist.name} {dist.version}" if dist is not None else "?"
         try:
             obj = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
@@ -55,6 +61,24 @@ def installed() -> dict[str, ProcedurePlugin]:
 def broken() -> dict[str, str]:
     """Entry points of the group that could not be used, with why."""
     return dict(_load()[1])
+
+
+def origin(name: str) -> str:
+    """The distribution (name and version) that provides procedure ``name``."""
+    _load()
+    return _ORIGINS.get(name, "?")
+
+
+def describe() -> list[str]:
+    """One line per installed (or broken) procedure: name, distribution, title, roles."""
+    lines = []
+    for name, plugin in sorted(installed().items()):
+        roles = ", ".join(r.name + ("?" if r.optional else "") for r in plugin.roles)
+        lines.append(f"{name}  [{origin(name)}]  {plugin.title or plugin.procedure}")
+        lines.append(f"    roles: {roles or '-'}; measures {len(plugin.measurements)} quantities")
+    for name, why in sorted(broken().items()):
+        lines.append(f"{name}  [{origin(name)}]  BROKEN: {why}")
+    return lines
 
 
 def refresh() -> None:
