@@ -129,3 +129,19 @@ def test_appeal_row_statuses_at_their_edges() -> None:
     assert _status(1.0, None, x="curve 'c' not stored") == "not_reanalysed"
     assert _status(1.0, None) == "no_analysis"
     assert _status(1.0, float("nan")) == "error"
+
+
+def test_stale_metadata_still_finds_the_builtins(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editable install made before the entry points existed: the built-ins are found,
+    marked as not registered; a third-party name still is not."""
+    monkeypatch.setattr(registry, "entry_points", lambda group: [])
+    registry.refresh()
+    try:
+        assert set(registry.installed()) == set(BUILTIN)
+        assert registry.origin("led_assembly") == "benchscore (built-in, not registered: reinstall)"
+        with pytest.raises(registry.UnknownProcedure):
+            registry.get("led_efficacy")
+    finally:
+        monkeypatch.undo()
+        registry.refresh()
+    assert registry.origin("led_assembly").startswith("benchscore 0")
