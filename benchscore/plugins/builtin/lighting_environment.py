@@ -91,8 +91,9 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
         if cols is None:
             out.unavailable[name] = f"curve {curve or '(none)'!r} not stored"
             continue
-        if curve.startswith("scene_"):
-            what = name[len(curve) - len("scene_") + 1 :]
+        scene = curve[len("scene_") :]
+        if curve.startswith("scene_") and name.startswith(scene + "_"):
+            what = name[len(scene) + 1 :]
             if what in ("mean_lx", "u0", "min_lx"):
                 out.put(name, partial(_grid, cols, what))
                 continue
