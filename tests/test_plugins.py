@@ -20,12 +20,12 @@ from scorer.appeals import _row
 REPO = Path(__file__).resolve().parents[1]
 BUILTIN = ("led_assembly", "lighting_environment", "power_bank", "led_screen")
 
-GOOD = '''
+GOOD = """
 from benchscore.plugins import ProcedurePlugin, Reanalysis
 PLUGIN = ProcedurePlugin("tmp_good", "tmp_plugins:Nothing", lambda inp: Reanalysis())
 WRONG_NAME = ProcedurePlugin("other", "tmp_plugins:Nothing", lambda inp: Reanalysis())
 NOT_A_PLUGIN = object()
-'''
+"""
 ENTRY_POINTS = """[benchscore.procedures]
 tmp_good = tmp_plugins:PLUGIN
 tmp_missing = tmp_plugins_absent:PLUGIN
@@ -145,3 +145,37 @@ def test_stale_metadata_still_finds_the_builtins(monkeypatch: pytest.MonkeyPatch
         monkeypatch.undo()
         registry.refresh()
     assert registry.origin("led_assembly").startswith("benchscore 0")
+
+
+def test_a_role_bench_opens_declared_roles_and_leaves_a_missing_optional_one_none(
+    tmp_path: Path,
+) -> None:
+    from firmware_py.role_bench import open_role_bench
+    from tests.support.benches import station, write_config
+
+    path = write_config(
+        tmp_path,
+        "st",
+        task="led_assembly",
+        assembly="led_assembly",
+        simulation='unplugged = ["photodiode", "colour_sensor"]',
+    )
+    roles = [
+        Role("power", "PowerSwitch"),
+        Role("power_monitor", "PowerMonitor"),
+        Role("light_sensor", "LightSensor"),
+        Role("photodiode", "WaveformCapture", optional=True),
+    ]
+    with station(path) as hw:
+        bench = open_role_bench(hw, roles)
+        bench.power.on()
+        hw.clock.sleep(0.5)
+        assert bench.power_monitor.read().current_a > 0.2  # the simulated module lights up
+        assert bench.light_sensor.measure_lx() > 1000
+        assert bench.photodiode is None  # optional, and unplugged
+        assert bench.calibrations is hw.corrections  # the record names what it applied
+        with pytest.raises(AttributeError, match="no role 'dimmer'"):
+            _ = bench.dimmer
+        with pytest.raises(OSError):  # a required role whose device is missing
+            open_role_bench(hw, [Role("colour_sensor", "ColourSensor")])
+        bench.power.off()
