@@ -179,3 +179,14 @@ def test_a_role_bench_opens_declared_roles_and_leaves_a_missing_optional_one_non
         with pytest.raises(OSError):  # a required role whose device is missing
             open_role_bench(hw, [Role("colour_sensor", "ColourSensor")])
         bench.power.off()
+
+
+def test_an_appeal_for_a_procedure_the_scorer_lacks_says_so() -> None:
+    from scorer.appeals import _reanalyse
+
+    result, error = _reanalyse("led_efficacy", {}, {}, {"x": {"name": "x"}}, {})
+    assert result.values == {} and error.startswith("procedure 'led_efficacy' is not installed")
+    assert error.endswith("(on this scorer)")
+    m = {"name": "x", "value": 1.0, "curve": "c"}
+    row = _row(m, result, error, {"c"}, "led_efficacy")
+    assert (row["status"], row["detail"]) == ("error", error)
