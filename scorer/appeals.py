@@ -63,7 +63,11 @@ def _task_file(tasks_dir: Path | None, task_id: str) -> dict[str, Any]:
 def task_parameters(tasks_dir: Path | None, task_id: str) -> dict[str, float]:
     """The ``[parameters]`` of the task file in ``tasks_dir`` whose ``[task] id`` is
     ``task_id`` ({} when there is none)."""
-    params = _task_file(tasks_dir, task_id).get("parameters", {})
+    return _parameters(_task_file(tasks_dir, task_id))
+
+
+def _parameters(task: Mapping[str, Any]) -> dict[str, float]:
+    params = task.get("parameters", {})
     return {
         k: float(v)
         for k, v in (params.items() if isinstance(params, dict) else ())
@@ -160,9 +164,7 @@ def recompute(
     curves = {name: store.curve(station, run_id, name) for name in sorted(names)}
     curves = {k: v for k, v in curves.items() if v}
     task = _task_file(tasks_dir, run["task"])
-    result, error = _reanalyse(
-        procedure, curves, task, measurements, task_parameters(tasks_dir, run["task"])
-    )
+    result, error = _reanalyse(procedure, curves, task, measurements, _parameters(task))
     rows = [_row(m, result, error, set(curves), procedure) for m in measurements.values()]
     return {
         "station": station,
