@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from benchscore import __version__
 from benchscore.argtypes import int_range, port, positive
-from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
+from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError, describe, one_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LAZY_COMMANDS = ("analyze", "calibrate", "event", "users", "audit", "stations", "hall")
@@ -47,11 +47,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     st.add_argument(
         "action",
         nargs="?",
-        choices=["run", "status", "identity"],
+        choices=["run", "status", "identity", "procedures"],
         default="run",
-        help="run the daemon (default), print its status, or its key id and pairing code (JSON)",
+        help="run the daemon (default), print its status, or its key id and pairing code (JSON), "
+        "or list the installed procedures (plugins)",
     )
-    st.add_argument("--config", required=True, help="station TOML file")
+    st.add_argument("--config", help="station TOML file (all but 'procedures')")
 
     ob = sub.add_parser("outbox", help="inspect, replay or salvage a station's outbox")
     ob.add_argument("action", choices=["list", "replay", "salvage"])
@@ -191,6 +192,13 @@ def _refuse(line: str) -> None:
 def _dispatch(args: argparse.Namespace) -> int:
     from benchscore.logsetup import setup_logging
 
+    if args.command == "station" and args.action == "procedures":
+        from benchscore.plugins import registry
+
+        print("\n".join(registry.describe()))
+        return 0
+    if args.command == "station" and not args.config:
+        raise UserError(f"station {args.action}: --config FILE is required")
     if args.command == "station" and args.action == "run":
         setup_logging(args.log_level)
         from firmware_py.main import run_station

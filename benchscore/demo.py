@@ -414,6 +414,10 @@ class Demo:
             )
             for st in LINEUP[: self.n_stations]:
                 print(f"  {st.id}: {st.note}", flush=True)
+            from benchscore.plugins import registry
+
+            plugins = ", ".join(f"{n} [{registry.origin(n)}]" for n in registry.installed())
+            print(f"Procedures (plugins, docs/PLUGINS.md): {plugins}", flush=True)
             print(
                 f"Hall page: http://127.0.0.1:{self.http_port}/   (Ctrl-C stops everything)",
                 flush=True,

@@ -237,7 +237,12 @@ class StationHardware:
                     from firmware_py.screen_bench import open_screen_bench
 
                     return open_screen_bench(self, raw=raw)
-                return self._open_led()
+                if procedure == "led_assembly":
+                    return self._open_led()
+                from benchscore.plugins import registry  # a plugin: the roles it declares
+                from firmware_py.role_bench import open_role_bench
+
+                return open_role_bench(self, registry.get(procedure).roles)
             except BaseException:
                 self._close_drivers()
                 raise

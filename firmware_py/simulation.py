@@ -107,7 +107,7 @@ def build_sim(
     """Build the simulated bench for ``config``'s task; ``relays`` reads the GPIO outputs
     the jig physics depends on (``power``, ``check``, ``reverse`` relays, ``dim`` duty)."""
     bench = SimBench(SimI2CBus(), pin_factory)
-    procedure = config.task.procedure
+    procedure = config.simulation.assembly  # the task's procedure runs on it (task_misfit)
     if procedure == "led_assembly":
         _build_led(bench, config, clock, relays)
     elif procedure == "lighting_environment":

@@ -2,129 +2,51 @@
 this scorer, and show what differs: each measurement (stored by the station, recomputed here)
 and each mark it feeds under the current marking scheme.
 
-The analysis per procedure lives in :data:`ANALYSES` (procedure -> (curves, task parameters)
--> values), written with :mod:`benchscore.analysis`. Task parameters (a power bank's cut-off
-and rated voltage, ...) come from the task files of ``tasks_dir`` (``[task] id`` and
-``[parameters]``), over the procedure's defaults. A measurement whose procedure has no entry,
-but whose curve has a column of the measurement's own name, is recomputed as that column's
-steady-state mean (``column-mean``); anything else is reported as ``no_analysis``, never
-guessed.
+The re-analysis is the procedure plugin's own (``reanalyse`` of its
+:class:`~benchscore.plugins.ProcedurePlugin`, found through the entry-point group
+``benchscore.procedures``); it gets the run's curves, the task's parameters (the task file of
+``tasks_dir`` whose ``[task] id`` matches, over the plugin's defaults), the task file itself and
+the stored measurements. Each measurement row says how it came out:
+
+- ``same``: recomputed within :data:`RELATIVE_TOLERANCE` of the stored value;
+- ``within_u``: differs by more, but by no more than the measurement's expanded uncertainty
+  ``u`` (k = 2) when the record carries one;
+- ``differs``: beyond both (or the station stored no value and the re-analysis finds one);
+- ``no_value``: the station measured nothing (a fail with a reason) and neither does the
+  re-analysis;
+- ``no_curve``, ``not_reanalysed``, ``no_analysis``, ``error``: not recomputed, and ``detail``
+  says why (the curve is not stored; the plugin's reason; the plugin does not produce it; the
+  re-analysis failed). Nothing is guessed.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from benchscore.analysis import AnalysisError, powerbank
-from benchscore.analysis.battery import Log
-from benchscore.analysis.electrical import steady_state_stats
-from benchscore.analysis.environment import illuminance_grid_stats
+from benchscore.plugins import AppealInput, Reanalysis, registry
 
 from .competition import Competition, CompetitionError
 from .marking import mark_measurement
 from .store import Store
 
-Curves = Mapping[str, Mapping[str, list[float]]]
-Params = Mapping[str, float]
-Analysis = Callable[[Curves, Params], dict[str, float]]
-
 RELATIVE_TOLERANCE: Final = 1e-5
 """Values within 10 ppm are the ``same``: stations send curve samples rounded to 7 significant
 digits, so a value recomputed from the curve differs from the station's (computed from the
 unrounded samples) by well under this; the delta is shown either way."""
+ABSOLUTE_TOLERANCE: Final = 1e-9
+"""Values this close are the ``same`` whatever their size (a Duv or a share near zero)."""
 
 
-def _led_assembly(curves: Curves, params: Params) -> dict[str, float]:
-    samples = curves["samples"]
-    return {
-        name: steady_state_stats(samples[name]).mean
-        for name in ("voltage_v", "current_a", "power_w", "illuminance_lx")
-        if name in samples
-    }
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= max(RELATIVE_TOLERANCE * max(abs(a), abs(b)), ABSOLUTE_TOLERANCE)
 
 
-def _lighting_environment(curves: Curves, params: Params) -> dict[str, float]:
-    """Each scene's grid (curve ``scene_<name>``): ``<name>_mean_lx``, ``_u0``, ``_min_lx``
-    (EN 12464-1 statistics, negative readings clipped to zero as the station does)."""
-    out: dict[str, float] = {}
-    for name, columns in curves.items():
-        if not name.startswith("scene_") or "illuminance_lx" not in columns:
-            continue
-        scene = name[len("scene_") :]
-        grid = illuminance_grid_stats([max(0.0, v) for v in columns["illuminance_lx"]])
-        out[f"{scene}_mean_lx"] = grid.mean_lx
-        out[f"{scene}_u0"] = grid.u0
-        out[f"{scene}_min_lx"] = grid.min_lx
-    return out
-
-
-POWER_BANK_DEFAULTS: Final = {
-    "rated_output_voltage_v": 5.0,
-    "cell_capacity_mah": 5000.0,
-    "cell_voltage_v": 3.7,
-    "cutoff_v": 4.0,
-}
-
-
-def _power_bank(curves: Curves, params: Params) -> dict[str, float]:
-    p = {**POWER_BANK_DEFAULTS, **params}
-    d = curves["discharge"]
-    # energy delivered at the output down to the cut-off, as the station integrates it
-    energy_wh = Log(d["t_s"], d["current_a"], d["voltage_v"]).integrate(cutoff_v=p["cutoff_v"])
-    wh = energy_wh.energy_wh
-    efficiency = powerbank.conversion_efficiency(wh, p["cell_capacity_mah"], p["cell_voltage_v"])
-    return {
-        "output_energy_wh": wh,
-        "capacity_mah": powerbank.mah_at_voltage(wh, p["rated_output_voltage_v"]),
-        "efficiency_pct": 100.0 * efficiency,
-    }
-
-
-def _led_screen(curves: Curves, params: Params) -> dict[str, float]:
-    """The screen analysis again on the stored LED maps (curves ``ledmap_<pattern>``: the
-    camera's signal per LED, as the station sampled it from its photos) with the task's
-    layout and thresholds and the camera matrix the station used (``camera_matrix``)."""
-    import numpy as np
-
-    from benchscore.analysis.led_screen import ColourMatrix, analyse_maps
-    from benchscore.analysis.led_screen.params import card_from, layout_from, thresholds_from
-    from benchscore.analysis.led_screen.report import values
-
-    layout = layout_from(params)
-    maps = {}
-    for name, columns in curves.items():
-        if name.startswith("ledmap_"):
-            leds = np.column_stack([columns[c] for c in "rgb"])
-            maps[name[len("ledmap_") :]] = leds.reshape(layout.height, layout.width, 3)
-    matrix = None
-    if "camera_matrix" in curves:
-        m = [curves["camera_matrix"][f"m{i}"][0] for i in range(9)]
-        matrix = ColourMatrix(tuple((m[3 * r], m[3 * r + 1], m[3 * r + 2]) for r in range(3)))
-    report = analyse_maps(maps, layout, thresholds_from(params), matrix, card_from(params))
-    return {k: v for k, v in values(report).items() if v is not None}
-
-
-ANALYSES: Final[dict[str, Analysis]] = {
-    "led_assembly": _led_assembly,
-    "lighting_environment": _lighting_environment,
-    "power_bank": _power_bank,
-    "led_screen": _led_screen,
-}
-WHOLE_RUN: Final = frozenset({"led_screen"})
-"""Procedures whose analysis needs every curve of the run, not only the measurements' own."""
-
-
-def _differs(a: float, b: float) -> bool:
-    return abs(a - b) > RELATIVE_TOLERANCE * max(abs(a), abs(b), 1e-12)
-
-
-def task_parameters(tasks_dir: Path | None, task_id: str) -> dict[str, float]:
-    """The ``[parameters]`` of the task file in ``tasks_dir`` whose ``[task] id`` is
-    ``task_id`` ({} when there is none)."""
+def _task_file(tasks_dir: Path | None, task_id: str) -> dict[str, Any]:
+    """The parsed task file in ``tasks_dir`` whose ``[task] id`` is ``task_id`` ({} if none)."""
     if tasks_dir is None or not tasks_dir.is_dir():
         return {}
     for path in sorted(tasks_dir.glob("*.toml")):
@@ -134,82 +56,131 @@ def task_parameters(tasks_dir: Path | None, task_id: str) -> dict[str, float]:
             continue
         task = raw.get("task")
         if isinstance(task, dict) and task.get("id") == task_id:
-            params = raw.get("parameters", {})
-            return {
-                k: float(v)
-                for k, v in (params.items() if isinstance(params, dict) else ())
-                if isinstance(v, int | float) and not isinstance(v, bool)
-            }
+            return raw
     return {}
+
+
+def task_parameters(tasks_dir: Path | None, task_id: str) -> dict[str, float]:
+    """The ``[parameters]`` of the task file in ``tasks_dir`` whose ``[task] id`` is
+    ``task_id`` ({} when there is none)."""
+    return _parameters(_task_file(tasks_dir, task_id))
+
+
+def _parameters(task: Mapping[str, Any]) -> dict[str, float]:
+    params = task.get("parameters", {})
+    return {
+        k: float(v)
+        for k, v in (params.items() if isinstance(params, dict) else ())
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _reanalyse(
+    procedure: str,
+    curves: Mapping[str, Mapping[str, list[float]]],
+    task: dict[str, Any],
+    measurements: dict[str, dict[str, Any]],
+    params: dict[str, float],
+) -> tuple[Reanalysis, str]:
+    """The plugin's re-analysis, or (nothing, why) if it is not installed or raised."""
+    try:
+        plugin = registry.get(procedure)
+    except registry.UnknownProcedure as exc:
+        return Reanalysis(), f"{exc} (on this scorer)"
+    inp = AppealInput(curves, {**plugin.parameters, **params}, task, measurements)
+    try:
+        return plugin.reanalyse(inp), ""
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug must not hide the other rows
+        return Reanalysis(), f"the {procedure} re-analysis failed: {type(exc).__name__}: {exc}"
+
+
+def _row(
+    m: Mapping[str, Any], result: Reanalysis, error: str, stored_curves: set[str], procedure: str
+) -> dict[str, Any]:
+    name, stored, curve = m["name"], m.get("value"), m.get("curve")
+    u = m.get("u")
+    row: dict[str, Any] = {
+        "name": name,
+        "unit": m.get("unit", ""),
+        "curve": curve,
+        "stored": stored,
+        "u": u,
+        "recomputed": None,
+        "delta": None,
+        "method": None,
+        "status": "",
+        "detail": "",
+    }
+    new = result.values.get(name)
+    if new is not None and not math.isfinite(new):
+        row["status"], row["detail"] = "error", "the re-analysis gave a value that is not finite"
+        return row
+    if new is None:
+        if error:
+            row["status"], row["detail"] = "error", error
+        elif stored is None and name in result.unavailable:
+            row["status"] = "no_value"
+            row["detail"] = f"the station measured nothing ({m.get('reason') or 'no reason'})"
+        elif not curve or curve not in stored_curves:
+            row["status"], row["detail"] = "no_curve", "no raw curve stored for this measurement"
+        elif name in result.unavailable:
+            row["status"], row["detail"] = "not_reanalysed", result.unavailable[name]
+        else:
+            row["status"] = "no_analysis"
+            row["detail"] = f"the {procedure} re-analysis does not produce {name!r}"
+        return row
+    row["recomputed"], row["method"] = new, procedure
+    if stored is None:
+        row["status"], row["detail"] = "differs", "the station stored no value"
+        return row
+    row["delta"] = new - stored
+    if _same(new, stored):
+        row["status"] = "same"
+    elif isinstance(u, int | float) and abs(new - stored) <= u:
+        row["status"] = "within_u"
+    else:
+        row["status"] = "differs"
+    return row
 
 
 def recompute(
     store: Store, station: str, run_id: str, tasks_dir: Path | None = None
 ) -> dict[str, Any]:
-    """Recompute every measurement of ``run_id`` of ``station`` from its stored curves."""
+    """Recompute every measurement of ``run_id`` of ``station`` from its stored curves with
+    the procedure plugin's re-analysis; rows say which could not be recomputed and why."""
     run = store.get_run(station, run_id)
     if run is None:
         raise CompetitionError(f"station {station!r} has no run {run_id!r}")
     payload = run["payload"]
-    names = {m.get("curve") for m in payload.get("measurements", []) if m.get("curve")}
-    if run["procedure"] in WHOLE_RUN:
+    procedure = run["procedure"]
+    measurements = {m["name"]: dict(m) for m in payload.get("measurements", [])}
+    names = {str(m["curve"]) for m in measurements.values() if m.get("curve")}
+    try:
+        whole_run = registry.get(procedure).whole_run
+    except registry.UnknownProcedure:
+        whole_run = False
+    if whole_run:
         names |= {n for n in store.curve_names(station, run_id) if not n.startswith("image_")}
     curves = {name: store.curve(station, run_id, name) for name in sorted(names)}
     curves = {k: v for k, v in curves.items() if v}
-    analysis = ANALYSES.get(run["procedure"])
-    computed: dict[str, float] = {}
-    error = ""
-    if analysis is not None and curves:
-        try:
-            computed = analysis(curves, task_parameters(tasks_dir, run["task"]))
-        except (AnalysisError, KeyError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
-    rows = []
-    for m in payload.get("measurements", []):
-        name, stored, curve = m["name"], m.get("value"), m.get("curve")
-        row: dict[str, Any] = {
-            "name": name,
-            "unit": m.get("unit", ""),
-            "curve": curve,
-            "stored": stored,
-            "recomputed": None,
-            "delta": None,
-            "method": None,
-            "status": "",
-            "detail": "",
-        }
-        if not curve or curve not in curves:
-            row["status"] = "no_curve"
-            row["detail"] = "no raw curve stored for this measurement"
-        elif name in computed:
-            row["recomputed"], row["method"] = computed[name], run["procedure"]
-        elif name in curves[curve] and curves[curve][name]:
-            row["recomputed"] = steady_state_stats(curves[curve][name]).mean
-            row["method"] = "column-mean"
-        else:
-            row["status"] = "error" if error else "no_analysis"
-            row["detail"] = error or f"no analysis of {name!r} for procedure {run['procedure']}"
-        new = row["recomputed"]
-        if new is not None and not math.isfinite(new):
-            row["recomputed"], row["status"], row["detail"] = None, "error", "not finite"
-        elif new is not None:
-            if stored is None:
-                row["status"] = "differs"
-                row["detail"] = "the station stored no value"
-            else:
-                row["delta"] = new - stored
-                row["status"] = "differs" if _differs(new, stored) else "same"
-        rows.append(row)
+    task = _task_file(tasks_dir, run["task"])
+    result, error = _reanalyse(procedure, curves, task, measurements, _parameters(task))
+    rows = [_row(m, result, error, set(curves), procedure) for m in measurements.values()]
     return {
         "station": station,
         "run_id": run_id,
         "task": run["task"],
-        "procedure": run["procedure"],
+        "procedure": procedure,
         "outcome": run["outcome"],
         "marked": run["marked"],
         "curves": {k: len(next(iter(v.values()), [])) for k, v in curves.items()},
         "measurements": rows,
         "differs": any(r["status"] == "differs" for r in rows),
+        "not_reanalysed": [
+            {"name": r["name"], "status": r["status"], "why": r["detail"]}
+            for r in rows
+            if r["recomputed"] is None and r["status"] != "no_value"
+        ],
     }
 
 

@@ -64,6 +64,9 @@ def test_good_module_passes_every_phase(module) -> None:
         "samples",
         "dimming",
         "flicker",
+        "channel_warm_colour",  # the colour readings, for an appeal's re-analysis
+        "channel_cool_colour",
+        "samples_colour",
     }
     assert len(r.curves["flicker"][0]["illuminance_lx"]) == 3300
     # check feed first, then the jig power; everything off at the end

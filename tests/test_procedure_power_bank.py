@@ -65,7 +65,8 @@ def test_full_run_passes_in_seconds_with_curves_progress_and_teardown(bank) -> N
     # long phases stream chunks and report progress with an ETA
     assert len(r.curves["discharge"]) >= 2  # streamed while the phase ran
     assert sum(len(c["t_s"]) for c in r.curves["charge"]) > 400
-    assert all(len(c["t_s"]) <= 1000 for chunks in r.curves.values() for c in chunks)
+    chunks = [c for cs in r.curves.values() for c in cs]
+    assert all(len(col) <= 1000 for c in chunks for col in c.values())
     discharge = [v for p, v in r.live if p == "discharge" and "progress_pct" in v]
     assert len(discharge) > 50 and discharge[-1]["progress_pct"] == 100.0
     assert any(v.get("eta_s") for v in discharge)

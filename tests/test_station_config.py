@@ -84,7 +84,11 @@ def write_task(tmp_path: Path, old: str, new: str) -> Path:
             r"limits\.current_a: marginal_low 0\.2 is below low 0\.27",
         ),
         ("low = 0.27", "low = 'x'", r"limits\.current_a\.low: expected a number"),
-        ('procedure = "led_assembly"', 'procedure = "bake"', r"task\.procedure: 'bake' is not"),
+        (
+            'procedure = "led_assembly"',
+            'procedure = "bake"',
+            r"task\.procedure: procedure 'bake' is not installed; installed: led_assembly",
+        ),
         ("samples = 5", "samplez = 5", r"task\.toml: unknown parameter\(s\) \['samplez'\]"),
         ("[limits.power_w]", "[limits.power_x]", r"limits missing for \['power_w'\]"),
     ],

@@ -10,6 +10,7 @@ from pathlib import Path
 from benchscore.configfile import ConfigError, Table
 from benchscore.identity import PublicKey
 from benchscore.mqtt import BrokerConfig
+from benchscore.plugins import registry
 from benchscore.protocol import check_id
 from firmware_py.config.calibration import CalibrationConfig, parse_calibration
 from firmware_py.config.hardware_map import HardwareConfig
@@ -225,16 +226,27 @@ def load_station_config(file: str | Path) -> StationConfig:
     return setup.assign(station_id, event, task)
 
 
+BESPOKE_BENCHES = ("led_assembly", "lighting_environment", "power_bank", "led_screen")
+"""Procedures whose bench the station builds itself; any other gets its declared roles."""
+
+
 def task_misfit(
     hardware: HardwareConfig, simulation: SimulationConfig, task: TaskConfig
 ) -> tuple[str, str] | None:
     """Why ``task`` cannot run on this hardware, as (config key, reason), or None if it can."""
-    if hardware.backend == "sim" and simulation.assembly != task.procedure:
+    plugin = registry.get(task.procedure)
+    if hardware.backend == "sim" and simulation.assembly != plugin.assembly:
         return (
             "simulation.assembly",
             f"the simulated bench holds a {simulation.assembly!r} but task {task.id!r} runs "
             f"the {task.procedure!r} procedure",
         )
+    if task.procedure not in BESPOKE_BENCHES:
+        from firmware_py.role_bench import role_problem
+
+        problem = role_problem(plugin.roles)
+        if problem:
+            return ("task.procedure", f"procedure {task.procedure!r}: {problem}")
     if task.procedure == "lighting_environment":
         return _check_lighting_map(hardware, task)
     if task.procedure == "led_assembly" and task.channels:

@@ -1,32 +1,29 @@
 """A task definition (``config/tasks/``): the procedure, its parameters and the limits each
-measurement is judged by. One task file serves every station of a module."""
+measurement is judged by. One task file serves every station of a module.
+
+The procedure is looked up among the installed procedure plugins
+(:mod:`benchscore.plugins.registry`); the plugin reads and validates its own part of the file
+(e.g. ``[[scenes]]``) and its station class checks limits and parameters. This module imports
+no procedure.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchscore.configfile import Table
 from benchscore.measurement import Limits
+from benchscore.plugins import registry
+from benchscore.plugins.builtin.led_assembly import ChannelSpec
+from benchscore.plugins.builtin.lighting_environment import SceneSpec
 from benchscore.protocol import check_id
 from firmware_py.config.tables import limits as read_limits
-from firmware_py.config.tables import named_tables, parameter
+from firmware_py.config.tables import parameter
 
-
-@dataclass(frozen=True)
-class SceneSpec:
-    """A scene the lighting_environment procedure commands and measures."""
-
-    name: str
-    number: int
-
-
-@dataclass(frozen=True)
-class ChannelSpec:
-    """An LED channel the led_assembly procedure lights alone."""
-
-    name: str
-    index: int
+__all__ = ["ChannelSpec", "SceneSpec", "TaskConfig", "load_task"]
 
 
 @dataclass(frozen=True)
@@ -40,42 +37,23 @@ class TaskConfig:
     limits: dict[str, Limits]
     units: dict[str, str]
     file: Path
-    scenes: tuple[SceneSpec, ...] = ()
-    """lighting_environment: ``[[scenes]]`` name and DALI scene number."""
-    channels: tuple[ChannelSpec, ...] = ()
-    """led_assembly: ``[[channels]]`` name and index (which channel switch)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """The procedure's own tables, as its plugin's ``task_schema`` read them."""
 
+    @property
+    def scenes(self) -> tuple[SceneSpec, ...]:
+        """lighting_environment: ``[[scenes]]`` name and DALI scene number."""
+        return tuple(self.extra.get("scenes", ()))
 
-def _scenes(root: Table) -> tuple[SceneSpec, ...]:
-    raw = root._get("scenes", [])
-    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
-        raise root.error("scenes", "expected [[scenes]] tables")
-
-    def scene(s_t: Table) -> SceneSpec:
-        spec = SceneSpec(name=s_t.get_str("name"), number=s_t.get_int("number", min=0))
-        s_t.check_unknown()
-        if spec.number > 15:
-            raise s_t.error("number", f"DALI scene {spec.number} outside 0..15")
-        return spec
-
-    return named_tables(root, "scenes", raw, "scenes", "scene", scene)
-
-
-def _channels(root: Table) -> tuple[ChannelSpec, ...]:
-    raw = root._get("channels", [])
-    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
-        raise root.error("channels", "expected [[channels]] tables")
-
-    def channel(c_t: Table) -> ChannelSpec:
-        spec = ChannelSpec(name=c_t.get_str("name"), index=c_t.get_int("index", min=0))
-        c_t.check_unknown()
-        return spec
-
-    return named_tables(root, "channels", raw, "channels", "channel", channel)
+    @property
+    def channels(self) -> tuple[ChannelSpec, ...]:
+        """led_assembly: ``[[channels]]`` name and index (which channel switch)."""
+        return tuple(self.extra.get("channels", ()))
 
 
 def load_task(file: str | Path) -> TaskConfig:
-    """Load a task definition (procedure, parameters, limits)."""
+    """Load a task definition (procedure, parameters, limits, the procedure's own tables);
+    ConfigError (one line naming file and key) if it is bad or names no installed procedure."""
     root = Table.load(file)
     t = root.table("task")
     task_id = t.get_str("id")
@@ -83,10 +61,12 @@ def load_task(file: str | Path) -> TaskConfig:
         check_id(task_id, "task id")
     except ValueError as exc:
         raise t.error("id", str(exc)) from None
-    from firmware_py.procedures import PROCEDURES
-
-    procedure = t.get_choice("procedure", sorted(PROCEDURES))
     name = t.get_str("name", task_id)
+    procedure = t.get_str("procedure")
+    try:
+        plugin = registry.get(procedure)
+    except registry.UnknownProcedure as exc:
+        raise t.error("procedure", str(exc)) from None
     t.check_unknown()
     p_t = root.table("parameters", required=False)
     parameters = {key: parameter(p_t, key) for key in list(p_t.data)}
@@ -100,19 +80,14 @@ def load_task(file: str | Path) -> TaskConfig:
         if not isinstance(unit, str):
             raise m_t.error("unit", f"expected a string, got {unit!r}")
         units[key] = unit
-    scenes = _scenes(root)
-    channels = _channels(root)
+    extra = plugin.read_task(root)
     root.check_unknown()
-    task = TaskConfig(
-        task_id,
-        name,
-        procedure,
-        parameters,
-        limits,
-        units,
-        Path(file),
-        scenes=scenes,
-        channels=channels,
-    )
-    PROCEDURES[procedure].check_task(task)
+    task = TaskConfig(task_id, name, procedure, parameters, limits, units, Path(file), extra)
+    try:
+        cls = plugin.load_procedure()
+    except (ImportError, AttributeError) as exc:
+        raise t.error(
+            "procedure", f"procedure {procedure!r}: cannot import {plugin.procedure}: {exc}"
+        ) from None
+    cls.check_task(task)
     return task

@@ -119,12 +119,21 @@ class LEDAssemblyProcedure(Procedure):
             bench.channels.write_pin(pin, mask is None or bool(mask >> k & 1))
 
     def _colour(self, prefix: str, curve: str = "") -> list[Measurement]:
-        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor."""
+        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor;
+        the reading goes out as curve ``<curve>_colour`` (x, y, lux; or the sensor's own CCT
+        when it gives no chromaticity) for the appeal's re-analysis."""
         wanted = [k for k in COLOUR_KEYS if self.has_limits(prefix + k)]
         if not wanted or self.bench.colour_sensor is None:
             return []
         reading = self.bench.colour_sensor.read_colour()
         xy = reading.xy
+        raw: dict[str, list[float]] = {"illuminance_lx": [reading.illuminance_lx]}
+        if xy is not None:
+            raw |= {"x": [xy[0]], "y": [xy[1]]}
+        elif reading.cct_k is not None:
+            raw["cct_k"] = [reading.cct_k]
+        curve = f"{curve}_colour"
+        self.curve(curve, raw)
         values: dict[str, float | None] = {
             "cct_k": reading.cct_k,
             "duv": reading.duv,

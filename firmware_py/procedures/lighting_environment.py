@@ -195,14 +195,22 @@ class LightingEnvironmentProcedure(Procedure):
                 f"scene_{scene.name}",
                 {f"{zone}_cct_k": colour.cct_k, f"{zone}_lx": colour.illuminance_lx},
             )
+            zone_curve = f"zone_{scene.name}_{zone}"  # the reading, for an appeal
+            raw: dict[str, list[float]] = {"illuminance_lx": [colour.illuminance_lx]}
+            if colour.xy is not None:
+                raw |= {"x": [colour.xy[0]], "y": [colour.xy[1]]}
+            elif colour.cct_k is not None:
+                raw["cct_k"] = [colour.cct_k]
+            self.curve(zone_curve, raw)
             if self.has_limits(cct_key):
                 name = f"{scene.name}_{zone}_cct_k"
                 if colour.cct_k is None:
                     out.append(self.not_measured(name, "no light in the zone", limits_key=cct_key))
                 else:
-                    out.append(self.judge(name, colour.cct_k, limits_key=cct_key))
+                    out.append(self.judge(name, colour.cct_k, zone_curve, limits_key=cct_key))
             if self.has_limits(duv_key) and colour.duv is not None:
-                out.append(self.judge(f"{scene.name}_{zone}_duv", colour.duv, limits_key=duv_key))
+                name = f"{scene.name}_{zone}_duv"
+                out.append(self.judge(name, colour.duv, zone_curve, limits_key=duv_key))
         return out
 
     # -- response --------------------------------------------------------------------------
@@ -221,7 +229,9 @@ class LightingEnvironmentProcedure(Procedure):
         )
         window = float(t[-1])
         final = float(np.median(light[-max(1, n // 10) :]))
-        if final - dark < 0.2 * max(self._scene_level.get(scene.name, final) - dark, 1.0):
+        level = self._scene_level.get(scene.name, final)
+        self.curve("response_levels", {"dark_lx": [dark], "scene_lx": [level]})
+        if final - dark < 0.2 * max(level - dark, 1.0):
             return self.judge(
                 "response_time_s",
                 window,
@@ -248,6 +258,7 @@ class LightingEnvironmentProcedure(Procedure):
         level = self._scene_level[scene.name]
         dark = bench.photodiode.read()
         threshold = dark + p["occupancy_threshold"] * (level - dark)
+        self.curve("occupancy_levels", {"dark_lx": [dark], "scene_lx": [level]})
         stream = CurveStream(self.curve, "occupancy", ["t_s", "illuminance_lx", "presence"])
         t0 = self.clock.monotonic()
         bench.panel.write_pin(bench.presence_pin, True)

@@ -154,6 +154,7 @@ class PowerBankProcedure(Procedure):
         self._t0 = self.clock.monotonic()
         self._stopped_hot: float | None = None
         self._temperatures: list[float] = [bench.thermometer.read_c()]
+        self.curve("start", {"temperature_c": [self._temperatures[0]]})
         self.live("connect", {"temperature_c": self._temperatures[0]})
         if p["charge"]:
             result.measurements += self._charge()
@@ -323,7 +324,7 @@ class PowerBankProcedure(Procedure):
 
     def _trip_test(self, test: str, current_a: float) -> list[Measurement]:
         bench, p = self.bench, self.params
-        stream = CurveStream(self.curve, test, ["t_s", "voltage_v", "current_a"])
+        stream = CurveStream(self.curve, test, ["t_s", "voltage_v", "current_a", "load_a"])
         bench.eload.set_current_a(current_a)
         bench.eload.set_input(True)
         start = self.clock.monotonic()
@@ -332,7 +333,10 @@ class PowerBankProcedure(Procedure):
         while (elapsed := self.clock.monotonic() - start) < p["protection_window_s"]:
             reading = bench.output_monitor.read()
             stream.append(
-                t_s=self._now(), voltage_v=reading.bus_voltage_v, current_a=reading.current_a
+                t_s=self._now(),
+                voltage_v=reading.bus_voltage_v,
+                current_a=reading.current_a,
+                load_a=current_a,
             )
             peak_a = max(peak_a, reading.current_a)
             if elapsed > 0 and reading.current_a < 0.1 * min(current_a, max(peak_a, 0.1)):
@@ -378,7 +382,10 @@ class PowerBankProcedure(Procedure):
         while (elapsed := self.clock.monotonic() - start) < p["recovery_window_s"]:
             reading = bench.output_monitor.read()
             stream.append(
-                t_s=self._now(), voltage_v=reading.bus_voltage_v, current_a=reading.current_a
+                t_s=self._now(),
+                voltage_v=reading.bus_voltage_v,
+                current_a=reading.current_a,
+                load_a=p["recovery_load_a"],
             )
             if reading.bus_voltage_v >= target_v:
                 recovered_s = elapsed
@@ -444,7 +451,9 @@ class PowerBankProcedure(Procedure):
     def _no_load_voltage(self) -> float:
         """Output voltage with the load input off (for load regulation)."""
         self.wait(self.params["no_load_settle_s"])
-        return self.bench.output_monitor.read().bus_voltage_v
+        volts = self.bench.output_monitor.read().bus_voltage_v
+        self.curve("no_load", {"voltage_v": [volts]})
+        return volts
 
     def _ripple(self, stream: CurveStream) -> float:
         probe = self.bench.ripple

@@ -404,6 +404,8 @@ def _run_html(store: Store, lang: str, station: str, run: dict[str, Any]) -> str
             if name.startswith(image_curve.PREFIX):
                 out.append(_image_html(name, data))
                 continue
+            if len(next(iter(data.values()), [])) <= 1:
+                continue  # one reading kept for an appeal (its value is in the table above)
             out.append(plot_curve(lang, name, data, limits))
         out.append("</div>")
     out.append("</div>")

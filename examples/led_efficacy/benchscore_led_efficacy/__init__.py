@@ -1,0 +1,1 @@
+"""An example benchscore procedure plugin: ``led_efficacy`` (light per watt)."""
