@@ -13,13 +13,19 @@ The phases a task gets depend on the limits it sets (a basic task judges only
    ``<ch>_duv``, ``<ch>_x``, ``<ch>_y``, whichever the task judges).
 3. **measure**, everything on: after ``settle_s``, ``samples`` readings
    ``sample_interval_s`` apart, averaged: ``voltage_v``, ``current_a``, ``power_w``,
-   ``illuminance_lx``; with a colour sensor ``cct_k`` and ``duv`` (ANSI C78.377 box).
+   ``illuminance_lx``; with a colour sensor ``cct_k`` and ``duv`` (rectangles from the task's
+   limits) and, when the task names an ANSI C78.377 nominal CCT (parameter
+   ``ansi_nominal_cct``, ``<channel>_ansi_nominal_cct`` for a channel; optional
+   ``ansi_duv_tolerance``, default 0.006), ``ansi_c78377_ratio``: the chromaticity judged
+   against the standard's quadrangle (<= 1 inside or on an edge; limits default to high = 1).
 4. **dimming** (limits ``dimming_*``): the PWM dimming input at ``dimming_steps`` levels,
    halving from 100 %: ``dimming_error_pct``, the largest deviation of E(d)/E(100 %) from d.
 5. **flicker** (limits ``flicker_*``): the photodiode recorded for ``flicker_s`` at its
    ADC rate at full output: ``flicker_percent`` (modulation depth), ``flicker_index``,
    ``flicker_ieee1789_ratio`` (percent flicker over the IEEE 1789 low-risk limit at the
-   dominant frequency: <= 1 is low risk, <= 0.42 no observable effect).
+   dominant frequency: < 1 is low risk, < 0.42 no observable effect) and
+   ``flicker_ieee1789_region``, the IEEE 1789-2015 recommended-practice region of the
+   (frequency, percent flicker) point: 0 no observable effect, 1 low risk, 2 above low risk.
 
 The teardown switches the jig power and the check feed off and every channel off, also
 after a sensor error or an abort.
@@ -28,14 +34,21 @@ after a sensor error or an abort.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from benchscore.analysis.flicker import flicker_metrics, ieee1789_low_risk_limit_percent
-from benchscore.measurement import Measurement, Outcome
+from benchscore.analysis._arrays import AnalysisError
+from benchscore.analysis.colour import ansi_c78377_quadrangle, ansi_c78377_ratio
+from benchscore.analysis.flicker import (
+    FLICKER_MIN_FREQUENCY_HZ,
+    IEEE1789_REGION_CODES,
+    flicker_metrics,
+    ieee1789_low_risk_limit_percent,
+)
+from benchscore.measurement import Limits, Measurement, Outcome
 from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
 from firmware_py.procedures.interfaces import (
     ColourSensor,
@@ -50,7 +63,33 @@ from firmware_py.procedures.interfaces import (
 if TYPE_CHECKING:
     from firmware_py.config import ChannelSpec, TaskConfig
 
-__all__ = ["LEDAssemblyProcedure", "LEDBench"]
+__all__ = ["LEDAssemblyProcedure", "LEDBench", "judge_ansi_c78377"]
+
+ANSI_LIMITS = Limits(high=1.0)
+"""Default limits of ``ansi_c78377_ratio``: inside the quadrangle or on its edge."""
+
+
+def judge_ansi_c78377(
+    name: str,
+    xy: tuple[float, float],
+    nominal_cct_k: int,
+    duv_tolerance: float,
+    limits: Limits = ANSI_LIMITS,
+    curve: str = "",
+) -> Measurement:
+    """Judge chromaticity ``xy`` against the ANSI C78.377 quadrangle of ``nominal_cct_k``.
+
+    The value is the quadrangle ratio (0 at the class centre, exactly 1 on an edge, > 1
+    outside), judged by ``limits`` (default: high = 1, the standard's rule).
+    """
+    ratio = ansi_c78377_ratio(xy, nominal_cct_k, duv_tolerance)
+    reason = (
+        f"{name} {ratio:.3g}: x {xy[0]:.4f}, y {xy[1]:.4f} is outside the ANSI C78.377 "
+        f"{nominal_cct_k} K quadrangle (Duv tolerance {duv_tolerance:g})"
+        if limits.judge(ratio) is Outcome.FAIL
+        else ""
+    )
+    return Measurement.judged(name, ratio, "", limits, reason=reason, curve=curve)
 
 
 @dataclass
@@ -72,6 +111,12 @@ class LEDBench:
 
 
 COLOUR_KEYS = ("cct_k", "duv", "x", "y")
+FLICKER_KEYS = (
+    "flicker_percent",
+    "flicker_index",
+    "flicker_ieee1789_ratio",
+    "flicker_ieee1789_region",
+)
 
 
 class LEDAssemblyProcedure(Procedure):
@@ -91,12 +136,28 @@ class LEDAssemblyProcedure(Procedure):
         "dimming_steps": 4,
         "dimming_settle_s": 0.3,
         "flicker_s": 1.0,
+        "ansi_nominal_cct": 0.0,
+        "ansi_duv_tolerance": 0.006,
     }
+    """``ansi_nominal_cct`` 0: no ANSI C78.377 judgement of the full-on mix."""
     bench: LEDBench
 
     @classmethod
     def check_task(cls, task: TaskConfig) -> None:
-        super().check_task(task)
+        per_channel = {f"{c.name}_ansi_nominal_cct" for c in task.channels}
+        core = {k: v for k, v in task.parameters.items() if k not in per_channel}
+        super().check_task(replace(task, parameters=core))
+        tolerance = task.parameters.get("ansi_duv_tolerance", 0.006)
+        for key in ("ansi_nominal_cct", *sorted(per_channel)):
+            nominal = task.parameters.get(key, 0.0)
+            if nominal == 0:
+                continue
+            if nominal != int(nominal):
+                raise TaskInvalid(f"{task.file.name}: parameters.{key} {nominal:g}: not a whole K")
+            try:
+                ansi_c78377_quadrangle(int(nominal), tolerance)
+            except AnalysisError as exc:
+                raise TaskInvalid(f"{task.file.name}: parameters.{key}: {exc}") from None
         check = [k for k in ("check_voltage_v", "check_current_a") if k in task.limits]
         if len(check) == 1:
             raise TaskInvalid(
@@ -119,9 +180,11 @@ class LEDAssemblyProcedure(Procedure):
             bench.channels.write_pin(pin, mask is None or bool(mask >> k & 1))
 
     def _colour(self, prefix: str, curve: str = "") -> list[Measurement]:
-        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor."""
+        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor,
+        and ``<prefix>ansi_c78377_ratio`` if the task names a nominal CCT for it."""
         wanted = [k for k in COLOUR_KEYS if self.has_limits(prefix + k)]
-        if not wanted or self.bench.colour_sensor is None:
+        nominal = int(self.params.get(f"{prefix}ansi_nominal_cct", 0.0))
+        if (not wanted and not nominal) or self.bench.colour_sensor is None:
             return []
         reading = self.bench.colour_sensor.read_colour()
         xy = reading.xy
@@ -138,7 +201,45 @@ class LEDAssemblyProcedure(Procedure):
                 out.append(self.not_measured(name, "no light to take a colour from"))
             else:
                 out.append(self.judge(name, values[key], curve))
+        if nominal:
+            out.append(self._ansi(prefix, nominal, xy, reading.cct_k, reading.duv))
         return out
+
+    def _ansi(
+        self,
+        prefix: str,
+        nominal: int,
+        xy: tuple[float, float] | None,
+        cct_k: float | None,
+        duv: float | None,
+    ) -> Measurement:
+        """``<prefix>ansi_c78377_ratio``: the chromaticity in the nominal CCT's quadrangle;
+        its raw curve ``<prefix>ansi_c78377`` holds what the appeal re-analysis needs."""
+        name = f"{prefix}ansi_c78377_ratio"
+        limits = self.task.limits.get(name, ANSI_LIMITS)
+        if xy is None:
+            return Measurement(
+                name,
+                None,
+                "",
+                limits,
+                Outcome.FAIL,
+                f"{name}: no chromaticity (no light, or a colour sensor that gives CCT only)",
+            )
+        tolerance = self.params["ansi_duv_tolerance"]
+        curve = f"{prefix}ansi_c78377"
+        self.curve(
+            curve,
+            {
+                "x": [xy[0]],
+                "y": [xy[1]],
+                "cct_k": [-1.0 if cct_k is None else cct_k],
+                "duv": [0.0 if duv is None else duv],
+                "nominal_cct_k": [float(nominal)],
+                "duv_tolerance": [tolerance],
+            },
+        )
+        return judge_ansi_c78377(name, xy, nominal, tolerance, limits, curve)
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self, result: ProcedureResult) -> None:
@@ -152,7 +253,7 @@ class LEDAssemblyProcedure(Procedure):
         result.measurements += self._full_on()
         if self.has_limits("dimming_error_pct"):
             result.measurements.append(self._dimming())
-        if any(self.has_limits(k) for k in ("flicker_percent", "flicker_ieee1789_ratio")):
+        if any(self.has_limits(k) for k in FLICKER_KEYS):
             result.measurements += self._flicker()
 
     def teardown(self) -> None:
@@ -354,12 +455,8 @@ class LEDAssemblyProcedure(Procedure):
         )
         if float(np.mean(light)) <= 0:
             reason = "no light on the photodiode"
-            return [
-                self.not_measured(k, reason)
-                for k in ("flicker_percent", "flicker_index", "flicker_ieee1789_ratio")
-                if self.has_limits(k)
-            ]
-        metrics = flicker_metrics(light, float(rate), min_frequency_hz=20.0)
+            return [self.not_measured(k, reason) for k in FLICKER_KEYS if self.has_limits(k)]
+        metrics = flicker_metrics(light, float(rate), min_frequency_hz=FLICKER_MIN_FREQUENCY_HZ)
         ratio = 0.0
         if metrics.frequency_hz > 0:
             ratio = metrics.percent_flicker / ieee1789_low_risk_limit_percent(metrics.frequency_hz)
@@ -385,6 +482,17 @@ class LEDAssemblyProcedure(Procedure):
                     "flicker",
                     reason=f"flicker_ieee1789_ratio {ratio:.3g}: {metrics.percent_flicker:.3g} % "
                     f"at {f:.4g} Hz is above the IEEE 1789 low-risk limit",
+                )
+            )
+        if self.has_limits("flicker_ieee1789_region"):
+            region = metrics.ieee1789
+            out.append(
+                self.judge(
+                    "flicker_ieee1789_region",
+                    IEEE1789_REGION_CODES[region],
+                    "flicker",
+                    reason=f"flicker_ieee1789_region: {metrics.percent_flicker:.3g} % at "
+                    f"{f:.4g} Hz is {region.value.replace('_', ' ')} (IEEE 1789-2015)",
                 )
             )
         return out
