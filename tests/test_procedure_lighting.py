@@ -60,6 +60,15 @@ def test_good_installation_passes_with_en12464_values(booth) -> None:
         "scene_meeting",
     }
     assert r.curves["response"][0]["t_s"][0] > 0.1  # from the press, not from the capture
+    # DALI curve through python-dali and the simulated HAT: the luminaires follow IEC 62386-102
+    assert v["dali_curve_slope_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert v["dali_curve_error_pct"] < 2.0
+    dali = r.curves["dali_curve"][0]
+    assert dali["arc_level"] == [170.0, 187.0, 204.0, 220.0, 237.0, 254.0]
+    assert dali["actual_level"] == dali["arc_level"]  # QUERY ACTUAL LEVEL answered each
+    frames = hw.sim.instruments["dali"].simulator.frames if hw.sim else []
+    # OFF (broadcast, command), QUERY ACTUAL LEVEL of short address 0, DAPC 170 (broadcast)
+    assert [f.raw for f in frames[:3]] == [0xFF00, 0x01A0, 0xFEAA]
     # the teardown recalled the off scene and released the presence simulator
     assert hw.sim is not None
     hw.clock.sleep(2.0)  # the off scene's fade
@@ -77,13 +86,15 @@ def test_good_installation_passes_with_en12464_values(booth) -> None:
         ("occupancy_dead", {"occupancy_on_s", "occupancy_off_s"}),
         ("short_hold", {"occupancy_off_s"}),
         ("wrong_scene", {"meeting_mean_lx"}),
+        # the meeting scene (arc 223) is 88 % of full on the linear curve, not 35 %
+        ("linear_dimming", {"dali_curve_slope_ratio", "dali_curve_error_pct", "meeting_mean_lx"}),
     ],
 )
 def test_each_fault_fails_its_measurement(booth, fault: str, failing: set[str]) -> None:
     r = run(booth(fault))
     assert r.result.outcome is RunOutcome.FAIL
     assert failing <= r.failing(), r.result.reason
-    if fault in ("slow_response", "short_hold", "wrong_scene", "occupancy_dead"):
+    if fault in ("slow_response", "short_hold", "wrong_scene", "occupancy_dead", "linear_dimming"):
         assert r.failing() == failing  # nothing else is affected
     for name in failing:
         assert name in r.result.reason

@@ -14,11 +14,20 @@ Phases:
    ``<scene>_mean_lx`` (Ē), ``<scene>_u0`` (Emin/Ē), optionally ``<scene>_min_lx``, and
    per zone ``<scene>_<zone>_cct_k`` (and ``_duv`` where the sensor gives it) judged by the
    limits ``<scene>_cct_k`` / ``<scene>_duv``. Curve ``scene_<scene>``: x, y, lux.
-3. **response** (if the task judges ``response_time_s``): from dark, the first scene is
+3. **dali_curve** (if the task judges ``dali_curve_slope_ratio`` or ``dali_curve_error_pct``):
+   through the station's DALI interface (python-dali), OFF then DAPC broadcast at
+   ``dali_curve_steps`` arc levels from ``dali_curve_low_arc`` to 254; after
+   ``dali_curve_settle_s`` and once QUERY ACTUAL LEVEL of short address ``dali_query_address``
+   reads the commanded level (the fade is over), the grid sensors are read (their mean, less
+   the mean with the luminaires off, is the light output). Measures
+   ``dali_curve_slope_ratio`` (fitted slope of log10(light) per level over the IEC 62386-102
+   slope 3/253) and ``dali_curve_error_pct`` (largest deviation of E(n) from the standard's
+   X(n) scaled to the readings). Curve ``dali_curve``.
+4. **response** (if the task judges ``response_time_s``): from dark, the first scene is
    recalled while the photodiode records at ``response_rate_sps``; the response time runs
    from the button press until the light stays within ``response_tolerance`` of its final
    level (IEEE 181 settling).
-4. **occupancy** (if the task judges ``occupancy_on_s``/``occupancy_off_s``): from dark,
+5. **occupancy** (if the task judges ``occupancy_on_s``/``occupancy_off_s``): from dark,
    the presence simulator is switched on; time until the light passes
    ``occupancy_threshold`` of the first scene's level; then off; time until it falls below.
 
@@ -33,6 +42,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from benchscore.analysis._arrays import AnalysisError
+from benchscore.analysis.dimming import check_dali_curve
 from benchscore.analysis.electrical import settle_index
 from benchscore.analysis.environment import illuminance_grid_stats
 from benchscore.clock import Clock
@@ -46,6 +57,7 @@ from firmware_py.procedures.base import (
 )
 from firmware_py.procedures.interfaces import (
     ColourSensor,
+    DaliControl,
     DigitalOutputs,
     LightSensor,
     WaveformCapture,
@@ -68,6 +80,11 @@ class LightingBench:
     press_s: float
     photodiode: WaveformCapture
     calibrations: Iterable[str] = field(default_factory=tuple)
+    dali: DaliControl | None = None
+    """The station's DALI interface (only for a task that checks the dimming curve)."""
+
+
+DALI_CURVE_KEYS = ("dali_curve_slope_ratio", "dali_curve_error_pct")
 
 
 def press(bench: LightingBench, scene: int, clock: Clock) -> float:
@@ -95,6 +112,10 @@ class LightingEnvironmentProcedure(Procedure):
         "occupancy_off_timeout_s": 60.0,
         "occupancy_poll_s": 0.1,
         "occupancy_off_poll_s": 0.25,
+        "dali_curve_low_arc": 144.0,
+        "dali_curve_steps": 6.0,
+        "dali_curve_settle_s": 0.5,
+        "dali_query_address": 0.0,
     }
     bench: LightingBench
 
@@ -126,6 +147,8 @@ class LightingEnvironmentProcedure(Procedure):
         self._recall(int(self.params["off_scene"]), "dark")
         for scene in self.task.scenes:
             result.measurements += self._scene(scene)
+        if any(self.has_limits(k) for k in DALI_CURVE_KEYS):
+            result.measurements += self._dali_curve()
         if self.has_limits("response_time_s"):
             result.measurements.append(self._response(self.task.scenes[0]))
         if self.has_limits("occupancy_on_s") or self.has_limits("occupancy_off_s"):
@@ -204,6 +227,91 @@ class LightingEnvironmentProcedure(Procedure):
             if self.has_limits(duv_key) and colour.duv is not None:
                 out.append(self.judge(f"{scene.name}_{zone}_duv", colour.duv, limits_key=duv_key))
         return out
+
+    # -- DALI dimming curve ----------------------------------------------------------------
+    def _dali_curve(self) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        if bench.dali is None:
+            raise RuntimeError("the task checks the DALI curve; the bench has no DALI interface")
+        dali = bench.dali
+        low, steps = int(p["dali_curve_low_arc"]), max(2, int(p["dali_curve_steps"]))
+        levels = sorted({int(round(v)) for v in np.linspace(low, 254, steps)})
+        query = int(p["dali_query_address"])
+        dali.off()
+        self._dali_settle(0, query)
+        dark = self._grid_mean_lx()
+        lux: list[float] = []
+        actual: list[int | None] = []
+        start = self.clock.monotonic()
+        for k, level in enumerate(levels):
+            self.check_stop()
+            dali.direct_arc_power(level)
+            actual.append(self._dali_settle(level, query))
+            lux.append(self._grid_mean_lx())
+            self.progress(
+                "dali_curve",
+                {"arc_level": float(level), "illuminance_lx": lux[-1]},
+                fraction=(k + 1) / len(levels),
+                elapsed_s=self.clock.monotonic() - start,
+            )
+        dali.off()
+        self.curve(
+            "dali_curve",
+            {
+                "arc_level": [float(n) for n in levels],
+                "actual_level": [-1.0 if a is None else float(a) for a in actual],
+                "illuminance_lx": lux,
+                "dark_lx": [dark] * len(levels),
+            },
+        )
+        wanted = [k for k in DALI_CURVE_KEYS if self.has_limits(k)]
+        try:
+            check = check_dali_curve(levels, lux, dark)
+        except AnalysisError as exc:
+            return [self.not_measured(k, str(exc)) for k in wanted]
+        wrong = [
+            f"{n}->{'none' if a is None else a}"
+            for n, a in zip(levels, actual, strict=True)
+            if a != n
+        ]
+        note = f"; QUERY ACTUAL LEVEL disagrees ({', '.join(wrong)})" if wrong else ""
+        values = {
+            "dali_curve_slope_ratio": check.slope_ratio,
+            "dali_curve_error_pct": check.error_pct,
+        }
+        self.live("dali_curve", dict(values))
+        return [
+            self.judge(
+                k,
+                values[k],
+                "dali_curve",
+                reason=f"{k} {values[k]:.3g}: light does not follow the IEC 62386-102 "
+                f"logarithmic curve at arc levels {levels[0]}..{levels[-1]}{note}",
+            )
+            for k in wanted
+        ]
+
+    def _grid_mean_lx(self) -> float:
+        """Mean illuminance over the grid sensors now, lx."""
+        readings = []
+        for sensor in self.bench.grid:
+            self.check_stop()
+            readings.append(sensor.measure_lx())
+        return float(np.mean(readings))
+
+    def _dali_settle(self, level: int, query: int) -> int | None:
+        """Wait ``dali_curve_settle_s``, then until QUERY ACTUAL LEVEL of ``query`` reads
+        ``level`` (the fade is over; polled every ``settle_poll_s``, at most
+        ``settle_max_s``); return the last level read (None: no answer)."""
+        p, dali = self.params, self.bench.dali
+        assert dali is not None
+        self.wait(p["dali_curve_settle_s"])
+        start = self.clock.monotonic()
+        actual = dali.query_actual_level(query)
+        while actual != level and self.clock.monotonic() - start < p["settle_max_s"]:
+            self.wait(p["settle_poll_s"])
+            actual = dali.query_actual_level(query)
+        return actual
 
     # -- response --------------------------------------------------------------------------
     def _response(self, scene: SceneSpec) -> Measurement:
