@@ -152,3 +152,32 @@ def test_reanalysis_from_the_raw_curve() -> None:
         }
     }
     assert reanalyse_ansi_c78377(curves, {}, "warm_ansi_c78377") == ansi_c78377_ratio(xy, 4000)
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        ("ansi_nominal_cct = 4050", "parameters.ansi_nominal_cct: nominal CCT 4050 K is neither"),
+        ("ansi_nominal_cct = 4000.5", "parameters.ansi_nominal_cct 4000.5: not a whole K"),
+        ("warm_ansi_nominal_cct = 9000", "parameters.warm_ansi_nominal_cct: nominal CCT 9000 K"),
+        ("ansi_duv_tolerance = 0", "duv_tolerance must be positive"),
+        ("blue_ansi_nominal_cct = 3000", "unknown parameter(s) ['blue_ansi_nominal_cct']"),
+    ],
+)
+def test_a_bad_nominal_cct_in_a_task_is_one_plain_error(tmp_path, line: str, message: str) -> None:
+    from pathlib import Path
+
+    from firmware_py.config.task import load_task
+    from firmware_py.procedures.base import TaskInvalid
+
+    source = Path(__file__).parents[1] / "config" / "tasks" / "led_tunable_white.toml"
+    text = source.read_text()
+    key = line.split(" = ")[0]
+    lines = [ln for ln in text.splitlines() if not ln.startswith(key + " ")]
+    text = "\n".join(lines).replace("[parameters]\n", f"[parameters]\n{line}\n")
+    task = tmp_path / "bad.toml"
+    task.write_text(text)
+    with pytest.raises(TaskInvalid) as info:
+        load_task(task)
+    assert message in str(info.value) and "bad.toml" in str(info.value)
+    assert "\n" not in str(info.value)
