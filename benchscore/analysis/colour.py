@@ -435,3 +435,12 @@ def reanalyse_ansi_c78377(
         int(columns["nominal_cct_k"][-1]),
         columns["duv_tolerance"][-1],
     )
+
+
+def ansi_c78377_quadrangle_class(xy: tuple[float, float]) -> int | None:
+    """Return the nominal CCT (K) of the ANSI C78.377 class whose quadrangle holds ``xy``
+    (on a shared edge: the warmer class), or None."""
+    for cls in ANSI_C78377_CLASSES:
+        if ansi_c78377_ratio(xy, cls.nominal_cct_k) <= 1.0:
+            return cls.nominal_cct_k
+    return None
