@@ -13,8 +13,11 @@ Every function is vectorised: a chromaticity array of shape ``(..., 2)`` (or tri
   towards 100000 K), so the two agree to rounding. The nearest table point is found by a cascade:
   a coarse pass over every 128th point, then a bisection of the unimodal distance in the bracket.
 - McCamy (1992) CCT, a quick check valid near the Planckian locus only; it gives no Duv.
-- ANSI C78.377 nominal CCT classes: centre CCT ± tolerance and target Duv ± 0.006, the quadrangle
-  approximated as a box in (CCT, Duv); flexible-CCT targets from C78.377-2008.
+- ANSI C78.377 nominal CCT classes: centre CCT ± tolerance and target Duv ± 0.006;
+  flexible-CCT targets from C78.377-2008. The standard's rule is the quadrangle
+  (:func:`ansi_c78377_quadrangle`, straight edges in x, y between corners computed from the
+  centres and tolerances; :func:`ansi_c78377_ratio` is <= 1 inside or on an edge); the box in
+  (CCT, Duv) (:func:`ansi_c78377_within`) is an approximation kept for reference.
 """
 
 from __future__ import annotations
