@@ -308,7 +308,8 @@ class LightingEnvironmentProcedure(Procedure):
         self.wait(p["dali_curve_settle_s"])
         start = self.clock.monotonic()
         actual = dali.query_actual_level(query)
-        while actual != level and self.clock.monotonic() - start < p["settle_max_s"]:
+        # no answer (None): no gear at that address to wait for; the light is read anyway
+        while actual not in (level, None) and self.clock.monotonic() - start < p["settle_max_s"]:
             self.wait(p["settle_poll_s"])
             actual = dali.query_actual_level(query)
         return actual
