@@ -11,8 +11,10 @@ driven by the physics of the assembly under test:
   optionally reversed).
 - ``lighting_environment``: a booth (:class:`~benchscore.sim.assemblies.lighting_room.Room`)
   with two DALI luminaires over the desk, three scenes, a presence sensor; the panel expander
-  presses the scene buttons and the presence simulator; the station's DALI interface is a
-  :class:`~benchscore.sim.dali_hat.SimDaliHat` behind a pty, its gear the booth's luminaires.
+  presses the scene buttons and the presence simulator; the station's DALI interface
+  (:class:`~benchscore.sim.dali_hat.SimDaliHat` or
+  :class:`~benchscore.sim.dali_usb.SimTridonicUsb`, as ``[hardware.dali] driver`` says) is
+  behind a pty, its gear the booth's luminaires.
 - ``power_bank``: :class:`~benchscore.sim.assemblies.power_bank.PowerBank` with the
   electronic load sinking from its output and the bench supply feeding its input.
 
@@ -488,9 +490,11 @@ def _build_lighting(bench: SimBench, config: StationConfig, clock: Clock) -> Non
         bench.chips["photodiode"] = bench.bus.attach(pd.address, _adc_chip(pd, clock, photodiode))
     if _present(config, "dali"):  # the station's DALI interface, on the booth's DALI bus
         from benchscore.sim.dali_hat import SimDaliHat
+        from benchscore.sim.dali_usb import SimTridonicUsb
         from benchscore.sim.serial_sim import PtyInstrument
 
-        bench.instruments["dali"] = PtyInstrument(SimDaliHat(room)).start()
+        interface = SimTridonicUsb if hw.dali.driver == "tridonic" else SimDaliHat
+        bench.instruments["dali"] = PtyInstrument(interface(room)).start()
         bench.ports["dali"] = bench.instruments["dali"].port
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from benchscore.clock import SimClock
 from benchscore.sim.dali_hat import SimDaliHat, decode_forward_frame
-from benchscore.sim.serial_sim import PtyInstrument
+from benchscore.sim.dali_usb import SimTridonicUsb
+from benchscore.sim.serial_sim import PtyInstrument, ScriptedPeer
 from drivers.dali_bus import DaliBus, DaliError
 from firmware_py.simulation import build_booth
 
@@ -92,3 +93,60 @@ def test_a_port_that_is_not_there_is_one_plain_error(tmp_path) -> None:
         DaliBus(str(tmp_path / "nope"))
     with pytest.raises(DaliError, match="not one of"):
         DaliBus(str(tmp_path / "nope"), interface="hasseb")
+
+
+# -- the Tridonic/Lunatone DALI USB (HID reports, python-dali's asyncio driver) -------------
+
+
+@pytest.fixture
+def usb() -> Iterator[tuple[DaliBus, PtyInstrument, object, SimClock]]:
+    clock = SimClock()
+    room = build_booth(clock)
+    with PtyInstrument(SimTridonicUsb(room)) as pty:
+        bus = DaliBus(pty.port, interface="tridonic")
+        try:
+            yield bus, pty, room, clock
+        finally:
+            bus.close()
+
+
+def report(*head: int, frame: bytes = b"") -> bytes:
+    return (bytes(head) + frame).ljust(64, b"\0")
+
+
+def test_tridonic_usb_connects_and_sends_its_reports(usb) -> None:
+    bus, pty, room, clock = usb
+    init = exchange(pty)
+    assert [req for req, _ in init] == [report(0x01, 0x00), report(0x01, 0x02)]
+    assert init[0][1] == report(0x01, 0, 0, 2, 5)  # firmware 2.5
+    bus.direct_arc_power(200, address=0)
+    [(request, reply)] = exchange(pty)
+    seq = request[1]
+    # SEND, seq, no control bits, 16-bit DALI, frame 0x00C8 right-aligned in 4 bytes
+    assert request == report(0x12, seq, 0x00, 0x03, frame=bytes([0, 0, 0x00, 0xC8]))
+    echo = report(0x12, 0x73, 0, 0, 0x00, 0xC8, 0, 0, seq)
+    assert reply == echo + report(0x12, 0x71, 0, 0, 0, 0, 0, 0, seq)
+    clock.advance(2.0)
+    assert room.arc_level(0) == pytest.approx(200)
+
+
+def test_tridonic_usb_go_to_scene_and_query(usb) -> None:
+    bus, pty, room, clock = usb
+    exchange(pty)
+    bus.go_to_scene(1)
+    [(request, _)] = exchange(pty)
+    assert request[2:8] == bytes([0x00, 0x03, 0, 0, 0xFF, 0x11])
+    clock.advance(2.0)
+    assert bus.query_actual_level(1) == 223
+    [(request, reply)] = exchange(pty)
+    assert request[4:8] == bytes([0, 0, 0x03, 0xA0])
+    assert reply[64:72] == bytes([0x12, 0x72, 0, 0, 0, 223, 0, 0])  # the backward frame
+    assert bus.query_actual_level(9) is None
+
+
+def test_tridonic_usb_that_is_not_there_is_one_plain_error(tmp_path) -> None:
+    with pytest.raises(DaliError, match=r"DALI interface tridonic on .*hidraw9.*No such file"):
+        DaliBus(str(tmp_path / "hidraw9"), interface="tridonic")
+    silent = PtyInstrument(ScriptedPeer([]))  # a device that never answers
+    with silent as pty, pytest.raises(DaliError, match="the interface does not answer"):
+        DaliBus(pty.port, interface="tridonic", timeout_s=0.3)

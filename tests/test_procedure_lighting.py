@@ -76,6 +76,17 @@ def test_good_installation_passes_with_en12464_values(booth) -> None:
     assert not hw.sim.room.occupancy_sensors["desk"].occupied
 
 
+def test_dali_curve_through_a_tridonic_usb(booth) -> None:
+    hw = booth(hardware='[hardware.dali]\ndriver = "tridonic"\nport = "/dev/hidraw0"')
+    r = run(hw)
+    assert r.result.outcome is RunOutcome.PASS, r.result.reason
+    v = r.values()
+    assert v["dali_curve_slope_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert hw.sim is not None
+    assert type(hw.sim.instruments["dali"].simulator).__name__ == "SimTridonicUsb"
+    assert hw.sim.instruments["dali"].simulator.frames[0].raw == 0xFF00  # OFF, broadcast
+
+
 @pytest.mark.parametrize(
     "fault,failing",
     [

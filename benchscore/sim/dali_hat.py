@@ -60,44 +60,22 @@ def decode_forward_frame(raw: int) -> ForwardFrame:
     return ForwardFrame(raw, "special", None, True, high)
 
 
-class SimDaliHat(SerialSimulator):
-    """The DALI HAT's serial protocol in front of the luminaires of ``room`` (a
-    :class:`~benchscore.sim.assemblies.lighting_room.Room`)."""
-
-    reply_terminator = b"\n"
+class SimDaliGear:
+    """The room's luminaires as DALI control gear: acts on 16-bit forward frames and gives
+    the backward frame byte of a query (None: no answer). Shared by the simulated interfaces."""
 
     def __init__(self, room: Any) -> None:
-        super().__init__()
         self.room = room
         self.frames: list[ForwardFrame] = []
         """Every forward frame received, decoded, in order (a sent-twice one appears once)."""
 
-    def frame_length(self, buffer: bytes, idle: bool) -> int | None:
-        end = buffer.find(b"\n")
-        return None if end < 0 else end + 1
+    def forward(self, raw: int) -> int | None:
+        """Carry out forward frame ``raw`` on the room; return the backward frame, if any."""
+        frame = decode_forward_frame(raw)
+        with self.room._lock:
+            self.frames.append(frame)
+            return self._act(frame)
 
-    def handle(self, request: bytes) -> bytes:
-        line = request.strip()
-        kind, digits = line[:1], line[1:]
-        bits = _FRAME_BITS.get(kind)
-        try:
-            value = int(digits, 16)
-        except ValueError:
-            return b""  # noise on the line: the HAT ignores it
-        if bits is None or len(digits) * 4 < bits:
-            return b""
-        repeats = 2 if kind == b"t" else 1
-        reply = b"N\n"
-        if bits == 16:
-            frame = decode_forward_frame(value)
-            with self.room._lock:
-                self.frames.append(frame)
-                answer = self._act(frame)
-            if answer is not None:
-                reply = b"J%02X\n" % answer
-        return reply * repeats
-
-    # -- the gear --------------------------------------------------------------------------
     def _targets(self, frame: ForwardFrame) -> list[Any]:
         if frame.target == "short":
             return list(self.room.targets(address=frame.address))
@@ -150,3 +128,41 @@ class SimDaliHat(SerialSimulator):
         if op == 0xA2:
             return int(luminaire.min_arc)
         return int(round(level))
+
+
+class SimDaliHat(SerialSimulator):
+    """The DALI HAT's serial protocol in front of the luminaires of ``room`` (a
+    :class:`~benchscore.sim.assemblies.lighting_room.Room`)."""
+
+    reply_terminator = b"\n"
+
+    def __init__(self, room: Any) -> None:
+        super().__init__()
+        self.gear = SimDaliGear(room)
+
+    @property
+    def frames(self) -> list[ForwardFrame]:
+        """Every forward frame the gear received, decoded."""
+        return self.gear.frames
+
+    def frame_length(self, buffer: bytes, idle: bool) -> int | None:
+        end = buffer.find(b"\n")
+        return None if end < 0 else end + 1
+
+    def handle(self, request: bytes) -> bytes:
+        line = request.strip()
+        kind, digits = line[:1], line[1:]
+        bits = _FRAME_BITS.get(kind)
+        try:
+            value = int(digits, 16)
+        except ValueError:
+            return b""  # noise on the line: the HAT ignores it
+        if bits is None or len(digits) * 4 < bits:
+            return b""
+        repeats = 2 if kind == b"t" else 1
+        reply = b"N\n"
+        if bits == 16:
+            answer = self.gear.forward(value)
+            if answer is not None:
+                reply = b"J%02X\n" % answer
+        return reply * repeats

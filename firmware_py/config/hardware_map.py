@@ -21,9 +21,10 @@ MONITOR_CHIPS = ["ina226", "ina219", "ina260"]
 ADC_CHIPS = ["ads1115", "ads1015"]
 ELOAD_DRIVERS = ["dl3021", "dl3031", "it8500"]
 SUPPLY_DRIVERS = ["ka3005p", "rd6006"]
-DALI_DRIVERS = ["atxled"]
+DALI_DRIVERS = ["atxled", "tridonic"]
 """DALI interfaces the station drives through python-dali (``atxled``: the ATX LED DALI HAT,
-``dali.driver.atxled``, on the Pi's serial port)."""
+``dali.driver.atxled``, on the Pi's serial port; ``tridonic``: the Tridonic/Lunatone DALI USB,
+``dali.driver.hid.tridonic``, at its hidraw node)."""
 
 
 @dataclass(frozen=True)
