@@ -48,3 +48,32 @@ def test_reanalysis_reproduces_the_station() -> None:
         "dali_curve_slope_ratio": station.slope_ratio,
         "dali_curve_error_pct": station.error_pct,
     }
+
+
+@pytest.mark.parametrize(
+    "line,message",
+    [
+        (
+            "dali_curve_low_arc = 0",
+            "parameters.dali_curve_low_arc 0 must be a whole number in 1..253",
+        ),
+        ("dali_curve_steps = 1", "parameters.dali_curve_steps 1 must be"),
+        ("dali_query_address = 64", "parameters.dali_query_address 64 must be"),
+        ("dali_query_address = 1.5", "parameters.dali_query_address 1.5 must be"),
+    ],
+)
+def test_bad_dali_parameters_are_one_plain_error(tmp_path, line: str, message: str) -> None:
+    from pathlib import Path
+
+    from firmware_py.config.task import load_task
+    from firmware_py.procedures.base import TaskInvalid
+
+    source = Path(__file__).parents[1] / "config" / "tasks" / "lighting_environment.toml"
+    key = line.split(" = ")[0]
+    lines = [ln for ln in source.read_text().splitlines() if not ln.startswith(key + " ")]
+    text = "\n".join(lines).replace("[parameters]\n", f"[parameters]\n{line}\n")
+    task = tmp_path / "bad.toml"
+    task.write_text(text)
+    with pytest.raises(TaskInvalid) as info:
+        load_task(task)
+    assert message in str(info.value) and str(info.value).startswith("bad.toml: ")

@@ -129,6 +129,16 @@ class LightingEnvironmentProcedure(Procedure):
         if missing:
             raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
         p = {**cls.parameters, **task.parameters}
+        for name, low, high in (
+            ("dali_curve_low_arc", 1, 253),
+            ("dali_curve_steps", 2, 254),
+            ("dali_query_address", 0, 63),
+        ):
+            if not (low <= p[name] <= high and p[name] == int(p[name])):
+                raise TaskInvalid(
+                    f"{task.file.name}: parameters.{name} {p[name]:g} must be a whole number "
+                    f"in {low}..{high}"
+                )
         for name, window in (
             ("response_time_s", p["response_window_s"]),
             ("occupancy_on_s", p["occupancy_on_timeout_s"]),
