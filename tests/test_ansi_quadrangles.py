@@ -2,8 +2,8 @@
 
 Points exactly on an edge, 1e-6 (x, y) inside and 1e-6 outside each edge of the quadrangles
 of the eight nominal classes 2700..6500 K and of flexible CCTs are judged by
-:func:`firmware_py.procedures.led_assembly.judge_ansi_c78377`, the function the led_assembly
-procedure calls.
+:func:`firmware_py.procedures.colour_judging.judge_ansi_c78377`, the function the
+procedures call (led_assembly per channel and mix, lighting_environment per zone).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from benchscore.analysis.colour import (
     reanalyse_ansi_c78377,
 )
 from benchscore.measurement import Limits, Outcome
-from firmware_py.procedures.led_assembly import judge_ansi_c78377
+from firmware_py.procedures.colour_judging import judge_ansi_c78377
 
 NOMINAL = (2700, 3000, 3500, 4000, 4500, 5000, 5700, 6500)
 FLEXIBLE = (2800, 3200, 4200, 5300, 6000)

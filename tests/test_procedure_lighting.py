@@ -5,6 +5,7 @@ mid-run gives FAULT."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from benchscore.configfile import ConfigError
 from benchscore.measurement import RunOutcome
 from benchscore.sim.faults import inject
 from firmware_py.config import load_station_config
+from firmware_py.config.task import load_task
 from firmware_py.hardware import StationHardware
 from tests.support.benches import run, station, write_config
 
@@ -85,6 +87,34 @@ def test_dali_curve_through_a_tridonic_usb(booth) -> None:
     assert hw.sim is not None
     assert type(hw.sim.instruments["dali"].simulator).__name__ == "SimTridonicUsb"
     assert hw.sim.instruments["dali"].simulator.frames[0].raw == 0xFF00  # OFF, broadcast
+
+
+AS7341_ZONES = "\n".join(
+    f'[[hardware.zones]]\nname = "{name}"\nchip = "as7341"\naddress = 0x39\nchannel = {ch}\n'
+    f"gain = 4\nposition_m = [{x}, 0.9]"
+    for name, ch, x in (("left", 0, 0.9), ("right", 1, 1.5))
+)
+
+
+@pytest.mark.parametrize("fault", ["none", "wrong_cct"])
+def test_zones_judged_by_the_ansi_quadrangle(booth, tmp_path: Path, fault: str) -> None:
+    task = tmp_path / "lighting_ansi.toml"
+    source = Path(__file__).parents[1] / "config" / "tasks" / "lighting_environment.toml"
+    task.write_text(
+        source.read_text().replace("[parameters]\n", "[parameters]\nansi_nominal_cct = 4000\n")
+    )
+    hw = booth(fault, hardware=AS7341_ZONES)
+    hw.config = replace(hw.config, task=load_task(task))
+    r = run(hw)
+    v = r.values()
+    if fault == "none":
+        assert r.result.outcome is RunOutcome.PASS, r.result.reason
+        assert 0 < v["work_left_ansi_c78377_ratio"] < 0.5
+        assert set(r.curves) >= {"work_left_ansi_c78377", "meeting_right_ansi_c78377"}
+    else:  # the right-hand luminaire is 6500 K: its zone leaves the 4000 K quadrangle
+        assert v["work_right_ansi_c78377_ratio"] > 1.0
+        assert "work_right_ansi_c78377_ratio" in r.failing()
+        assert "ANSI C78.377 4000 K quadrangle" in r.result.reason
 
 
 @pytest.mark.parametrize(

@@ -41,15 +41,21 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from benchscore.analysis._arrays import AnalysisError
-from benchscore.analysis.colour import ansi_c78377_quadrangle, ansi_c78377_ratio
+from benchscore.analysis.colour import ansi_c78377_quadrangle
 from benchscore.analysis.flicker import (
     FLICKER_MIN_FREQUENCY_HZ,
     IEEE1789_REGION_CODES,
     flicker_metrics,
     ieee1789_low_risk_limit_percent,
 )
-from benchscore.measurement import Limits, Measurement, Outcome
+from benchscore.measurement import Measurement, Outcome
 from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
+from firmware_py.procedures.colour_judging import (
+    ANSI_LIMITS,
+    ansi_curve,
+    judge_ansi_c78377,
+    no_chromaticity,
+)
 from firmware_py.procedures.interfaces import (
     ColourSensor,
     DigitalOutputs,
@@ -64,32 +70,6 @@ if TYPE_CHECKING:
     from firmware_py.config import ChannelSpec, TaskConfig
 
 __all__ = ["LEDAssemblyProcedure", "LEDBench", "judge_ansi_c78377"]
-
-ANSI_LIMITS = Limits(high=1.0)
-"""Default limits of ``ansi_c78377_ratio``: inside the quadrangle or on its edge."""
-
-
-def judge_ansi_c78377(
-    name: str,
-    xy: tuple[float, float],
-    nominal_cct_k: int,
-    duv_tolerance: float,
-    limits: Limits = ANSI_LIMITS,
-    curve: str = "",
-) -> Measurement:
-    """Judge chromaticity ``xy`` against the ANSI C78.377 quadrangle of ``nominal_cct_k``.
-
-    The value is the quadrangle ratio (0 at the class centre, exactly 1 on an edge, > 1
-    outside), judged by ``limits`` (default: high = 1, the standard's rule).
-    """
-    ratio = ansi_c78377_ratio(xy, nominal_cct_k, duv_tolerance)
-    reason = (
-        f"{name} {ratio:.3g}: x {xy[0]:.4f}, y {xy[1]:.4f} is outside the ANSI C78.377 "
-        f"{nominal_cct_k} K quadrangle (Duv tolerance {duv_tolerance:g})"
-        if limits.judge(ratio) is Outcome.FAIL
-        else ""
-    )
-    return Measurement.judged(name, ratio, "", limits, reason=reason, curve=curve)
 
 
 @dataclass
@@ -218,27 +198,10 @@ class LEDAssemblyProcedure(Procedure):
         name = f"{prefix}ansi_c78377_ratio"
         limits = self.task.limits.get(name, ANSI_LIMITS)
         if xy is None:
-            return Measurement(
-                name,
-                None,
-                "",
-                limits,
-                Outcome.FAIL,
-                f"{name}: no chromaticity (no light, or a colour sensor that gives CCT only)",
-            )
+            return no_chromaticity(name, limits)
         tolerance = self.params["ansi_duv_tolerance"]
         curve = f"{prefix}ansi_c78377"
-        self.curve(
-            curve,
-            {
-                "x": [xy[0]],
-                "y": [xy[1]],
-                "cct_k": [-1.0 if cct_k is None else cct_k],
-                "duv": [0.0 if duv is None else duv],
-                "nominal_cct_k": [float(nominal)],
-                "duv_tolerance": [tolerance],
-            },
-        )
+        self.curve(curve, ansi_curve(xy, cct_k, duv, nominal, tolerance))
         return judge_ansi_c78377(name, xy, nominal, tolerance, limits, curve)
 
     # -- the run ---------------------------------------------------------------------------

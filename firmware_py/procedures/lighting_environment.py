@@ -13,7 +13,10 @@ Phases:
    and every zone sensor is read. Measures
    ``<scene>_mean_lx`` (Ē), ``<scene>_u0`` (Emin/Ē), optionally ``<scene>_min_lx``, and
    per zone ``<scene>_<zone>_cct_k`` (and ``_duv`` where the sensor gives it) judged by the
-   limits ``<scene>_cct_k`` / ``<scene>_duv``. Curve ``scene_<scene>``: x, y, lux.
+   limits ``<scene>_cct_k`` / ``<scene>_duv``; with ``ansi_nominal_cct`` (optional
+   ``ansi_duv_tolerance``) also ``<scene>_<zone>_ansi_c78377_ratio``, the zone's chromaticity
+   in that ANSI C78.377 quadrangle (needs a colour sensor giving x, y: AS7341). Curve
+   ``scene_<scene>``: x, y, lux.
 3. **dali_curve** (if the task judges ``dali_curve_slope_ratio`` or ``dali_curve_error_pct``):
    through the station's DALI interface (python-dali), OFF then DAPC broadcast at
    ``dali_curve_steps`` arc levels from ``dali_curve_low_arc`` to 254; after
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from benchscore.analysis._arrays import AnalysisError
+from benchscore.analysis.colour import ansi_c78377_quadrangle
 from benchscore.analysis.dimming import check_dali_curve
 from benchscore.analysis.electrical import settle_index
 from benchscore.analysis.environment import illuminance_grid_stats
@@ -55,7 +59,14 @@ from firmware_py.procedures.base import (
     TaskInvalid,
     safely,
 )
+from firmware_py.procedures.colour_judging import (
+    ANSI_LIMITS,
+    ansi_curve,
+    judge_ansi_c78377,
+    no_chromaticity,
+)
 from firmware_py.procedures.interfaces import (
+    ColourReading,
     ColourSensor,
     DaliControl,
     DigitalOutputs,
@@ -116,7 +127,10 @@ class LightingEnvironmentProcedure(Procedure):
         "dali_curve_steps": 6.0,
         "dali_curve_settle_s": 0.5,
         "dali_query_address": 0.0,
+        "ansi_nominal_cct": 0.0,
+        "ansi_duv_tolerance": 0.006,
     }
+    """``ansi_nominal_cct`` 0: zones are not judged by an ANSI C78.377 quadrangle."""
     bench: LightingBench
 
     @classmethod
@@ -129,6 +143,11 @@ class LightingEnvironmentProcedure(Procedure):
         if missing:
             raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
         p = {**cls.parameters, **task.parameters}
+        if p["ansi_nominal_cct"]:
+            try:
+                ansi_c78377_quadrangle(int(p["ansi_nominal_cct"]), p["ansi_duv_tolerance"])
+            except AnalysisError as exc:
+                raise TaskInvalid(f"{task.file.name}: parameters.ansi_nominal_cct: {exc}") from None
         for name, low, high in (
             ("dali_curve_low_arc", 1, 253),
             ("dali_curve_steps", 2, 254),
@@ -220,10 +239,13 @@ class LightingEnvironmentProcedure(Procedure):
         if self.has_limits(f"{scene.name}_min_lx"):
             out.append(self.judge(f"{scene.name}_min_lx", stats.min_lx, curve))
         cct_key, duv_key = f"{scene.name}_cct_k", f"{scene.name}_duv"
+        nominal = int(self.params["ansi_nominal_cct"])
         for zone, colour_sensor in bench.zones.items():
-            if not (self.has_limits(cct_key) or self.has_limits(duv_key)):
+            if not (self.has_limits(cct_key) or self.has_limits(duv_key) or nominal):
                 break
             colour = colour_sensor.read_colour()
+            if nominal:
+                out.append(self._ansi(scene.name, zone, nominal, colour))
             self.live(
                 f"scene_{scene.name}",
                 {f"{zone}_cct_k": colour.cct_k, f"{zone}_lx": colour.illuminance_lx},
@@ -237,6 +259,18 @@ class LightingEnvironmentProcedure(Procedure):
             if self.has_limits(duv_key) and colour.duv is not None:
                 out.append(self.judge(f"{scene.name}_{zone}_duv", colour.duv, limits_key=duv_key))
         return out
+
+    def _ansi(self, scene: str, zone: str, nominal: int, colour: ColourReading) -> Measurement:
+        """``<scene>_<zone>_ansi_c78377_ratio`` (limits ``<scene>_ansi_c78377_ratio`` if the
+        task sets them, else high = 1), raw curve ``<scene>_<zone>_ansi_c78377``."""
+        name = f"{scene}_{zone}_ansi_c78377_ratio"
+        limits = self.task.limits.get(f"{scene}_ansi_c78377_ratio", ANSI_LIMITS)
+        if colour.xy is None:
+            return no_chromaticity(name, limits)
+        tolerance = self.params["ansi_duv_tolerance"]
+        curve = f"{scene}_{zone}_ansi_c78377"
+        self.curve(curve, ansi_curve(colour.xy, colour.cct_k, colour.duv, nominal, tolerance))
+        return judge_ansi_c78377(name, colour.xy, nominal, tolerance, limits, curve)
 
     # -- DALI dimming curve ----------------------------------------------------------------
     def _dali_curve(self) -> list[Measurement]:
