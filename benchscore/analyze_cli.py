@@ -370,11 +370,12 @@ def _color(args: argparse.Namespace) -> dict[str, Any]:
         "duv": duv_f,
         "method": "Ohno 2013 (CIE 1931 2 deg, 1000-100000 K)",
         "cct_mccamy_k": float(col.cct_mccamy_k(xy)),
-        "ansi_class": col.ansi_c78377_class(cct_k, duv_f),
+        "ansi_class": col.ansi_c78377_quadrangle_class((x, y)),
     }
     if args.nominal is not None:
         out["ansi_nominal_k"] = args.nominal
-        out["ansi_within"] = col.ansi_c78377_within(cct_k, duv_f, args.nominal)
+        out["ansi_ratio"] = col.ansi_c78377_ratio((x, y), args.nominal)
+        out["ansi_within"] = out["ansi_ratio"] <= 1.0
     if abs(duv_f) > 0.05:
         out["note"] = "|Duv| > 0.05: CCT is not meaningful this far from the Planckian locus"
     return out

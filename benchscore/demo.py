@@ -65,7 +65,7 @@ LINEUP = (
     DemoStation(
         "st03",
         "none",
-        note="good lighting installation (EN 12464-1 booth, simulated time)",
+        note="good lighting installation (EN 12464-1 booth, DALI curve via python-dali, sim time)",
         task="lighting_environment",
         assembly="lighting_environment",
         clock="sim",
@@ -106,7 +106,7 @@ LINEUP = (
     DemoStation(
         "st10",
         "none",
-        note="good tunable-white module (check, channels, dimming, flicker)",
+        note="good tunable-white module (check, channels, ANSI quadrangles, IEEE 1789 flicker)",
         task="led_tunable_white",
         extra='led_module = "tunable_white"',
     ),

@@ -60,7 +60,7 @@ class GoldenNotPassed(CalibrationError):
     """The golden assembly cannot vouch for the station: it failed, or has no stored values."""
 
 
-NOT_CALIBRATABLE = ("channel_switch", "mux", "panel", "eload", "supply")
+NOT_CALIBRATABLE = ("channel_switch", "mux", "panel", "eload", "supply", "dali")
 """Devices of the hardware map that measure nothing a calibration could correct."""
 
 

@@ -260,7 +260,8 @@ class StationHardware:
         if any(k.startswith("check_") for k in limits):
             bench.check_power = self.check_relay
             bench.reverse_polarity = self.reverse_relay
-        if any(k in limits for k in ("cct_k", "duv")) or task.channels:
+        ansi = task.parameters.get("ansi_nominal_cct", 0.0) != 0
+        if any(k in limits for k in ("cct_k", "duv")) or task.channels or ansi:
             bench.colour_sensor = c.colour(
                 "colour_sensor", colour_reader(self._colour(hw.colour_sensor))
             )
@@ -311,6 +312,12 @@ class StationHardware:
         panel = hw.panel
         expander = self._expander(panel.address, (*panel.scene_pins, panel.presence_pin))
         photodiode = self._adc(hw.photodiode, "photodiode", "illuminance_lx")
+        dali = None
+        if any(k.startswith("dali_curve_") for k in self.config.task.limits):
+            from drivers.dali_bus import DaliBus
+
+            port = hw.dali.port if self.sim is None else self.sim.ports.get("dali", hw.dali.port)
+            dali = self._keep(DaliBus(port, interface=hw.dali.driver))
         return LightingBench(
             grid=sensors,
             grid_positions=[grid.position_m(k) for k in range(grid.count)],
@@ -321,6 +328,7 @@ class StationHardware:
             press_s=panel.press_s,
             photodiode=photodiode,
             calibrations=c,
+            dali=dali,
         )
 
     def _open_power_bank(self) -> PowerBankBench:

@@ -11,7 +11,10 @@ driven by the physics of the assembly under test:
   optionally reversed).
 - ``lighting_environment``: a booth (:class:`~benchscore.sim.assemblies.lighting_room.Room`)
   with two DALI luminaires over the desk, three scenes, a presence sensor; the panel expander
-  presses the scene buttons and the presence simulator.
+  presses the scene buttons and the presence simulator; the station's DALI interface
+  (:class:`~benchscore.sim.dali_hat.SimDaliHat` or
+  :class:`~benchscore.sim.dali_usb.SimTridonicUsb`, as ``[hardware.dali] driver`` says) is
+  behind a pty, its gear the booth's luminaires.
 - ``power_bank``: :class:`~benchscore.sim.assemblies.power_bank.PowerBank` with the
   electronic load sinking from its output and the bench supply feeding its input.
 
@@ -56,6 +59,8 @@ class LightingFault(StrEnum):
     """The presence sensor's hold time is 5 s instead of 20 s."""
     WRONG_SCENE = "wrong_scene"
     """Scene 1 (meeting, 300 lx) was stored at full output."""
+    LINEAR_DIMMING = "linear_dimming"
+    """The luminaires' drivers are set to the linear dimming curve, not DALI's logarithmic one."""
 
 
 @dataclass
@@ -401,6 +406,7 @@ def build_booth(
                 fade_time_s=4.0 if fault is LightingFault.SLOW_RESPONSE else 0.7,
                 response_delay_s=0.3 if fault is LightingFault.SLOW_RESPONSE else 0.05,
                 output_factor=0.0 if dead else 0.6 if fault is LightingFault.DIM else 1.0,
+                linear_dimming=fault is LightingFault.LINEAR_DIMMING,
             )
         )
     levels = dict(SCENE_LEVELS)
@@ -482,6 +488,14 @@ def _build_lighting(bench: SimBench, config: StationConfig, clock: Clock) -> Non
 
     if _present(config, "photodiode"):
         bench.chips["photodiode"] = bench.bus.attach(pd.address, _adc_chip(pd, clock, photodiode))
+    if _present(config, "dali"):  # the station's DALI interface, on the booth's DALI bus
+        from benchscore.sim.dali_hat import SimDaliHat
+        from benchscore.sim.dali_usb import SimTridonicUsb
+        from benchscore.sim.serial_sim import PtyInstrument
+
+        interface = SimTridonicUsb if hw.dali.driver == "tridonic" else SimDaliHat
+        bench.instruments["dali"] = PtyInstrument(interface(room)).start()
+        bench.ports["dali"] = bench.instruments["dali"].port
 
 
 # -- power_bank ------------------------------------------------------------------------------

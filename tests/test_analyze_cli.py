@@ -159,6 +159,12 @@ def test_color(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["duv"] == pytest.approx(0.00321, abs=5e-6)
     assert doc["cct_mccamy_k"] == pytest.approx(6505.1, abs=0.05)
     assert doc["ansi_class"] == 6500 and doc["ansi_within"] is True
+    assert 0 < doc["ansi_ratio"] < 0.2  # D65 sits near the 6500 K quadrangle's centre
+    # just above the 4000 K quadrangle's high-Duv edge, inside the old (CCT, Duv) box
+    rc, doc, _ = run_cli(["color", "--xy", "0.3870", "0.3958", "--nominal", "4000"], capsys)
+    assert rc == 0 and doc["ansi_ratio"] > 1.0 and doc["ansi_within"] is False
+    rc, _, err = run_cli(["color", "--xy", "0.38", "0.38", "--nominal", "4050"], capsys)
+    assert rc == 2 and "4050 K is neither" in err
     rc, doc, _ = run_cli(["color", "--uv", "0.1978", "0.3122"], capsys)
     assert rc == 0 and doc["cct_k"] == pytest.approx(6507.47, abs=0.01)
     rc, doc, _ = run_cli(["color", "--xyz", "109.85", "100", "35.585"], capsys)

@@ -67,7 +67,14 @@ def test_good_module_passes_every_phase(module) -> None:
         "channel_warm_colour",  # the colour readings, for an appeal's re-analysis
         "channel_cool_colour",
         "samples_colour",
+        "ansi_c78377",
+        "warm_ansi_c78377",
+        "cool_ansi_c78377",
     }
+    # ANSI C78.377: each channel and the mix inside its nominal CCT's quadrangle
+    assert 0 < v["warm_ansi_c78377_ratio"] < 0.3 and 0 < v["cool_ansi_c78377_ratio"] < 0.7
+    assert 0.5 < v["ansi_c78377_ratio"] <= 1.0  # the mix (~4230 K) is near the cool edge
+    assert v["flicker_ieee1789_region"] == 0.0  # steady light: no observable effect
     assert len(r.curves["flicker"][0]["illuminance_lx"]) == 3300
     # check feed first, then the jig power; everything off at the end
     assert [bool(s) for _, s in check.states][-2:] == [True, False]
@@ -86,8 +93,14 @@ def test_good_module_passes_every_phase(module) -> None:
         ("reversed", {"check_current_a", "check_reverse_current_a"}),
         ("reversed_string", {"check_reverse_current_a"}),
         ("wrong_bin", {"warm_cct_k", "illuminance_lx", "cct_k"}),
-        ("swapped_channels", {"warm_cct_k", "cool_cct_k"}),
-        ("strong_flicker", {"flicker_percent", "flicker_ieee1789_ratio"}),
+        (
+            "swapped_channels",
+            {"warm_cct_k", "cool_cct_k", "warm_ansi_c78377_ratio", "cool_ansi_c78377_ratio"},
+        ),
+        (
+            "strong_flicker",
+            {"flicker_percent", "flicker_ieee1789_ratio", "flicker_ieee1789_region"},
+        ),
     ],
 )
 def test_each_fault_fails_its_measurement(module, fault: str, failing: set[str]) -> None:

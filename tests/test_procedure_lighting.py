@@ -5,6 +5,7 @@ mid-run gives FAULT."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from benchscore.configfile import ConfigError
 from benchscore.measurement import RunOutcome
 from benchscore.sim.faults import inject
 from firmware_py.config import load_station_config
+from firmware_py.config.task import load_task
 from firmware_py.hardware import StationHardware
 from tests.support.benches import run, station, write_config
 
@@ -60,11 +62,59 @@ def test_good_installation_passes_with_en12464_values(booth) -> None:
         "scene_meeting",
     }
     assert r.curves["response"][0]["t_s"][0] > 0.1  # from the press, not from the capture
+    # DALI curve through python-dali and the simulated HAT: the luminaires follow IEC 62386-102
+    assert v["dali_curve_slope_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert v["dali_curve_error_pct"] < 2.0
+    dali = r.curves["dali_curve"][0]
+    assert dali["arc_level"] == [170.0, 187.0, 204.0, 220.0, 237.0, 254.0]
+    assert dali["actual_level"] == dali["arc_level"]  # QUERY ACTUAL LEVEL answered each
+    frames = hw.sim.instruments["dali"].simulator.frames if hw.sim else []
+    # OFF (broadcast, command), QUERY ACTUAL LEVEL of short address 0, DAPC 170 (broadcast)
+    assert [f.raw for f in frames[:3]] == [0xFF00, 0x01A0, 0xFEAA]
     # the teardown recalled the off scene and released the presence simulator
     assert hw.sim is not None
     hw.clock.sleep(2.0)  # the off scene's fade
     assert all(hw.sim.room.arc_level(a) == 0 for a in (0, 1))
     assert not hw.sim.room.occupancy_sensors["desk"].occupied
+
+
+def test_dali_curve_through_a_tridonic_usb(booth) -> None:
+    hw = booth(hardware='[hardware.dali]\ndriver = "tridonic"\nport = "/dev/hidraw0"')
+    r = run(hw)
+    assert r.result.outcome is RunOutcome.PASS, r.result.reason
+    v = r.values()
+    assert v["dali_curve_slope_ratio"] == pytest.approx(1.0, abs=0.02)
+    assert hw.sim is not None
+    assert type(hw.sim.instruments["dali"].simulator).__name__ == "SimTridonicUsb"
+    assert hw.sim.instruments["dali"].simulator.frames[0].raw == 0xFF00  # OFF, broadcast
+
+
+AS7341_ZONES = "\n".join(
+    f'[[hardware.zones]]\nname = "{name}"\nchip = "as7341"\naddress = 0x39\nchannel = {ch}\n'
+    f"gain = 4\nposition_m = [{x}, 0.9]"
+    for name, ch, x in (("left", 0, 0.9), ("right", 1, 1.5))
+)
+
+
+@pytest.mark.parametrize("fault", ["none", "wrong_cct"])
+def test_zones_judged_by_the_ansi_quadrangle(booth, tmp_path: Path, fault: str) -> None:
+    task = tmp_path / "lighting_ansi.toml"
+    source = Path(__file__).parents[1] / "config" / "tasks" / "lighting_environment.toml"
+    task.write_text(
+        source.read_text().replace("[parameters]\n", "[parameters]\nansi_nominal_cct = 4000\n")
+    )
+    hw = booth(fault, hardware=AS7341_ZONES)
+    hw.config = replace(hw.config, task=load_task(task))
+    r = run(hw)
+    v = r.values()
+    if fault == "none":
+        assert r.result.outcome is RunOutcome.PASS, r.result.reason
+        assert 0 < v["work_left_ansi_c78377_ratio"] < 0.5
+        assert set(r.curves) >= {"work_left_ansi_c78377", "meeting_right_ansi_c78377"}
+    else:  # the right-hand luminaire is 6500 K: its zone leaves the 4000 K quadrangle
+        assert v["work_right_ansi_c78377_ratio"] > 1.0
+        assert "work_right_ansi_c78377_ratio" in r.failing()
+        assert "ANSI C78.377 4000 K quadrangle" in r.result.reason
 
 
 @pytest.mark.parametrize(
@@ -77,13 +127,15 @@ def test_good_installation_passes_with_en12464_values(booth) -> None:
         ("occupancy_dead", {"occupancy_on_s", "occupancy_off_s"}),
         ("short_hold", {"occupancy_off_s"}),
         ("wrong_scene", {"meeting_mean_lx"}),
+        # the meeting scene (arc 223) is 88 % of full on the linear curve, not 35 %
+        ("linear_dimming", {"dali_curve_slope_ratio", "dali_curve_error_pct", "meeting_mean_lx"}),
     ],
 )
 def test_each_fault_fails_its_measurement(booth, fault: str, failing: set[str]) -> None:
     r = run(booth(fault))
     assert r.result.outcome is RunOutcome.FAIL
     assert failing <= r.failing(), r.result.reason
-    if fault in ("slow_response", "short_hold", "wrong_scene", "occupancy_dead"):
+    if fault in ("slow_response", "short_hold", "wrong_scene", "occupancy_dead", "linear_dimming"):
         assert r.failing() == failing  # nothing else is affected
     for name in failing:
         assert name in r.result.reason

@@ -13,8 +13,11 @@ Every function is vectorised: a chromaticity array of shape ``(..., 2)`` (or tri
   towards 100000 K), so the two agree to rounding. The nearest table point is found by a cascade:
   a coarse pass over every 128th point, then a bisection of the unimodal distance in the bracket.
 - McCamy (1992) CCT, a quick check valid near the Planckian locus only; it gives no Duv.
-- ANSI C78.377 nominal CCT classes: centre CCT ± tolerance and target Duv ± 0.006, the quadrangle
-  approximated as a box in (CCT, Duv); flexible-CCT targets from C78.377-2008.
+- ANSI C78.377 nominal CCT classes: centre CCT ± tolerance and target Duv ± 0.006;
+  flexible-CCT targets from C78.377-2008. The standard's rule is the quadrangle
+  (:func:`ansi_c78377_quadrangle`, straight edges in x, y between corners computed from the
+  centres and tolerances; :func:`ansi_c78377_ratio` is <= 1 inside or on an edge); the box in
+  (CCT, Duv) (:func:`ansi_c78377_within`) is an approximation kept for reference.
 """
 
 from __future__ import annotations
@@ -303,3 +306,144 @@ def ansi_flexible_cct_tolerance_k(cct_k: npt.ArrayLike) -> FloatArray:
     t = np.asarray(cct_k, dtype=np.float64)
     tol: FloatArray = ((1.1900e-8 * t - 1.5434e-4) * t + 0.7168) * t - 902.55
     return tol
+
+
+# --- ANSI C78.377 quadrangles ---------------------------------------------------------------
+
+ANSI_C78377_FLEXIBLE_RANGE_K: Final = (2700, 6500)
+"""Nominal CCTs (in 100 K steps) of the C78.377 flexible-CCT quadrangles."""
+
+QUADRANGLE_RATIO_DECIMALS: Final = 9
+"""The quadrangle ratio is rounded to 1e-9 so a point exactly on an edge reads 1.0."""
+
+
+class AnsiQuadrangle(NamedTuple):
+    """One ANSI C78.377 quadrangle in CIE 1931 (x, y): its centre and four corners.
+
+    Corners in order: warm edge high Duv, cool edge high Duv, cool edge low Duv, warm edge low
+    Duv. Edges are straight lines between corners (the CCT edges are isotemperature lines).
+    """
+
+    nominal_cct_k: int
+    target_cct_k: float
+    tolerance_k: float
+    target_duv: float
+    duv_tolerance: float
+    centre_xy: tuple[float, float]
+    corners_xy: tuple[tuple[float, float], ...]
+
+
+def _ansi_target(nominal_cct_k: int) -> tuple[float, float, float]:
+    """(target CCT K, tolerance K, target Duv) of a nominal class or a flexible CCT."""
+    for cls in ANSI_C78377_CLASSES:
+        if cls.nominal_cct_k == nominal_cct_k:
+            return cls.target_cct_k, cls.tolerance_k, cls.target_duv
+    low, high = ANSI_C78377_FLEXIBLE_RANGE_K
+    if low <= nominal_cct_k <= high and nominal_cct_k % 100 == 0:
+        t = float(nominal_cct_k)
+        return t, float(ansi_flexible_cct_tolerance_k(t)), float(ansi_flexible_duv_target(t))
+    known = [c.nominal_cct_k for c in ANSI_C78377_CLASSES]
+    raise AnalysisError(
+        f"nominal CCT {nominal_cct_k} K is neither an ANSI C78.377 class {known} nor a "
+        f"flexible CCT ({low}..{high} K in 100 K steps)"
+    )
+
+
+@functools.cache
+def ansi_c78377_quadrangle(
+    nominal_cct_k: int, duv_tolerance: float = ANSI_C78377_DUV_TOLERANCE
+) -> AnsiQuadrangle:
+    """Return the ANSI C78.377 quadrangle of ``nominal_cct_k`` (a class or a flexible CCT).
+
+    Computed from the standard's centre CCT ± tolerance and Duv target ± ``duv_tolerance``: the
+    corners lie on the isotemperature lines at target ± tolerance, ``duv_tolerance`` above and
+    below the Duv target the flexible-CCT formula gives at that edge's CCT (so neighbouring
+    classes share their corners, as the standard's tables do; they agree with the published
+    corner coordinates to 0.0005). The centre is the class's target (CCT, Duv).
+    """
+    if not duv_tolerance > 0:
+        raise AnalysisError(f"duv_tolerance must be positive, got {duv_tolerance}")
+    target, tol, duv = _ansi_target(nominal_cct_k)
+    t = np.array([target - tol, target + tol, target + tol, target - tol])
+    d = ansi_flexible_duv_target(t) + np.array([1.0, 1.0, -1.0, -1.0]) * duv_tolerance
+    corners = uv_to_xy(uv_from_cct_duv(t, d))
+    centre = uv_to_xy(uv_from_cct_duv(target, duv))
+    return AnsiQuadrangle(
+        nominal_cct_k,
+        target,
+        tol,
+        duv,
+        duv_tolerance,
+        (float(centre[0]), float(centre[1])),
+        tuple((float(x), float(y)) for x, y in corners),
+    )
+
+
+def quadrangle_ratio(
+    xy: tuple[float, float],
+    corners: tuple[tuple[float, float], ...],
+    centre: tuple[float, float],
+) -> float:
+    """Return how far ``xy`` is from ``centre`` relative to the convex polygon ``corners``.
+
+    The gauge (Minkowski functional) of the polygon about its interior point ``centre``: 0 at
+    the centre, < 1 inside, exactly 1 on an edge, > 1 outside (2 = twice as far out as the
+    edge along that ray). Rounded to ``QUADRANGLE_RATIO_DECIMALS`` decimals.
+    """
+    px, py = xy
+    cx, cy = centre
+    n = len(corners)
+    area2 = sum(
+        corners[i][0] * corners[(i + 1) % n][1] - corners[(i + 1) % n][0] * corners[i][1]
+        for i in range(n)
+    )
+    if area2 == 0:
+        raise AnalysisError("quadrangle: corners enclose no area")
+    orient = 1.0 if area2 > 0 else -1.0
+    ratio = 0.0
+    for i in range(n):
+        (ax, ay), (bx, by) = corners[i], corners[(i + 1) % n]
+        # outward normal of edge a->b for a counter-clockwise polygon: (dy, -dx)
+        nx, ny = orient * (by - ay), -orient * (bx - ax)
+        reach = nx * (ax - cx) + ny * (ay - cy)
+        if reach <= 0:
+            raise AnalysisError("quadrangle: the centre is not inside it")
+        ratio = max(ratio, (nx * (px - cx) + ny * (py - cy)) / reach)
+    return round(ratio, QUADRANGLE_RATIO_DECIMALS)
+
+
+def ansi_c78377_ratio(
+    xy: tuple[float, float],
+    nominal_cct_k: int,
+    duv_tolerance: float = ANSI_C78377_DUV_TOLERANCE,
+) -> float:
+    """Return the quadrangle ratio of chromaticity ``xy`` in the ANSI C78.377 quadrangle of
+    ``nominal_cct_k``: <= 1 inside or on an edge (the standard's pass), > 1 outside."""
+    quad = ansi_c78377_quadrangle(int(nominal_cct_k), float(duv_tolerance))
+    return quadrangle_ratio((float(xy[0]), float(xy[1])), quad.corners_xy, quad.centre_xy)
+
+
+def reanalyse_ansi_c78377(
+    curves: dict[str, dict[str, list[float]]], params: dict[str, float], curve: str
+) -> float:
+    """Appeal re-analysis of ``<prefix>ansi_c78377_ratio`` from its raw curve.
+
+    The curve (one row) holds the chromaticity ``x``, ``y`` the station read and the
+    ``nominal_cct_k`` and ``duv_tolerance`` it judged against; ``params`` is unused (the curve
+    is self-contained) and kept for the common re-analysis signature.
+    """
+    columns = curves[curve]
+    return ansi_c78377_ratio(
+        (columns["x"][-1], columns["y"][-1]),
+        int(columns["nominal_cct_k"][-1]),
+        columns["duv_tolerance"][-1],
+    )
+
+
+def ansi_c78377_quadrangle_class(xy: tuple[float, float]) -> int | None:
+    """Return the nominal CCT (K) of the ANSI C78.377 class whose quadrangle holds ``xy``
+    (on a shared edge: the warmer class), or None."""
+    for cls in ANSI_C78377_CLASSES:
+        if ansi_c78377_ratio(xy, cls.nominal_cct_k) <= 1.0:
+            return cls.nominal_cct_k
+    return None

@@ -108,3 +108,48 @@ def fit_dali_curve(arc_level: npt.ArrayLike, light: npt.ArrayLike) -> DimmingFit
         monotonic=is_monotonic(n, e),
         levels=int(n.size),
     )
+
+
+@dataclass(frozen=True)
+class DaliCurveCheck:
+    """Measured light at commanded arc levels against the IEC 62386-102 curve."""
+
+    slope_ratio: float
+    """Fitted slope of log10(light) per level over 3/253 (1.0: the standard's curve)."""
+    error_pct: float
+    """Largest |E(n)/(k·X(n)) - 1| in %, k scaling the standard's curve X(n) to the readings
+    (least squares in log10): how far the light strays from the curve's shape."""
+    fit: DimmingFit
+
+
+def check_dali_curve(
+    arc_level: npt.ArrayLike, light: npt.ArrayLike, dark: float = 0.0
+) -> DaliCurveCheck:
+    """Check light (any linear unit, ``dark`` subtracted) at DALI ``arc_level``s 1..254
+    against the logarithmic curve; needs >= 2 distinct levels with light above ``dark``."""
+    n = as_1d("arc_level", arc_level, min_size=2)
+    e = as_1d("light", light, min_size=2) - float(dark)
+    same_length(arc_level=n, light=e)
+    if (n < DALI_MIN_LEVEL).any():
+        raise AnalysisError("arc_level: the curve is checked at levels 1..254 (0 is off)")
+    if (e <= 0).any():
+        low = [int(v) for v in n[e <= 0]]
+        raise AnalysisError(f"light: none above the dark reading at arc level(s) {low}")
+    fit = fit_dali_curve(n, e)
+    # the standard's curve scaled to the readings (least squares in log10), then the worst ratio
+    log_ratio = np.log10(e) - np.log10(dali_level_percent(n))
+    error = float(np.max(np.abs(10.0 ** (log_ratio - log_ratio.mean()) - 1.0)) * 100.0)
+    return DaliCurveCheck(fit.slope_ratio, error, fit)
+
+
+def reanalyse_dali_curve(
+    curves: dict[str, dict[str, list[float]]], params: dict[str, float]
+) -> dict[str, float]:
+    """Appeal re-analysis of lighting_environment's ``dali_curve_slope_ratio`` and
+    ``dali_curve_error_pct`` from the ``dali_curve`` curve (``arc_level``,
+    ``illuminance_lx``, ``dark_lx``); ``params`` is unused."""
+    columns = curves["dali_curve"]
+    check = check_dali_curve(
+        columns["arc_level"], columns["illuminance_lx"], float(columns["dark_lx"][0])
+    )
+    return {"dali_curve_slope_ratio": check.slope_ratio, "dali_curve_error_pct": check.error_pct}

@@ -241,3 +241,38 @@ def flicker_metrics(
         mean_level=mean_level,
         ieee1789=ieee1789_class(pf, f),
     )
+
+
+IEEE1789_REGION_CODES: Final = {
+    Ieee1789Class.NO_OBSERVABLE_EFFECT: 0.0,
+    Ieee1789Class.LOW_RISK: 1.0,
+    Ieee1789Class.ABOVE_LOW_RISK: 2.0,
+}
+"""Numeric code of each IEEE 1789 region, as ``flicker_ieee1789_region`` records it."""
+
+FLICKER_MIN_FREQUENCY_HZ: Final = 20.0
+"""Lowest modulation frequency the led_assembly flicker phase looks for, Hz."""
+
+
+def reanalyse_flicker(
+    curves: dict[str, dict[str, list[float]]], params: dict[str, float]
+) -> dict[str, float]:
+    """Appeal re-analysis of led_assembly's flicker measurements from the ``flicker`` curve.
+
+    The curve holds ``t_s`` (sample times k/rate, s) and ``illuminance_lx``; returns
+    ``flicker_percent`` (%), ``flicker_index``, ``flicker_ieee1789_ratio`` (percent flicker
+    over the low-risk limit) and ``flicker_ieee1789_region`` (0/1/2). ``params`` is unused.
+    """
+    columns = curves["flicker"]
+    t = as_1d("t_s", columns["t_s"], min_size=8)
+    light = as_1d("illuminance_lx", columns["illuminance_lx"], min_size=8)
+    rate = round((t.size - 1) / float(t[-1] - t[0]))
+    metrics = flicker_metrics(light, float(rate), min_frequency_hz=FLICKER_MIN_FREQUENCY_HZ)
+    f = metrics.frequency_hz
+    ratio = metrics.percent_flicker / ieee1789_low_risk_limit_percent(f) if f > 0 else 0.0
+    return {
+        "flicker_percent": metrics.percent_flicker,
+        "flicker_index": metrics.flicker_index,
+        "flicker_ieee1789_ratio": ratio,
+        "flicker_ieee1789_region": IEEE1789_REGION_CODES[metrics.ieee1789],
+    }

@@ -21,6 +21,10 @@ MONITOR_CHIPS = ["ina226", "ina219", "ina260"]
 ADC_CHIPS = ["ads1115", "ads1015"]
 ELOAD_DRIVERS = ["dl3021", "dl3031", "it8500"]
 SUPPLY_DRIVERS = ["ka3005p", "rd6006"]
+DALI_DRIVERS = ["atxled", "tridonic"]
+"""DALI interfaces the station drives through python-dali (``atxled``: the ATX LED DALI HAT,
+``dali.driver.atxled``, on the Pi's serial port; ``tridonic``: the Tridonic/Lunatone DALI USB,
+``dali.driver.hid.tridonic``, at its hidraw node)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,9 @@ class HardwareConfig:
     """led_screen: the video output into the screen's sending card."""
     camera: CameraConfig = field(default_factory=CameraConfig)
     """led_screen: the camera photographing the screen."""
+    dali: InstrumentConfig = field(default_factory=lambda: InstrumentConfig("atxled", "/dev/ttyS0"))
+    """lighting_environment: the station's DALI interface on the installation's DALI bus
+    (opened only by a task that checks the DALI dimming curve)."""
 
 
 BENCH_DEVICES: dict[str, tuple[str, ...]] = {
@@ -237,7 +244,7 @@ BENCH_DEVICES: dict[str, tuple[str, ...]] = {
         "photodiode",
         "channel_switch",
     ),
-    "lighting_environment": ("mux", "grid", "zones", "panel", "photodiode"),
+    "lighting_environment": ("mux", "grid", "zones", "panel", "photodiode", "dali"),
     "power_bank": (
         "input_monitor",
         "output_monitor",
@@ -272,4 +279,5 @@ def sensor_names(hw: HardwareConfig) -> list[str]:
         "supply",
         "pattern_output",
         "camera",
+        "dali",
     ]

@@ -12,6 +12,7 @@ from firmware_py.config.hardware_map import (
     ADC_CHIPS,
     BACKENDS,
     COLOUR_CHIPS,
+    DALI_DRIVERS,
     ELOAD_DRIVERS,
     LIGHT_CHIPS,
     MONITOR_CHIPS,
@@ -112,6 +113,7 @@ def parse_hardware(t: Table) -> HardwareConfig:
             t.table("pattern_output", required=False), d.pattern_output
         ),
         camera=parse_camera(t.table("camera", required=False), d.camera),
+        dali=_instrument(t.table("dali", required=False), d.dali, DALI_DRIVERS),
     )
     t.check_unknown()
     return hw

@@ -91,3 +91,17 @@ class DimmingOutput(Protocol):
     """The assembly's dimming input (PWM duty 0..1)."""
 
     def set_level(self, fraction: float) -> None: ...
+
+
+class DaliControl(Protocol):
+    """DALI control gear on the installation's bus (IEC 62386-102), through the station's
+    DALI interface; no ``address``/``group``: broadcast."""
+
+    def direct_arc_power(
+        self, level: int, *, address: int | None = None, group: int | None = None
+    ) -> None: ...
+    def go_to_scene(
+        self, scene: int, *, address: int | None = None, group: int | None = None
+    ) -> None: ...
+    def off(self, *, address: int | None = None, group: int | None = None) -> None: ...
+    def query_actual_level(self, address: int) -> int | None: ...

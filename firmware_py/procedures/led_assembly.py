@@ -13,13 +13,19 @@ The phases a task gets depend on the limits it sets (a basic task judges only
    ``<ch>_duv``, ``<ch>_x``, ``<ch>_y``, whichever the task judges).
 3. **measure**, everything on: after ``settle_s``, ``samples`` readings
    ``sample_interval_s`` apart, averaged: ``voltage_v``, ``current_a``, ``power_w``,
-   ``illuminance_lx``; with a colour sensor ``cct_k`` and ``duv`` (ANSI C78.377 box).
+   ``illuminance_lx``; with a colour sensor ``cct_k`` and ``duv`` (rectangles from the task's
+   limits) and, when the task names an ANSI C78.377 nominal CCT (parameter
+   ``ansi_nominal_cct``, ``<channel>_ansi_nominal_cct`` for a channel; optional
+   ``ansi_duv_tolerance``, default 0.006), ``ansi_c78377_ratio``: the chromaticity judged
+   against the standard's quadrangle (<= 1 inside or on an edge; limits default to high = 1).
 4. **dimming** (limits ``dimming_*``): the PWM dimming input at ``dimming_steps`` levels,
    halving from 100 %: ``dimming_error_pct``, the largest deviation of E(d)/E(100 %) from d.
 5. **flicker** (limits ``flicker_*``): the photodiode recorded for ``flicker_s`` at its
    ADC rate at full output: ``flicker_percent`` (modulation depth), ``flicker_index``,
    ``flicker_ieee1789_ratio`` (percent flicker over the IEEE 1789 low-risk limit at the
-   dominant frequency: <= 1 is low risk, <= 0.42 no observable effect).
+   dominant frequency: < 1 is low risk, < 0.42 no observable effect) and
+   ``flicker_ieee1789_region``, the IEEE 1789-2015 recommended-practice region of the
+   (frequency, percent flicker) point: 0 no observable effect, 1 low risk, 2 above low risk.
 
 The teardown switches the jig power and the check feed off and every channel off, also
 after a sensor error or an abort.
@@ -28,15 +34,29 @@ after a sensor error or an abort.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from benchscore.analysis.flicker import flicker_metrics, ieee1789_low_risk_limit_percent
+from benchscore.analysis._arrays import AnalysisError
+from benchscore.analysis.colour import ansi_c78377_quadrangle
+from benchscore.analysis.flicker import (
+    FLICKER_MIN_FREQUENCY_HZ,
+    IEEE1789_REGION_CODES,
+    flicker_metrics,
+    ieee1789_low_risk_limit_percent,
+)
 from benchscore.measurement import Measurement, Outcome
+from benchscore.plugins.builtin.led_assembly import PLUGIN
 from firmware_py.procedures.base import Procedure, ProcedureResult, TaskInvalid, safely
+from firmware_py.procedures.colour_judging import (
+    ANSI_LIMITS,
+    ansi_curve,
+    judge_ansi_c78377,
+    no_chromaticity,
+)
 from firmware_py.procedures.interfaces import (
     ColourSensor,
     DigitalOutputs,
@@ -50,7 +70,7 @@ from firmware_py.procedures.interfaces import (
 if TYPE_CHECKING:
     from firmware_py.config import ChannelSpec, TaskConfig
 
-__all__ = ["LEDAssemblyProcedure", "LEDBench"]
+__all__ = ["LEDAssemblyProcedure", "LEDBench", "judge_ansi_c78377"]
 
 
 @dataclass
@@ -72,6 +92,12 @@ class LEDBench:
 
 
 COLOUR_KEYS = ("cct_k", "duv", "x", "y")
+FLICKER_KEYS = (
+    "flicker_percent",
+    "flicker_index",
+    "flicker_ieee1789_ratio",
+    "flicker_ieee1789_region",
+)
 
 
 class LEDAssemblyProcedure(Procedure):
@@ -82,21 +108,26 @@ class LEDAssemblyProcedure(Procedure):
         "power_w",
         "illuminance_lx",
     )
-    parameters: ClassVar[dict[str, float]] = {
-        "settle_s": 0.5,
-        "samples": 5,
-        "sample_interval_s": 0.1,
-        "check_settle_s": 0.2,
-        "channel_settle_s": 0.3,
-        "dimming_steps": 4,
-        "dimming_settle_s": 0.3,
-        "flicker_s": 1.0,
-    }
+    parameters: ClassVar[dict[str, float]] = dict(PLUGIN.parameters)
+    """``ansi_nominal_cct`` 0: no ANSI C78.377 judgement of the full-on mix."""
     bench: LEDBench
 
     @classmethod
     def check_task(cls, task: TaskConfig) -> None:
-        super().check_task(task)
+        per_channel = {f"{c.name}_ansi_nominal_cct" for c in task.channels}
+        core = {k: v for k, v in task.parameters.items() if k not in per_channel}
+        super().check_task(replace(task, parameters=core))
+        tolerance = task.parameters.get("ansi_duv_tolerance", 0.006)
+        for key in ("ansi_nominal_cct", *sorted(per_channel)):
+            nominal = task.parameters.get(key, 0.0)
+            if nominal == 0:
+                continue
+            if nominal != int(nominal):
+                raise TaskInvalid(f"{task.file.name}: parameters.{key} {nominal:g}: not a whole K")
+            try:
+                ansi_c78377_quadrangle(int(nominal), tolerance)
+            except AnalysisError as exc:
+                raise TaskInvalid(f"{task.file.name}: parameters.{key}: {exc}") from None
         check = [k for k in ("check_voltage_v", "check_current_a") if k in task.limits]
         if len(check) == 1:
             raise TaskInvalid(
@@ -119,11 +150,13 @@ class LEDAssemblyProcedure(Procedure):
             bench.channels.write_pin(pin, mask is None or bool(mask >> k & 1))
 
     def _colour(self, prefix: str, curve: str = "") -> list[Measurement]:
-        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor;
-        the reading goes out as curve ``<curve>_colour`` (x, y, lux; or the sensor's own CCT
-        when it gives no chromaticity) for the appeal's re-analysis."""
+        """Colour measurements ``<prefix>cct_k``... the task judges, from the colour sensor,
+        and ``<prefix>ansi_c78377_ratio`` if the task names a nominal CCT for it; the reading
+        goes out as curve ``<curve>_colour`` (x, y, lux; or the sensor's own CCT when it gives
+        no chromaticity) for the appeal's re-analysis."""
         wanted = [k for k in COLOUR_KEYS if self.has_limits(prefix + k)]
-        if not wanted or self.bench.colour_sensor is None:
+        nominal = int(self.params.get(f"{prefix}ansi_nominal_cct", 0.0))
+        if (not wanted and not nominal) or self.bench.colour_sensor is None:
             return []
         reading = self.bench.colour_sensor.read_colour()
         xy = reading.xy
@@ -147,7 +180,28 @@ class LEDAssemblyProcedure(Procedure):
                 out.append(self.not_measured(name, "no light to take a colour from"))
             else:
                 out.append(self.judge(name, values[key], curve))
+        if nominal:
+            out.append(self._ansi(prefix, nominal, xy, reading.cct_k, reading.duv))
         return out
+
+    def _ansi(
+        self,
+        prefix: str,
+        nominal: int,
+        xy: tuple[float, float] | None,
+        cct_k: float | None,
+        duv: float | None,
+    ) -> Measurement:
+        """``<prefix>ansi_c78377_ratio``: the chromaticity in the nominal CCT's quadrangle;
+        its raw curve ``<prefix>ansi_c78377`` holds what the appeal re-analysis needs."""
+        name = f"{prefix}ansi_c78377_ratio"
+        limits = self.task.limits.get(name, ANSI_LIMITS)
+        if xy is None:
+            return no_chromaticity(name, limits)
+        tolerance = self.params["ansi_duv_tolerance"]
+        curve = f"{prefix}ansi_c78377"
+        self.curve(curve, ansi_curve(xy, cct_k, duv, nominal, tolerance))
+        return judge_ansi_c78377(name, xy, nominal, tolerance, limits, curve)
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self, result: ProcedureResult) -> None:
@@ -161,7 +215,7 @@ class LEDAssemblyProcedure(Procedure):
         result.measurements += self._full_on()
         if self.has_limits("dimming_error_pct"):
             result.measurements.append(self._dimming())
-        if any(self.has_limits(k) for k in ("flicker_percent", "flicker_ieee1789_ratio")):
+        if any(self.has_limits(k) for k in FLICKER_KEYS):
             result.measurements += self._flicker()
 
     def teardown(self) -> None:
@@ -363,12 +417,8 @@ class LEDAssemblyProcedure(Procedure):
         )
         if float(np.mean(light)) <= 0:
             reason = "no light on the photodiode"
-            return [
-                self.not_measured(k, reason)
-                for k in ("flicker_percent", "flicker_index", "flicker_ieee1789_ratio")
-                if self.has_limits(k)
-            ]
-        metrics = flicker_metrics(light, float(rate), min_frequency_hz=20.0)
+            return [self.not_measured(k, reason) for k in FLICKER_KEYS if self.has_limits(k)]
+        metrics = flicker_metrics(light, float(rate), min_frequency_hz=FLICKER_MIN_FREQUENCY_HZ)
         ratio = 0.0
         if metrics.frequency_hz > 0:
             ratio = metrics.percent_flicker / ieee1789_low_risk_limit_percent(metrics.frequency_hz)
@@ -394,6 +444,17 @@ class LEDAssemblyProcedure(Procedure):
                     "flicker",
                     reason=f"flicker_ieee1789_ratio {ratio:.3g}: {metrics.percent_flicker:.3g} % "
                     f"at {f:.4g} Hz is above the IEEE 1789 low-risk limit",
+                )
+            )
+        if self.has_limits("flicker_ieee1789_region"):
+            region = metrics.ieee1789
+            out.append(
+                self.judge(
+                    "flicker_ieee1789_region",
+                    IEEE1789_REGION_CODES[region],
+                    "flicker",
+                    reason=f"flicker_ieee1789_region: {metrics.percent_flicker:.3g} % at "
+                    f"{f:.4g} Hz is {region.value.replace('_', ' ')} (IEEE 1789-2015)",
                 )
             )
         return out

@@ -13,12 +13,24 @@ Phases:
    and every zone sensor is read. Measures
    ``<scene>_mean_lx`` (Ē), ``<scene>_u0`` (Emin/Ē), optionally ``<scene>_min_lx``, and
    per zone ``<scene>_<zone>_cct_k`` (and ``_duv`` where the sensor gives it) judged by the
-   limits ``<scene>_cct_k`` / ``<scene>_duv``. Curve ``scene_<scene>``: x, y, lux.
-3. **response** (if the task judges ``response_time_s``): from dark, the first scene is
+   limits ``<scene>_cct_k`` / ``<scene>_duv``; with ``ansi_nominal_cct`` (optional
+   ``ansi_duv_tolerance``) also ``<scene>_<zone>_ansi_c78377_ratio``, the zone's chromaticity
+   in that ANSI C78.377 quadrangle (needs a colour sensor giving x, y: AS7341). Curve
+   ``scene_<scene>``: x, y, lux.
+3. **dali_curve** (if the task judges ``dali_curve_slope_ratio`` or ``dali_curve_error_pct``):
+   through the station's DALI interface (python-dali), OFF then DAPC broadcast at
+   ``dali_curve_steps`` arc levels from ``dali_curve_low_arc`` to 254; after
+   ``dali_curve_settle_s`` and once QUERY ACTUAL LEVEL of short address ``dali_query_address``
+   reads the commanded level (the fade is over), the grid sensors are read (their mean, less
+   the mean with the luminaires off, is the light output). Measures
+   ``dali_curve_slope_ratio`` (fitted slope of log10(light) per level over the IEC 62386-102
+   slope 3/253) and ``dali_curve_error_pct`` (largest deviation of E(n) from the standard's
+   X(n) scaled to the readings). Curve ``dali_curve``.
+4. **response** (if the task judges ``response_time_s``): from dark, the first scene is
    recalled while the photodiode records at ``response_rate_sps``; the response time runs
    from the button press until the light stays within ``response_tolerance`` of its final
    level (IEEE 181 settling).
-4. **occupancy** (if the task judges ``occupancy_on_s``/``occupancy_off_s``): from dark,
+5. **occupancy** (if the task judges ``occupancy_on_s``/``occupancy_off_s``): from dark,
    the presence simulator is switched on; time until the light passes
    ``occupancy_threshold`` of the first scene's level; then off; time until it falls below.
 
@@ -33,10 +45,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from benchscore.analysis._arrays import AnalysisError
+from benchscore.analysis.colour import ansi_c78377_quadrangle
+from benchscore.analysis.dimming import check_dali_curve
 from benchscore.analysis.electrical import settle_index
 from benchscore.analysis.environment import illuminance_grid_stats
 from benchscore.clock import Clock
 from benchscore.measurement import Measurement
+from benchscore.plugins.builtin.lighting_environment import PLUGIN
 from firmware_py.procedures.base import (
     CurveStream,
     Procedure,
@@ -44,8 +60,16 @@ from firmware_py.procedures.base import (
     TaskInvalid,
     safely,
 )
+from firmware_py.procedures.colour_judging import (
+    ANSI_LIMITS,
+    ansi_curve,
+    judge_ansi_c78377,
+    no_chromaticity,
+)
 from firmware_py.procedures.interfaces import (
+    ColourReading,
     ColourSensor,
+    DaliControl,
     DigitalOutputs,
     LightSensor,
     WaveformCapture,
@@ -68,6 +92,11 @@ class LightingBench:
     press_s: float
     photodiode: WaveformCapture
     calibrations: Iterable[str] = field(default_factory=tuple)
+    dali: DaliControl | None = None
+    """The station's DALI interface (only for a task that checks the dimming curve)."""
+
+
+DALI_CURVE_KEYS = ("dali_curve_slope_ratio", "dali_curve_error_pct")
 
 
 def press(bench: LightingBench, scene: int, clock: Clock) -> float:
@@ -82,20 +111,8 @@ def press(bench: LightingBench, scene: int, clock: Clock) -> float:
 
 class LightingEnvironmentProcedure(Procedure):
     name: ClassVar[str] = "lighting_environment"
-    parameters: ClassVar[dict[str, float]] = {
-        "off_scene": 2.0,
-        "settle_s": 2.0,
-        "settle_max_s": 20.0,
-        "settle_poll_s": 0.5,
-        "response_window_s": 6.0,
-        "response_rate_sps": 490.0,
-        "response_tolerance": 0.1,
-        "occupancy_threshold": 0.5,
-        "occupancy_on_timeout_s": 10.0,
-        "occupancy_off_timeout_s": 60.0,
-        "occupancy_poll_s": 0.1,
-        "occupancy_off_poll_s": 0.25,
-    }
+    parameters: ClassVar[dict[str, float]] = dict(PLUGIN.parameters)
+    """``ansi_nominal_cct`` 0: zones are not judged by an ANSI C78.377 quadrangle."""
     bench: LightingBench
 
     @classmethod
@@ -108,6 +125,21 @@ class LightingEnvironmentProcedure(Procedure):
         if missing:
             raise TaskInvalid(f"{task.file.name}: limits missing for {missing}")
         p = {**cls.parameters, **task.parameters}
+        if p["ansi_nominal_cct"]:
+            try:
+                ansi_c78377_quadrangle(int(p["ansi_nominal_cct"]), p["ansi_duv_tolerance"])
+            except AnalysisError as exc:
+                raise TaskInvalid(f"{task.file.name}: parameters.ansi_nominal_cct: {exc}") from None
+        for name, low, high in (
+            ("dali_curve_low_arc", 1, 253),
+            ("dali_curve_steps", 2, 254),
+            ("dali_query_address", 0, 63),
+        ):
+            if not (low <= p[name] <= high and p[name] == int(p[name])):
+                raise TaskInvalid(
+                    f"{task.file.name}: parameters.{name} {p[name]:g} must be a whole number "
+                    f"in {low}..{high}"
+                )
         for name, window in (
             ("response_time_s", p["response_window_s"]),
             ("occupancy_on_s", p["occupancy_on_timeout_s"]),
@@ -126,6 +158,8 @@ class LightingEnvironmentProcedure(Procedure):
         self._recall(int(self.params["off_scene"]), "dark")
         for scene in self.task.scenes:
             result.measurements += self._scene(scene)
+        if any(self.has_limits(k) for k in DALI_CURVE_KEYS):
+            result.measurements += self._dali_curve()
         if self.has_limits("response_time_s"):
             result.measurements.append(self._response(self.task.scenes[0]))
         if self.has_limits("occupancy_on_s") or self.has_limits("occupancy_off_s"):
@@ -187,10 +221,13 @@ class LightingEnvironmentProcedure(Procedure):
         if self.has_limits(f"{scene.name}_min_lx"):
             out.append(self.judge(f"{scene.name}_min_lx", stats.min_lx, curve))
         cct_key, duv_key = f"{scene.name}_cct_k", f"{scene.name}_duv"
+        nominal = int(self.params["ansi_nominal_cct"])
         for zone, colour_sensor in bench.zones.items():
-            if not (self.has_limits(cct_key) or self.has_limits(duv_key)):
+            if not (self.has_limits(cct_key) or self.has_limits(duv_key) or nominal):
                 break
             colour = colour_sensor.read_colour()
+            if nominal:
+                out.append(self._ansi(scene.name, zone, nominal, colour))
             self.live(
                 f"scene_{scene.name}",
                 {f"{zone}_cct_k": colour.cct_k, f"{zone}_lx": colour.illuminance_lx},
@@ -212,6 +249,104 @@ class LightingEnvironmentProcedure(Procedure):
                 name = f"{scene.name}_{zone}_duv"
                 out.append(self.judge(name, colour.duv, zone_curve, limits_key=duv_key))
         return out
+
+    def _ansi(self, scene: str, zone: str, nominal: int, colour: ColourReading) -> Measurement:
+        """``<scene>_<zone>_ansi_c78377_ratio`` (limits ``<scene>_ansi_c78377_ratio`` if the
+        task sets them, else high = 1), raw curve ``<scene>_<zone>_ansi_c78377``."""
+        name = f"{scene}_{zone}_ansi_c78377_ratio"
+        limits = self.task.limits.get(f"{scene}_ansi_c78377_ratio", ANSI_LIMITS)
+        if colour.xy is None:
+            return no_chromaticity(name, limits)
+        tolerance = self.params["ansi_duv_tolerance"]
+        curve = f"{scene}_{zone}_ansi_c78377"
+        self.curve(curve, ansi_curve(colour.xy, colour.cct_k, colour.duv, nominal, tolerance))
+        return judge_ansi_c78377(name, colour.xy, nominal, tolerance, limits, curve)
+
+    # -- DALI dimming curve ----------------------------------------------------------------
+    def _dali_curve(self) -> list[Measurement]:
+        bench, p = self.bench, self.params
+        if bench.dali is None:
+            raise RuntimeError("the task checks the DALI curve; the bench has no DALI interface")
+        dali = bench.dali
+        low, steps = int(p["dali_curve_low_arc"]), max(2, int(p["dali_curve_steps"]))
+        levels = sorted({int(round(v)) for v in np.linspace(low, 254, steps)})
+        query = int(p["dali_query_address"])
+        dali.off()
+        self._dali_settle(0, query)
+        dark = self._grid_mean_lx()
+        lux: list[float] = []
+        actual: list[int | None] = []
+        start = self.clock.monotonic()
+        for k, level in enumerate(levels):
+            self.check_stop()
+            dali.direct_arc_power(level)
+            actual.append(self._dali_settle(level, query))
+            lux.append(self._grid_mean_lx())
+            self.progress(
+                "dali_curve",
+                {"arc_level": float(level), "illuminance_lx": lux[-1]},
+                fraction=(k + 1) / len(levels),
+                elapsed_s=self.clock.monotonic() - start,
+            )
+        dali.off()
+        self.curve(
+            "dali_curve",
+            {
+                "arc_level": [float(n) for n in levels],
+                "actual_level": [-1.0 if a is None else float(a) for a in actual],
+                "illuminance_lx": lux,
+                "dark_lx": [dark] * len(levels),
+            },
+        )
+        wanted = [k for k in DALI_CURVE_KEYS if self.has_limits(k)]
+        try:
+            check = check_dali_curve(levels, lux, dark)
+        except AnalysisError as exc:
+            return [self.not_measured(k, str(exc)) for k in wanted]
+        wrong = [
+            f"{n}->{'none' if a is None else a}"
+            for n, a in zip(levels, actual, strict=True)
+            if a != n
+        ]
+        note = f"; QUERY ACTUAL LEVEL disagrees ({', '.join(wrong)})" if wrong else ""
+        values = {
+            "dali_curve_slope_ratio": check.slope_ratio,
+            "dali_curve_error_pct": check.error_pct,
+        }
+        self.live("dali_curve", dict(values))
+        return [
+            self.judge(
+                k,
+                values[k],
+                "dali_curve",
+                reason=f"{k} {values[k]:.3g}: light does not follow the IEC 62386-102 "
+                f"logarithmic curve at arc levels {levels[0]}..{levels[-1]}{note}",
+            )
+            for k in wanted
+        ]
+
+    def _grid_mean_lx(self) -> float:
+        """Mean illuminance over the grid sensors now, lx."""
+        readings = []
+        for sensor in self.bench.grid:
+            self.check_stop()
+            readings.append(sensor.measure_lx())
+        return float(np.mean(readings))
+
+    def _dali_settle(self, level: int, query: int) -> int | None:
+        """Wait ``dali_curve_settle_s``, then until QUERY ACTUAL LEVEL of ``query`` reads
+        ``level`` (the fade is over; polled every ``settle_poll_s``, at most
+        ``settle_max_s``); return the last level read (None: no answer)."""
+        p, dali = self.params, self.bench.dali
+        assert dali is not None
+        self.wait(p["dali_curve_settle_s"])
+        start = self.clock.monotonic()
+        actual = dali.query_actual_level(query)
+        # no answer (None): no gear at that address to wait for; the light is read anyway
+        while actual not in (level, None) and self.clock.monotonic() - start < p["settle_max_s"]:
+            self.wait(p["settle_poll_s"])
+            actual = dali.query_actual_level(query)
+        return actual
 
     # -- response --------------------------------------------------------------------------
     def _response(self, scene: SceneSpec) -> Measurement:

@@ -9,9 +9,8 @@ from functools import partial
 from statistics import fmean
 from typing import Any
 
-import numpy as np
-
-from benchscore.analysis.flicker import flicker_metrics, ieee1789_low_risk_limit_percent
+from benchscore.analysis.colour import reanalyse_ansi_c78377
+from benchscore.analysis.flicker import reanalyse_flicker
 from benchscore.configfile import Table
 from benchscore.plugins.builtin.common import colour, named_tables, single
 from benchscore.plugins.contract import (
@@ -26,7 +25,13 @@ from benchscore.plugins.contract import (
 COLOUR_KEYS = ("cct_k", "duv", "x", "y")
 FULL_ON = ("voltage_v", "current_a", "power_w", "illuminance_lx")
 CHECKS = ("check_voltage_v", "check_current_a", "check_reverse_current_a")
-FLICKER = ("flicker_percent", "flicker_index", "flicker_ieee1789_ratio")
+FLICKER = (
+    "flicker_percent",
+    "flicker_index",
+    "flicker_ieee1789_ratio",
+    "flicker_ieee1789_region",
+)
+ANSI = "ansi_c78377_ratio"
 
 
 @dataclass(frozen=True)
@@ -62,26 +67,11 @@ def _dimming_error_pct(cols: Mapping[str, list[float]]) -> float:
     return max(abs(e / lux[0] - d) / d * 100.0 for d, e in zip(levels, lux, strict=True))
 
 
-def _flicker(cols: Mapping[str, list[float]]) -> dict[str, float]:
-    t, light = cols["t_s"], np.asarray(cols["illuminance_lx"], dtype=float)
-    if len(t) < 2 or float(np.mean(light)) <= 0:
-        raise ValueError("no light on the photodiode")
-    rate = round((len(t) - 1) / (t[-1] - t[0]))  # an ADC rate is a whole number of sps
-    m = flicker_metrics(light, float(rate), min_frequency_hz=20.0)
-    ratio = 0.0
-    if m.frequency_hz > 0:
-        ratio = m.percent_flicker / ieee1789_low_risk_limit_percent(m.frequency_hz)
-    return {
-        "flicker_percent": m.percent_flicker,
-        "flicker_index": m.flicker_index,
-        "flicker_ieee1789_ratio": ratio,
-    }
-
-
 def reanalyse(inp: AppealInput) -> Reanalysis:
     """Every measurement again from the stored curves, as the station computes it: means of
     ``samples``, the one-row ``check`` and ``channel_<ch>`` curves, colour from the stored
-    chromaticity (``*_colour``), the dimming error, the flicker metrics of the waveform."""
+    chromaticity (``*_colour``), the ANSI C78.377 quadrangle ratio (``*ansi_c78377``), the
+    dimming error, the flicker metrics and IEEE 1789 region of the waveform."""
     out = Reanalysis()
     curves = inp.curves
     flicker: dict[str, float] | None = None
@@ -101,11 +91,14 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
         elif name in FLICKER:
             if flicker is None:
                 try:
-                    flicker = _flicker(cols)
+                    flicker = reanalyse_flicker({"flicker": dict(cols)}, dict(inp.parameters))
                 except (KeyError, ValueError) as exc:
                     out.unavailable[name] = str(exc)
                     continue
             out.values[name] = flicker[name]
+        elif name.endswith(ANSI):
+            args = ({curve: dict(cols)}, dict(inp.parameters), curve)
+            out.put(name, partial(reanalyse_ansi_c78377, *args))
         elif curve.endswith("_colour") and any(name.endswith(k) for k in COLOUR_KEYS):
             key = next(k for k in COLOUR_KEYS if name.endswith(k))
             colour(out, name[: -len(key)], cols, [name])
@@ -142,6 +135,11 @@ PLUGIN = ProcedurePlugin(
         CurveSpec("channel_*", ("voltage_v", "current_a", "illuminance_lx"), "one row"),
         CurveSpec("samples", ("t_s", *FULL_ON)),
         CurveSpec("*_colour", ("x", "y", "illuminance_lx"), "one row (or cct_k without xy)"),
+        CurveSpec(
+            "*ansi_c78377",
+            ("x", "y", "cct_k", "duv", "nominal_cct_k", "duv_tolerance"),
+            "one row: what the quadrangle was judged on",
+        ),
         CurveSpec("dimming", ("level", "illuminance_lx")),
         CurveSpec("flicker", ("t_s", "illuminance_lx"), "the photodiode at its ADC rate"),
     ),
@@ -154,6 +152,8 @@ PLUGIN = ProcedurePlugin(
         *(MeasurementSpec(f"<ch>_{k}", "", "channel_<ch>_colour") for k in COLOUR_KEYS),
         *(MeasurementSpec(k, "", "samples") for k in FULL_ON),
         *(MeasurementSpec(k, "", "samples_colour") for k in COLOUR_KEYS),
+        MeasurementSpec(f"<ch>_{ANSI}", "", "<ch>_ansi_c78377"),
+        MeasurementSpec(ANSI, "", "ansi_c78377"),
         MeasurementSpec("dimming_error_pct", "%", "dimming"),
         *(MeasurementSpec(k, "", "flicker") for k in FLICKER),
     ),
@@ -166,6 +166,8 @@ PLUGIN = ProcedurePlugin(
         "dimming_steps": 4,
         "dimming_settle_s": 0.3,
         "flicker_s": 1.0,
+        "ansi_nominal_cct": 0.0,
+        "ansi_duv_tolerance": 0.006,
     },
     task_schema=read_task,
     task_tables=("channels",),

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from benchscore.analysis.colour import reanalyse_ansi_c78377
+from benchscore.analysis.dimming import reanalyse_dali_curve
 from benchscore.analysis.electrical import settle_index
 from benchscore.analysis.environment import illuminance_grid_stats
 from benchscore.configfile import Table
@@ -80,9 +82,15 @@ def occupancy_s(cols: Columns, levels: Columns, p: Params, on: bool) -> float:
     raise ValueError("the light never switched on by presence")
 
 
+def _dali(cols: Columns, name: str) -> float:
+    return reanalyse_dali_curve({"dali_curve": dict(cols)}, {})[name]
+
+
 def reanalyse(inp: AppealInput) -> Reanalysis:
     """Grid statistics of each ``scene_<s>`` curve, zone colour from ``zone_<s>_<zone>``
-    chromaticity, response time and occupancy timing from the photodiode records."""
+    chromaticity and its ANSI C78.377 quadrangle ratio (``<scene>_<zone>_ansi_c78377``), the
+    DALI dimming curve (``dali_curve``), response time and occupancy timing from the photodiode
+    records."""
     out = Reanalysis()
     curves, p = inp.curves, inp.parameters
     for name, m in inp.measurements.items():
@@ -97,7 +105,12 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
             if what in ("mean_lx", "u0", "min_lx"):
                 out.put(name, partial(_grid, cols, what))
                 continue
-        if curve.startswith("zone_") and (name.endswith("_cct_k") or name.endswith("_duv")):
+        if name.endswith("_ansi_c78377_ratio"):
+            args = ({curve: dict(cols)}, dict(p), curve)
+            out.put(name, partial(reanalyse_ansi_c78377, *args))
+        elif name in ("dali_curve_slope_ratio", "dali_curve_error_pct"):
+            out.put(name, partial(_dali, cols, name))
+        elif curve.startswith("zone_") and (name.endswith("_cct_k") or name.endswith("_duv")):
             key = "cct_k" if name.endswith("_cct_k") else "duv"
             colour(out, name[: -len(key)], cols, [name])
         elif name == "response_time_s":
@@ -123,6 +136,7 @@ PLUGIN = ProcedurePlugin(
         Role("zones", "ColourSensor", when="one per zone"),
         Role("panel", "DigitalOutputs"),
         Role("photodiode", "WaveformCapture"),
+        Role("dali", "DaliControl", optional=True, when="limits dali_curve_*"),
     ),
     curves=(
         CurveSpec("scene_*", ("x_m", "y_m", "illuminance_lx"), "one row per grid sensor"),
@@ -131,6 +145,12 @@ PLUGIN = ProcedurePlugin(
         CurveSpec("response_levels", ("dark_lx", "scene_lx"), "one row"),
         CurveSpec("occupancy", ("t_s", "illuminance_lx", "presence")),
         CurveSpec("occupancy_levels", ("dark_lx", "scene_lx"), "one row"),
+        CurveSpec(
+            "*_ansi_c78377",
+            ("x", "y", "cct_k", "duv", "nominal_cct_k", "duv_tolerance"),
+            "<scene>_<zone>_ansi_c78377, one row",
+        ),
+        CurveSpec("dali_curve", ("arc_level", "actual_level", "illuminance_lx", "dark_lx")),
     ),
     measurements=(
         MeasurementSpec("<scene>_mean_lx", "lx", "scene_<scene>"),
@@ -138,6 +158,9 @@ PLUGIN = ProcedurePlugin(
         MeasurementSpec("<scene>_min_lx", "lx", "scene_<scene>"),
         MeasurementSpec("<scene>_<zone>_cct_k", "K", "zone_<scene>_<zone>"),
         MeasurementSpec("<scene>_<zone>_duv", "", "zone_<scene>_<zone>"),
+        MeasurementSpec("<scene>_<zone>_ansi_c78377_ratio", "", "<scene>_<zone>_ansi_c78377"),
+        MeasurementSpec("dali_curve_slope_ratio", "", "dali_curve"),
+        MeasurementSpec("dali_curve_error_pct", "%", "dali_curve"),
         MeasurementSpec("response_time_s", "s", "response"),
         MeasurementSpec("occupancy_on_s", "s", "occupancy"),
         MeasurementSpec("occupancy_off_s", "s", "occupancy"),
@@ -155,6 +178,12 @@ PLUGIN = ProcedurePlugin(
         "occupancy_off_timeout_s": 60.0,
         "occupancy_poll_s": 0.1,
         "occupancy_off_poll_s": 0.25,
+        "dali_curve_low_arc": 144.0,
+        "dali_curve_steps": 6.0,
+        "dali_curve_settle_s": 0.5,
+        "dali_query_address": 0.0,
+        "ansi_nominal_cct": 0.0,
+        "ansi_duv_tolerance": 0.006,
     },
     task_schema=read_task,
     task_tables=("scenes",),

@@ -42,6 +42,9 @@ class Luminaire:
     min_arc: int = DALI_MIN_ARC
     max_arc: int = DALI_MAX_ARC
     target_arc: int = DALI_OFF
+    linear_dimming: bool = False
+    """The driver's linear dimming curve (light = n/254, IEC 62386-207 option) instead of the
+    standard logarithmic one: a commissioning fault the DALI curve check finds."""
     scene_levels: dict[int, int] = field(default_factory=dict)
     _transitions: list[ArcFade] = field(default_factory=list, init=False, repr=False)
 
@@ -74,7 +77,10 @@ class Luminaire:
 
     def output_fraction(self, t_s: float) -> float:
         """Light output at ``t_s`` as a fraction of ``flux_lm`` (DALI curve, output factor)."""
-        return dali_arc_to_fraction(self.level_at(t_s)) * self.output_factor
+        level = self.level_at(t_s)
+        if self.linear_dimming:
+            return max(0.0, level) / DALI_MAX_ARC * self.output_factor
+        return dali_arc_to_fraction(level) * self.output_factor
 
     def flux_at_lm(self, t_s: float) -> float:
         """Luminous flux at ``t_s``, lm."""
