@@ -60,6 +60,8 @@ CASES = {
         "lighting_environment",
         ("work_min_lx", "meeting_min_lx", "work_duv", "meeting_cct_k"),
         hardware=TWO_ZONE_CHIPS,  # a CCT-only sensor and one with chromaticity
+        # the zone with chromaticity is also judged in its ANSI C78.377 quadrangle
+        replace=(("[parameters]\n", "[parameters]\nansi_nominal_cct = 4000\n"),),
     ),
     "power_bank": Case("power_bank", "power_bank", ("charge_cv_share",)),
     "power_bank_window": Case("power_bank", "power_bank_short"),
