@@ -28,7 +28,7 @@ after a sensor error or an abort.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -230,15 +230,7 @@ class LEDAssemblyProcedure(Procedure):
         failed = [m for m in out if m.outcome is Outcome.FAIL]
         if failed:
             last = failed[-1]
-            out[out.index(last)] = Measurement(
-                last.name,
-                last.value,
-                last.unit,
-                last.limits,
-                last.outcome,
-                last.reason + skip,
-                last.curve,
-            )
+            out[out.index(last)] = replace(last, reason=last.reason + skip)
         return out
 
     # -- 2. each channel alone -------------------------------------------------------------
