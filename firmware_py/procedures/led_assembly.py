@@ -91,7 +91,12 @@ class LEDAssemblyProcedure(Procedure):
         "dimming_steps": 4,
         "dimming_settle_s": 0.3,
         "flicker_s": 1.0,
+        "ask_diffuser_timeout_s": 0.0,
+        "ask_diffuser_default": 1.0,
     }
+    """``ask_diffuser_timeout_s`` > 0: first ask "Is the diffuser fitted?" (yes/no); with no
+    answer in that many real seconds the answer is ``ask_diffuser_default`` (1 yes, 0 no).
+    Judged as ``diffuser_fitted`` (1 yes, 0 no) when the task has limits for it."""
     bench: LEDBench
 
     @classmethod
@@ -142,6 +147,16 @@ class LEDAssemblyProcedure(Procedure):
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self, result: ProcedureResult) -> None:
+        if self.params["ask_diffuser_timeout_s"] > 0:
+            fitted = self.prompt(
+                "diffuser_fitted",
+                "Is the diffuser fitted?",
+                "yes_no",
+                timeout_s=self.params["ask_diffuser_timeout_s"],
+                default=bool(self.params["ask_diffuser_default"]),
+            )
+            if self.has_limits("diffuser_fitted"):
+                result.measurements.append(self.judge("diffuser_fitted", 1.0 if fitted else 0.0))
         if self.has_limits("check_voltage_v"):
             checks = self._check()
             result.measurements += checks
