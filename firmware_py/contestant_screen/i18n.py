@@ -38,7 +38,7 @@ def catalog(lang: str) -> dict[str, str]:
         cat = read_po(fh, locale=babel_locale(lang))
     for m in cat:
         current = m.context in MESSAGES and m.id == MESSAGES[m.context]
-        if current and not m.fuzzy and isinstance(m.string, str) and m.string:
+        if current and m.context and not m.fuzzy and isinstance(m.string, str) and m.string:
             texts[m.context] = m.string
     return texts
 
