@@ -180,6 +180,28 @@
     });
     source.addEventListener("live", (ev) => add(JSON.parse(ev.data).samples));
 
+    // The station's open operator prompt: a judge answers it (a signed "answer" command).
+    function promptBox(p) {
+      const box = BS.el("div", "prompt");
+      box.append(BS.el("h3", "", BS.t("station.prompt")), BS.el("p", "", p.text));
+      const send = async (value) => {
+        const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
+          { method: "POST", body: { command: "answer", prompt: p.id, value: value } });
+        box.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
+      };
+      if (p.kind === "yes_no") {
+        box.append(BS.button("station.answer_yes", () => send(true)),
+          BS.button("station.answer_no", () => send(false)));
+      } else if (p.kind === "instruction") {
+        box.append(BS.button("station.answer_done", () => send(true)));
+      } else {
+        const input = BS.input("number", "prompt_value", "");
+        if (typeof p.default === "number") input.value = p.default;
+        box.append(input, BS.button("station.answer_number", () => send(Number(input.value))));
+      }
+      return box;
+    }
+
     // ---- status, runs, commands: refreshed every 3 s
     let shownCurves = "";
     async function refresh() {
@@ -208,12 +230,14 @@
       if (allowed.length) {
         commands.append(BS.el("h2", "", BS.t("station.commands")));
         for (const [cmd] of allowed) {
+          if (cmd === "answer") continue;  // the prompt's own buttons, below
           commands.append(BS.button("station.cmd." + cmd, async () => {
             const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
               { method: "POST", body: { command: cmd } });
             commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
           }));
         }
+        if (d.prompt && d.can.answer) commands.append(promptBox(d.prompt));
         if (d.reply) commands.append(BS.el("p", "meta", BS.t("station.reply") + ": " + (d.reply.ok ? "ok" : "✗") + " " + d.reply.detail));
       }
 
