@@ -40,7 +40,9 @@ def test_a_number_answer_must_fit_the_range_edges_included() -> None:
 def test_no_answer_takes_the_default_when_the_timeout_passes() -> None:
     desk = PromptDesk()
     start = time.monotonic()
-    entry = desk.ask(Prompt("q-1", "yes_no", "Fitted?", timeout_s=0.2, default=False), lambda: False)
+    entry = desk.ask(
+        Prompt("q-1", "yes_no", "Fitted?", timeout_s=0.2, default=False), lambda: False
+    )
     assert time.monotonic() - start >= 0.2
     assert entry["value"] is False and entry["by"] == "timeout"
 

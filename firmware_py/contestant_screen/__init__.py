@@ -86,9 +86,7 @@ def start_screen(feed: ScreenFeed, desk: PromptDesk, host: str, port: int) -> An
     try:
         from firmware_py.contestant_screen.server import ScreenServer
     except ImportError as exc:
-        log.warning(
-            "contestant screen off: %s (install the benchscore[station-screen] extra)", exc
-        )
+        log.warning("contestant screen off: %s (install the benchscore[station-screen] extra)", exc)
         return None
     try:
         return ScreenServer.start(feed, desk, host, port)

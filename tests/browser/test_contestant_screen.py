@@ -183,9 +183,7 @@ def station_with_screen(tmp_path: Path, timeout_s: float) -> Station:
 
 def stored(station: Station, record: dict[str, Any], db: Path) -> dict[str, Any]:
     """The record as the scorer stores it (validated on its topic, then read back)."""
-    obj = validate(
-        parse_topic(station.link.topics.record), {**record, "boot_id": station.boot_id}
-    )
+    obj = validate(parse_topic(station.link.topics.record), {**record, "boot_id": station.boot_id})
     store = Store(db)
     try:
         assert store.add_records([obj]) == [True]
