@@ -55,7 +55,7 @@ CATALOGUES = (
         ROOT / "firmware_py" / "contestant_screen" / "babel.cfg",
         ROOT / "firmware_py" / "contestant_screen",
         ROOT / "firmware_py" / "contestant_screen" / "locale",
-        ("zh", "ar"),
+        ("zh", "ru", "fr", "es", "ar"),
     ),
 )
 

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 
 from .messages import MESSAGES
 
-LANGS: Final = ("en", "zh", "ar")
+LANGS: Final = ("en", "zh", "ru", "fr", "es", "ar")
 """The screen's languages (``?lang=`` and the ``bs_lang`` cookie use these codes)."""
 LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
 BABEL_LOCALE: Final = {"zh": "zh_Hans_CN"}
