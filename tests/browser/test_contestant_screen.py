@@ -139,6 +139,19 @@ def test_pass_fail_and_a_prompt_in_three_languages(browser: WebDriver) -> None:
             if lang == "zh":
                 assert "功率" in items[0].text and "过高" in items[0].text, items[0].text
             browser.save_screenshot(str(ARTIFACTS / f"contestant-fail-{lang}.png"))
+        # testing with its phase and progress; a fault (the same screens for every language)
+        feed.update(state="running", phase="channel_warm", progress_pct=40.0)
+        for lang in ("en", "ar"):
+            show(browser, server.url, lang, "running")
+            check_page(browser, lang)
+            browser.save_screenshot(str(ARTIFACTS / f"contestant-testing-{lang}.png"))
+        feed.update(state="fault", code="aborted_jig", reason="aborted: jig opened")
+        feed.result({"run_id": "r3", "outcome": "fault", "reason": "aborted: jig opened",
+                     "code": "aborted_jig", "params": {}, "measurements": []})  # fmt: skip
+        for lang in ("en", "ar"):
+            show(browser, server.url, lang, "fault")
+            check_page(browser, lang)
+            browser.save_screenshot(str(ARTIFACTS / f"contestant-fault-{lang}.png"))
         # a prompt over the running state; a click on the page answers it
         feed.update(state="running", phase="prompt")
         prompt = Prompt(
@@ -229,6 +242,22 @@ def test_an_led_run_waits_for_the_touchscreen_then_times_out(
         (asked,) = stored(station, second, tmp_path / "scorer.db")["prompts"]
         assert asked["value"] is True and asked["by"] == "timeout"
         assert second["outcome"] == "pass", second["reason"]
+
+        # a judge answers (the command the link hands over once it verified the signature)
+        station.config.task.parameters["ask_diffuser_timeout_s"] = 30
+        runner = threading.Thread(target=lambda: done.append(station.run_once()))
+        runner.start()
+        wait(lambda: station.prompts.current is not None, what="the third prompt")
+        prompt_id = station.prompts.current.id  # type: ignore[union-attr]
+        assert station.handle_command("answer", {"prompt": "other-1", "value": True})[0] is False
+        assert station.handle_command("answer", {"prompt": prompt_id, "value": "yes"})[0] is False
+        ok, _ = station.handle_command(
+            "answer", {"prompt": prompt_id, "value": True, "judge": "judge1"}
+        )
+        assert ok
+        runner.join(30)
+        (asked,) = stored(station, done[-1], tmp_path / "scorer.db")["prompts"]
+        assert asked["by"] == "judge" and asked["judge"] == "judge1" and asked["value"] is True
     finally:
         station.stop()
         station.close()

@@ -5,7 +5,7 @@
   const cfg = JSON.parse(document.getElementById("cfg").textContent);
   const T = cfg.texts;
   const locale = cfg.lang === "zh" ? "zh-CN" : cfg.lang;
-  const nf = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4, numberingSystem: "latn" });
+  const nf = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4, numberingSystem: "latn", useGrouping: false });
   const UNITS = ["_v", "_a", "_w", "_lx", "_c", "_s", "_wh", "_mah", "_pct", "_k", "_hz"];
   let view = null;
   let fetchedAt = 0;
@@ -153,12 +153,13 @@
     const state = v.state;
     const run = v.run;
     let cls = "state-" + state, icon = "", title = t("state." + state), lines = [], list = [];
+    let call = "";
     if (state === "ready") {
       icon = "▶";
       lines.push(v.jig_closed === false ? t("state.jig_open") : t("state.ready_hint"));
       if (v.code) lines.push(reason(v.code, v.params, v.reason));
     } else if (state === "running") {
-      icon = "⏳";
+      icon = "↻";
       lines.push(t("state.running_hint"));
     } else if (state === "done" && run) {
       const pass = run.outcome === "pass";
@@ -171,7 +172,7 @@
       lines.push(t("state.again"));
     } else if (state === "fault") {
       icon = "⚠";
-      lines.push(t("state.fault_hint"));
+      call = t("state.fault_hint");
       list = run && run.outcome === "fault" ? runReasons(run) : [reason(v.code, v.params, v.reason)];
     } else {
       icon = "…";
@@ -182,6 +183,7 @@
     const head = el("div", "head");
     head.append(el("span", "icon", icon), el("h1", "title", title));
     box.append(head);
+    if (call) box.append(el("p", "call", call));
     if (state === "running") {
       box.append(el("p", "phase", phase(v.phase)));
       if (typeof v.progress_pct === "number") {
