@@ -131,6 +131,7 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("station.answer_no", "Answer no"),
         N_("station.answer_done", "Answer done"),
         N_("station.answer_number", "Answer this number"),
+        N_("prompt.diffuser_fitted", "Is the diffuser fitted?"),
         N_("station.cmd.sent", "Command sent."),
         N_("station.reply", "Last reply"),
         N_("station.waiting", "Waiting for live samples…"),

@@ -183,7 +183,8 @@
     // The station's open operator prompt: a judge answers it (a signed "answer" command).
     function promptBox(p) {
       const box = BS.el("div", "prompt");
-      box.append(BS.el("h3", "", BS.t("station.prompt")), BS.el("p", "", p.text));
+      const text = p.code && BS.has("prompt." + p.code) ? BS.t("prompt." + p.code, p.params || {}) : p.text;
+      box.append(BS.el("h3", "", BS.t("station.prompt")), BS.el("p", "", text));
       const send = async (value) => {
         const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
           { method: "POST", body: { command: "answer", prompt: p.id, value: value } });
