@@ -11,7 +11,17 @@ from typing import Any
 import pytest
 
 from benchscore.protocol import Topics
-from tests.browser.support import EVENT, Hall, client, enc, feed, login, make_hall, status
+from tests.browser.support import (
+    EVENT,
+    Hall,
+    client,
+    enc,
+    feed,
+    login,
+    make_hall,
+    result,
+    status,
+)
 
 PROMPT = {
     "id": "diffuser_fitted-1", "kind": "yes_no", "text": "Is the diffuser fitted?",
@@ -58,3 +68,15 @@ def test_a_viewer_or_a_technician_cannot_answer(hall: Hall) -> None:
         r = c.post("/console/api/station/led01/command", json=body, headers=h)
         assert r.status_code == 403
     assert hall.sent == []
+
+
+def test_the_newest_run_shows_its_prompts_and_who_answered(hall: Hall) -> None:
+    answered = {**PROMPT, "value": False, "by": "judge", "judge": "judge1", "answered_at": 1.0}
+    run = {**result("led01", 900, run=9), "prompts": [answered]}
+    hall.ingest.handle(Topics(EVENT, "led01").record, enc(run))
+    viewer, _ = logged(hall, "viewer1")
+    runs = viewer.get("/console/api/station/led01").json()["runs"]
+    assert runs[0]["run_id"] == "b1-9"
+    (shown,) = runs[0]["prompts"]
+    assert shown["by"] == "judge" and shown["judge"] == "judge1" and shown["value"] is False
+    assert "prompts" not in runs[1]  # only the newest run's payload is read

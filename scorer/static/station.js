@@ -203,6 +203,26 @@
       return box;
     }
 
+    // The prompts of a run with their answers: what was asked, the answer, who gave it, when.
+    function promptsList(prompts) {
+      const box = BS.el("div", "prompts");
+      box.id = "prompts";
+      box.append(BS.el("h3", "", BS.t("station.prompts")));
+      const ul = BS.el("ul", "");
+      for (const p of prompts) {
+        const text = p.code && BS.has("prompt." + p.code) ? BS.t("prompt." + p.code, p.params || {}) : p.text;
+        let value = "—";
+        if (p.kind === "instruction" && p.value === true) value = BS.t("prompt.value.done");
+        else if (p.value === true) value = BS.t("prompt.value.yes");
+        else if (p.value === false) value = BS.t("prompt.value.no");
+        else if (typeof p.value === "number") value = BS.num(p.value);
+        const by = BS.has("prompt.by." + p.by) ? BS.t("prompt.by." + p.by, { judge: p.judge || "" }) : p.by;
+        ul.append(BS.el("li", "", text + " → " + value + " (" + by + ", " + BS.time(p.answered_at) + ")"));
+      }
+      box.append(ul);
+      return box;
+    }
+
     // ---- status, runs, commands: refreshed every 3 s
     let shownCurves = "";
     async function refresh() {
@@ -264,6 +284,7 @@
         const t = BS.table(heads, rows, "measurements");
         t.id = "measurements";
         parts.push(t);
+        if (last.prompts && last.prompts.length) parts.push(promptsList(last.prompts));
       }
       parts.push(BS.el("h2", "", BS.t("station.history")));
       parts.push(BS.table(["meas.run", "common.when", "common.outcome"], d.runs.map((run) =>

@@ -96,6 +96,10 @@ def api_station(con: Console, request: Request, s: Session | None, body: dict[st
         newest = runs[0]["run_id"]
         curves[newest] = con.store.curve_names(st["id"], newest)
     reason = st.get("reason") if limits or st.get("state") == "fault" else None
+    if runs:  # the operator prompts of the newest run and their answers (its stored payload)
+        full = con.store.get_run(st["id"], runs[0]["run_id"])
+        prompts = (full or {}).get("payload", {}).get("prompts")
+        runs[0]["prompts"] = prompts if isinstance(prompts, list) else []
     return {
         "now": time.time(),
         "station": {
