@@ -3,8 +3,10 @@ timeout's default, the buttons, and the protocol's checks of the new optional fi
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,3 +111,36 @@ def test_the_protocol_takes_codes_and_prompts_and_refuses_bad_ones() -> None:
     for obj in bad:
         with pytest.raises(PayloadError):
             validate(TOPIC, obj)
+
+
+def test_a_bad_screen_address_is_one_plain_line(tmp_path: Path) -> None:
+    from benchscore.configfile import ConfigError
+    from firmware_py.config.station import load_station_setup
+    from tests.support.stations import write_station_config
+
+    path = write_station_config(tmp_path, "st1")
+    path.write_text(path.read_text().replace("[station]\n", '[station]\nscreen = "localhost"\n'))
+    with pytest.raises(ConfigError, match=r"screen.*expected host:port"):
+        load_station_setup(path)
+    path.write_text(path.read_text().replace('"localhost"', '"127.0.0.1:8090"'))
+    assert load_station_setup(path).screen == ("127.0.0.1", 8090)
+
+
+def test_a_busy_screen_port_only_warns(caplog: pytest.LogCaptureFixture) -> None:
+    from firmware_py.contestant_screen import ScreenFeed, start_screen
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert start_screen(ScreenFeed("s", "t"), PromptDesk(), "127.0.0.1", port) is None
+    assert "contestant screen off" in caplog.text
+
+
+def test_a_failing_screen_listener_never_stops_the_question() -> None:
+    def broken() -> None:
+        raise RuntimeError("screen gone")
+
+    desk = PromptDesk(on_change=broken)
+    entry = desk.ask(Prompt("q-1", "yes_no", "Green?", timeout_s=0.05, default=True), lambda: False)
+    assert entry["by"] == "timeout" and entry["value"] is True
