@@ -349,6 +349,7 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("phase.charge", "charging"),
         N_("phase.discharge", "discharging"),
         N_("phase.scene", "scene"),
+        N_("phase.prompt", "waiting for an answer"),
         N_("reason.too_low", "{quantity} {value} {unit} is too low (limits {range})"),
         N_("reason.too_high", "{quantity} {value} {unit} is too high (limits {range})"),
         N_("reason.no_value", "{quantity}: no valid reading"),

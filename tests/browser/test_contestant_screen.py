@@ -172,6 +172,27 @@ def test_pass_fail_and_a_prompt_in_three_languages(browser: WebDriver) -> None:
         browser.find_element(By.CSS_SELECTOR, "#prompt button.no").click()
         asking.join(10)
         assert answers and answers[0]["value"] is False and answers[0]["by"] == "touchscreen"
+
+        # a number: outside the range the page says so (in the reader's language); the edge
+        # value is an answer
+        number = Prompt("turns-1", "number", "How many turns?", min=1.0, max=20.0, asked_at=1.0)
+        answers.clear()
+        asking = threading.Thread(target=lambda: answers.append(desk.ask(number, lambda: False)))
+        asking.start()
+        wait(lambda: desk.current is number, what="the number prompt open")
+        feed.update(prompt={**number.to_dict(), "expires_at": None})
+        show(browser, server.url, "ar", "running")
+        field = wait(lambda: browser.find_element(By.CSS_SELECTOR, "#prompt input.number"))
+        field.send_keys("20.5")
+        browser.find_element(By.CSS_SELECTOR, "#prompt button.yes").click()
+        note = browser.find_element(By.CSS_SELECTOR, "#prompt .note")
+        wait(lambda: "20" in note.text and "أدخل" in note.text, what="the range refusal")
+        assert desk.current is number
+        field.clear()
+        field.send_keys("20")
+        browser.find_element(By.CSS_SELECTOR, "#prompt button.yes").click()
+        asking.join(10)
+        assert answers and answers[0]["value"] == 20.0 and answers[0]["by"] == "touchscreen"
     finally:
         server.stop()
 

@@ -118,8 +118,13 @@
       ok.type = "button";
       ok.addEventListener("click", () => {
         const v = Number(input.value);
-        if (input.value === "" || !Number.isFinite(v)) {
-          note.textContent = t("prompt.bad_number", { min: p.min ?? "", max: p.max ?? "" });
+        const low = typeof p.min === "number" ? p.min : -Infinity;
+        const high = typeof p.max === "number" ? p.max : Infinity;
+        if (input.value === "" || !Number.isFinite(v) || v < low || v > high) {
+          note.textContent = t("prompt.bad_number", {
+            min: typeof p.min === "number" ? nf.format(p.min) : "−∞",
+            max: typeof p.max === "number" ? nf.format(p.max) : "∞",
+          });
           return;
         }
         answer(p, v, note);
