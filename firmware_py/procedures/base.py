@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -250,7 +251,8 @@ class Procedure(ABC):
         ``default``. ``code`` names the text in the contestant screen's catalogue, ``text`` is
         its English. Raises ProcedureAborted if the run is aborted while waiting."""
         asked = Prompt(
-            id=f"{code}-{len(self._prompts) + 1}",
+            # unique beyond the run: a judge's late answer to an earlier run's prompt misses
+            id=f"{code[:48]}-{len(self._prompts) + 1}-{secrets.token_hex(3)}",
             kind=kind,
             text=text,
             code=code,
