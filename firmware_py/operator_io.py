@@ -8,6 +8,7 @@ state                         tower light                buzzer
 ready, jig closed             green steady               -
 ready, jig open               green slow blink (1 s)     -
 running                       amber blink (0.25 s)       -
+running, a question waits     amber blink (0.25 s)       two short beeps
 done, pass                    green steady               one short beep
 done, fail                    red steady                 three short beeps
 fault                         red fast blink (0.5 s)     one long tone (1 s)
@@ -90,6 +91,11 @@ class Sounder:
             self.buzzer.beep(on_time=0.1, off_time=0.1, n=3)
         else:
             self.buzzer.beep(on_time=1.0, off_time=0.1, n=1)
+
+    def attention(self) -> None:
+        """Two short beeps: a question waits for an answer."""
+        if self.buzzer is not None:
+            self.buzzer.beep(on_time=0.08, off_time=0.08, n=2)
 
     def close(self) -> None:
         if self.buzzer is not None:

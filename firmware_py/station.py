@@ -200,6 +200,8 @@ class Station:
         self._show()
         self.publish_status()
         prompt = self.prompts.current
+        if prompt is not None:
+            self.hardware.sounder.attention()
         answer_s = self.config.simulation.prompt_answer_s
         if prompt is not None and self.config.hardware.backend == "sim" and answer_s is not None:
 

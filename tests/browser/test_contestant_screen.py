@@ -243,6 +243,8 @@ def test_an_led_run_waits_for_the_touchscreen_then_times_out(
         wait(lambda: browser.find_element(By.CSS_SELECTOR, "#prompt button.no"), what="prompt")
         assert station.state.value == "running" and not done  # the run waits for the answer
         assert station.prompts.current is not None
+        buzzer = station.hardware.pin_factory.pin(station.config.hardware.gpio.buzzer)
+        wait(lambda: any(on for _, on in buzzer.states), what="the attention beep")
         browser.find_element(By.CSS_SELECTOR, "#prompt button.no").click()
         runner.join(30)
         first = stored(station, done[0], tmp_path / "scorer.db")
