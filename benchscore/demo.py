@@ -91,7 +91,8 @@ LINEUP = (
     DemoStation(
         "st08",
         "swapped_channels",
-        note="tunable-white module with its channels swapped",
+        note="tunable-white module with its channels swapped (nobody answers the diffuser "
+        "question: it times out to yes)",
         task="led_tunable_white",
         extra='led_module = "tunable_white"',
     ),
@@ -106,9 +107,10 @@ LINEUP = (
     DemoStation(
         "st10",
         "none",
-        note="good tunable-white module (check, channels, ANSI quadrangles, IEEE 1789 flicker)",
+        note="good tunable-white module (check, channels, ANSI quadrangles, IEEE 1789 flicker; "
+        "the diffuser question answered by a simulated START press)",
         task="led_tunable_white",
-        extra='led_module = "tunable_white"',
+        extra='led_module = "tunable_white"\nprompt_answer_s = 2.5',
     ),
     DemoStation(
         "st11",
@@ -295,11 +297,14 @@ class Demo:
             raise RuntimeError(
                 f"task definitions not found in {tasks}: run the demo from a checkout"
             )
+        self.screens: dict[str, int] = {}
         for i, st in enumerate(LINEUP[: self.n_stations]):
             conf = self.workdir / f"{st.id}.toml"
+            self.screens[st.id] = free_port()
             unplugged = ", ".join(f'"{u}"' for u in st.unplugged)
             conf.write_text(
                 f'[station]\nstate_dir = "{self.workdir / ("pi-" + st.id)}"\n'
+                f'screen = "127.0.0.1:{self.screens[st.id]}"\n'
                 f'scorer_key = "{self.scorer_key.public.hex}"\n'
                 f'[broker]\nhost = "127.0.0.1"\nport = {self.mqtt_port}\n'
                 f'protocol = "{self.protocol}"\n'
@@ -433,6 +438,9 @@ class Demo:
             print("Adopting the simulated Pis through the console's fleet API:", flush=True)
             tech = next(a for a in accounts if a[1] == "technician")
             self.adopt_stations(tech[0], tech[2])
+            print("Contestant screens (800x480 touchscreen pages; ?lang=zh, ?lang=ar):", flush=True)
+            for sid, port in self.screens.items():
+                print(f"  {sid}: http://127.0.0.1:{port}/", flush=True)
             watcher = threading.Thread(target=self.report_verdicts, daemon=True)
             watcher.start()
             deadline = None if self.duration is None else time.monotonic() + self.duration

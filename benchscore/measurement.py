@@ -111,6 +111,11 @@ class Measurement:
     reason: str = ""
     curve: str = ""
     """Name of the raw curve (in the same run) this value was computed from, if any."""
+    code: str = ""
+    """The reason as a message code (``too_high``, ``too_low``, ``no_value``) a reader's screen
+    renders in its language with :attr:`params`; ``reason`` keeps the English text."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The code's parameters (``quantity``, ``value``, ``unit``, ``range``)."""
 
     @classmethod
     def judged(
@@ -122,15 +127,17 @@ class Measurement:
         reason: str = "",
         curve: str = "",
     ) -> Measurement:
-        """Build a measurement and judge it against ``limits``; a fail gets a short reason."""
+        """Build a measurement and judge it against ``limits``; a fail gets a short reason (a
+        given ``reason`` replaces the English text; the code and parameters stay)."""
         outcome = limits.judge(value)
+        code, params = limit_reason(name, value, unit, limits, outcome)
         if not reason:
             if outcome is Outcome.FAIL:
                 assert value is not None
                 reason = f"{name} {value:.4g} {unit} outside {limits.describe()} {unit}"
             elif outcome is Outcome.ERROR:
                 reason = f"{name}: no valid reading"
-        return cls(name, value, unit, limits, outcome, reason, curve)
+        return cls(name, value, unit, limits, outcome, reason, curve, code, params)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -138,7 +145,30 @@ class Measurement:
         d["limits"] = {k: v for k, v in asdict(self.limits).items() if v is not None}
         if not self.curve:
             del d["curve"]
+        if not self.code:
+            del d["code"], d["params"]
         return d
+
+
+def limit_reason(
+    name: str, value: float | None, unit: str, limits: Limits, outcome: Outcome
+) -> tuple[str, dict[str, Any]]:
+    """The code and parameters of a limit judgement's reason (``("", {})`` for a pass):
+    ``too_high`` / ``too_low`` with ``quantity``, ``value``, ``unit`` and ``range`` (the pass
+    band in plain words, e.g. ``3.2 – 4`` or ``≤ 1.2``), ``no_value`` with ``quantity``."""
+    if outcome is Outcome.ERROR:
+        return "no_value", {"quantity": name}
+    if outcome is not Outcome.FAIL or value is None:
+        return "", {}
+    lo, hi = limits.low, limits.high
+    if lo is not None and hi is not None:
+        band = f"{lo:g} – {hi:g}"
+    elif hi is not None:
+        band = f"≤ {hi:g}"
+    else:
+        band = f"≥ {lo:g}"
+    code = "too_low" if lo is not None and value < lo else "too_high"
+    return code, {"quantity": name, "value": float(f"{value:.4g}"), "unit": unit, "range": band}
 
 
 def run_outcome(measurements: Iterable[Measurement], faulted: bool = False) -> RunOutcome:

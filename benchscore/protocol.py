@@ -122,7 +122,15 @@ STATION_KINDS: Final = ("status", "live", "record", "reply")
 SCORER_KINDS: Final = ("ack", "cmd")
 """Topic kinds the scorer publishes to one station (the station subscribes to these)."""
 RECORD_KINDS: Final = frozenset({"result", "curve"})
-COMMANDS: Final = frozenset({"start", "abort", "arm", "self_check", "set_time_limit", "rebirth"})
+COMMANDS: Final = frozenset(
+    {"start", "abort", "arm", "self_check", "set_time_limit", "rebirth", "answer"}
+)
+PROMPT_KINDS: Final = frozenset({"instruction", "yes_no", "number"})
+"""What an operator prompt asks: ``done`` to an instruction, yes or no, or a number."""
+ANSWER_SOURCES: Final = frozenset({"touchscreen", "button", "judge", "timeout", "aborted"})
+"""Who answered a prompt (``timeout``: nobody, the default was taken; ``aborted``: the run
+ended first)."""
+CODE_RE: Final = re.compile(r"^[a-z0-9_.]{1,64}$")
 MAX_CURVE_POINTS: Final = 5000
 """Most samples per column in one curve chunk."""
 
@@ -304,6 +312,9 @@ def _validate_status(topic: TopicParts, obj: dict[str, Any]) -> None:
     _text(obj, "boot_id", "status", 64)
     if obj.get("reason") is not None:
         _text(obj, "reason", "status")
+    _reason_code(obj, "status")
+    if obj.get("prompt") is not None:
+        _prompt(_field(obj, "prompt", dict, "status"), "status.prompt", asked=True)
 
 
 def _validate_live(topic: TopicParts, obj: dict[str, Any]) -> None:
@@ -345,6 +356,15 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
         raise PayloadError("schema", f"{where}: ended_at is before started_at")
     _choice(obj, "outcome", RUN_OUTCOMES, where)
     _text(obj, "reason", where)
+    _reason_code(obj, where)
+    if obj.get("prompts") is not None:
+        prompts = _field(obj, "prompts", list, where)
+        if len(prompts) > 32:
+            raise PayloadError("schema", f"{where}.prompts: more than 32 prompts")
+        for i, pr in enumerate(prompts):
+            if not isinstance(pr, dict):
+                raise PayloadError("schema", f"{where}.prompts[{i}]: expected an object")
+            _prompt(pr, f"{where}.prompts[{i}]", asked=False)
     for flag in ("interrupted", "marked"):
         if obj.get(flag) is not None:
             _field(obj, flag, bool, where)
@@ -376,6 +396,54 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
             _text(m, "reason", mw)
         if m.get("curve") is not None:
             _text(m, "curve", mw, 64)
+        _reason_code(m, mw)
+
+
+def _reason_code(obj: dict[str, Any], where: str) -> None:
+    """Optional ``code`` (a message id) and ``params`` (at most 16 names of numbers, short
+    texts or booleans) of a reason a reader's screen renders in its language."""
+    if obj.get("code") is not None:
+        code = _text(obj, "code", where, 64)
+        if not CODE_RE.match(code):
+            raise PayloadError("schema", f"{where}.code: lowercase letters, digits, '_', '.'")
+    if obj.get("params") is not None:
+        params = _field(obj, "params", dict, where)
+        if len(params) > 16:
+            raise PayloadError("schema", f"{where}.params: more than 16 parameters")
+        for name, value in params.items():
+            if not isinstance(name, str) or not 0 < len(name) <= 32:
+                raise PayloadError("schema", f"{where}.params: bad name {name!r}")
+            if isinstance(value, str):
+                _text(params, name, f"{where}.params", 200)
+            elif not isinstance(value, bool):
+                _number(params, name, f"{where}.params")
+
+
+def _answer_value(obj: dict[str, Any], key: str, where: str) -> None:
+    """A prompt's answer or default: true/false, a finite number, or null."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, bool):
+        _number(obj, key, where)
+
+
+def _prompt(obj: dict[str, Any], where: str, *, asked: bool) -> None:
+    """An operator prompt: pending in a status (``asked``), answered in a result record."""
+    _text(obj, "id", where, 64)
+    _choice(obj, "kind", PROMPT_KINDS, where)
+    _text(obj, "text", where)
+    _reason_code(obj, where)
+    _number(obj, "asked_at", where)
+    _number(obj, "timeout_s", where, optional=True)
+    _answer_value(obj, "default", where)
+    for key in ("min", "max"):
+        _number(obj, key, where, optional=True)
+    if asked:
+        return
+    _choice(obj, "by", ANSWER_SOURCES, where)
+    _number(obj, "answered_at", where)
+    _answer_value(obj, "value", where)
+    if obj.get("judge") is not None:
+        _text(obj, "judge", where, 64)
 
 
 def _validate_curve(obj: dict[str, Any], where: str) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 
 class StationState(StrEnum):
@@ -56,6 +56,11 @@ class StateMachine:
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self.reason = ""
+        """Why the station is in this state, in English (kept in status and records)."""
+        self.code = ""
+        """The reason as a message code a reader's screen renders in its language ('' none)."""
+        self.params: dict[str, Any] = {}
+        """The code's parameters."""
 
     @property
     def state(self) -> StationState:
@@ -69,13 +74,24 @@ class StateMachine:
         """Call ``listener(old, new, reason)`` after every transition."""
         self._listeners.append(listener)
 
-    def to(self, target: StationState, reason: str = "") -> None:
-        """Move to ``target``; raise InvalidTransition if the table forbids it."""
+    def to(
+        self,
+        target: StationState,
+        reason: str = "",
+        code: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """Move to ``target`` (``reason`` in English, ``code`` and ``params`` for other
+        languages); raise InvalidTransition if the table forbids it."""
         with self._lock:
             old = self._state
             if target not in TRANSITIONS[old]:
                 raise InvalidTransition(f"{old.value} -> {target.value} is not allowed")
             self._state = target
-            self.reason = reason
+            self.set_reason(reason, code, params)
         for listener in list(self._listeners):
             listener(old, target, reason)
+
+    def set_reason(self, reason: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+        """Replace the reason without a transition (a refused START)."""
+        self.reason, self.code, self.params = reason, code, dict(params or {})

@@ -28,10 +28,11 @@ from benchscore.sdnotify import notify, watchdog_interval_s
 from drivers.errors import DriverError
 from firmware_py.calibration import CalibrationError
 from firmware_py.config import StationConfig
+from firmware_py.contestant_screen import ScreenFeed, start_screen
 from firmware_py.hardware import StationHardware
 from firmware_py.health import Health
 from firmware_py.link import StationLink
-from firmware_py.operator_io import Display, FileDisplay, NullDisplay, message
+from firmware_py.operator_io import Display, FileDisplay, NullDisplay, PromptDesk, message
 from firmware_py.outbox import Outbox
 from firmware_py.procedures import PROCEDURES
 from firmware_py.procedures.base import ProcedureResult
@@ -117,6 +118,7 @@ class Station:
             FileDisplay(config.display_file) if config.display_file else NullDisplay()
         )
         self._abort_cause = ""
+        self._abort_code = "aborted"
         self.alarm = ""
         """Something a technician must see while the station still works (a corrupt outbox
         moved aside): in the status, on the display, an amber blink, the log."""
@@ -126,9 +128,14 @@ class Station:
                 "run 'benchscore outbox salvage'"
             )
             log.error("ALARM: %s", self.alarm)
+        self.prompts = PromptDesk(wall=self.clock.time, on_change=self._prompt_changed)
+        """Operator prompts: START answers yes/done, ABORT no, while one is open."""
+        self.feed = ScreenFeed(config.station_id, config.task.name)
+        """What the contestant's screen page shows (served only if ``[station] screen``)."""
+        self.screen: Any = None
         self.machine.add_listener(self._on_state)
-        self.hardware.start_button.when_pressed = lambda: self.request_start("button")
-        self.hardware.abort_button.when_pressed = lambda: self.abort("ABORT pressed")
+        self.hardware.start_button.when_pressed = self._start_pressed
+        self.hardware.abort_button.when_pressed = self._abort_pressed
         self.hardware.jig_sense.when_released = self._jig_opened
         self.hardware.jig_sense.when_pressed = self._jig_closed
 
@@ -161,21 +168,66 @@ class Station:
             line2 = "technician: " + self.alarm
         elif not self.link.connected and not line2:
             line2 = "offline, results kept"
+        prompt = self.prompts.current
+        if prompt is not None:
+            line1, line2 = "QUESTION - answer on the screen", prompt.text
         self.display.show(line1, line2)
+        self.feed.update(
+            state=self.state.value,
+            outcome=outcome,
+            reason=self.machine.reason,
+            code=self.machine.code,
+            params=self.machine.params,
+            alarm=self.alarm,
+            connected=self.link.connected,
+            jig_closed=self.hardware.jig_closed,
+            time_limit_end=self.time_limit_end,
+            prompt=None
+            if prompt is None
+            else {**prompt.to_dict(), "expires_at": self.prompts.expires_at},
+        )
+
+    def _start_pressed(self) -> None:
+        if not self.prompts.press("start"):
+            self.request_start("button")
+
+    def _abort_pressed(self) -> None:
+        if not self.prompts.press("abort"):
+            self.abort("ABORT pressed", "aborted_button")
+
+    def _prompt_changed(self) -> None:
+        """A prompt opened or closed: display, screen, status; the simulated operator."""
+        self._show()
+        self.publish_status()
+        prompt = self.prompts.current
+        if prompt is not None:
+            self.hardware.sounder.attention()
+        answer_s = self.config.simulation.prompt_answer_s
+        if prompt is not None and self.config.hardware.backend == "sim" and answer_s is not None:
+
+            def press() -> None:
+                if self.prompts.current is prompt:
+                    self.hardware.press_start()
+
+            timer = threading.Timer(answer_s, press)
+            timer.daemon = True
+            timer.start()
 
     def _jig_opened(self) -> None:
         if self.state is StationState.RUNNING:
-            self.abort("jig opened during the run")
+            self.abort("jig opened during the run", "aborted_jig")
         self._show()
 
     def _jig_closed(self) -> None:
         self._show()
 
-    def abort(self, cause: str) -> bool:
-        """Abort the running procedure (its teardown still powers off); False if none runs."""
+    def abort(self, cause: str, code: str = "aborted") -> bool:
+        """Abort the running procedure (its teardown still powers off); False if none runs.
+        ``code`` names the cause for the contestant's screen (``aborted_button``...)."""
         if self.state is not StationState.RUNNING:
             return False
         self._abort_cause = cause
+        self._abort_code = code
         self._abort.set()
         log.warning("aborting the run: %s", cause)
         return True
@@ -199,6 +251,11 @@ class Station:
         if self.config.max_marked_attempts:
             extra["max_marked_attempts"] = self.config.max_marked_attempts
         extra["calibrations"] = list(self.hardware.corrections)
+        if self.machine.code:
+            extra["code"], extra["params"] = self.machine.code, self.machine.params
+        prompt = self.prompts.current
+        if prompt is not None:
+            extra["prompt"] = prompt.to_dict()
         if self.alarm:
             extra["alarm"] = self.alarm[:500]
         store = self.hardware.corrections.store
@@ -233,14 +290,22 @@ class Station:
         except (DriverError, OSError) as exc:
             self._bench = None
             self.health.count_error(exc)
-            self.machine.to(StationState.FAULT, f"hardware check failed: {exc}")
+            self.machine.to(
+                StationState.FAULT,
+                f"hardware check failed: {exc}",
+                "hardware_check_failed",
+                {"detail": str(exc)[:200]},
+            )
             return False
         return True
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        """Report interrupted runs, connect, check the hardware, go READY (or FAULT)."""
+        """Report interrupted runs, connect, check the hardware, go READY (or FAULT); serve
+        the contestant's screen if the file asks (a screen that cannot start is a warning)."""
         self._report_interrupted_runs()
+        if self.config.screen is not None:
+            self.screen = start_screen(self.feed, self.prompts, *self.config.screen)
         self.link.start()
         if self._check_hardware():
             self.machine.to(StationState.READY)
@@ -263,6 +328,8 @@ class Station:
                 "ended_at": max(run.started_at, self.clock.time()),
                 "outcome": RunOutcome.FAULT.value,
                 "reason": INTERRUPTED,
+                "code": "interrupted",
+                "params": {},
                 "interrupted": True,
                 "measurements": [],
             }
@@ -288,8 +355,15 @@ class Station:
                 return False, refusal
             ok = self.request_start("scorer", marked)
             return ok, "queued" if ok else f"busy ({self.state.value})"
+        if command == "answer":
+            return self.prompts.answer(
+                str(args.get("prompt", "")),
+                args.get("value", True),
+                "judge",
+                judge=str(args.get("judge", ""))[:64],
+            )
         if command == "abort":
-            if not self.abort("aborted by the scorer"):
+            if not self.abort("aborted by the scorer", "aborted_scorer"):
                 return False, f"nothing to abort ({self.state.value})"
             return True, "aborting"
         if command == "set_time_limit":
@@ -297,6 +371,7 @@ class Station:
             if end is not None and (isinstance(end, bool) or not isinstance(end, int | float)):
                 return False, "end_ts must be a wall time in seconds or null"
             self.time_limit_end = None if end is None else float(end)
+            self.feed.update(time_limit_end=self.time_limit_end)
             self.publish_status()
             return True, f"time limit {'cleared' if end is None else f'ends at {end}'}"
         if command == "rebirth":
@@ -308,25 +383,37 @@ class Station:
 
     def refusal(self, marked: bool) -> str:
         """Why a run may not start now ('' if it may)."""
+        return self.coded_refusal(marked)[0]
+
+    def coded_refusal(self, marked: bool) -> tuple[str, str, dict[str, Any]]:
+        """Why a run may not start now: (English, code, params); ('', '', {}) if it may."""
         if not self.hardware.jig_closed:
-            return "no assembly in the jig: close the jig, then press START"
+            return "no assembly in the jig: close the jig, then press START", "jig_open", {}
         limit = self.config.max_marked_attempts
         if marked and limit and self.marked_attempts >= limit:
-            return f"all {limit} marked attempts used: only self-check runs remain"
+            return (
+                f"all {limit} marked attempts used: only self-check runs remain",
+                "attempts_used",
+                {"limit": limit},
+            )
         if self.outbox.full:
             return (
                 f"outbox full: {self.outbox.depth} records wait for the scorer; "
-                "no new run until it catches up"
+                "no new run until it catches up",
+                "outbox_full",
+                {"depth": self.outbox.depth},
             )
         if marked and self.time_limit_end is not None and self.clock.time() > self.time_limit_end:
-            return "time is up for this module: marked runs are closed"
-        return ""
+            return "time is up for this module: marked runs are closed", "time_up", {}
+        return "", "", {}
 
     def stop(self) -> None:
         """Ask the serve loop to end; an ongoing run is aborted and powered off."""
         self._stop.set()
 
     def close(self) -> None:
+        if self.screen is not None:
+            self.screen.stop()
         self.hardware.close()
         self.link.close()
         self.outbox.close()
@@ -355,10 +442,10 @@ class Station:
                 request = self._requests.get(timeout=0.1)
             except queue.Empty:
                 continue
-            refusal = self.refusal(request.marked)
+            refusal, code, params = self.coded_refusal(request.marked)
             if refusal:
                 log.warning("START from %s refused: %s", request.source, refusal)
-                self.machine.reason = refusal
+                self.machine.set_reason(refusal, code, params)
                 self._show()
                 self.publish_status()
                 continue
@@ -373,6 +460,7 @@ class Station:
         def sink(phase: str, values: dict[str, float | None]) -> None:
             if watchdog_interval_s() is not None:  # the measurement loop is alive
                 notify("WATCHDOG=1")
+            self.feed.live(phase, values)  # attribute updates only: never blocks
             try:
                 self.link.publish_live(
                     {
@@ -430,9 +518,15 @@ class Station:
         started = self.clock.time()
         self._abort.clear()
         self._abort_cause = ""
+        self._abort_code = "aborted"
+        self.feed.live("", {})
         self.outbox.open_run(run_id, self.boot_id, task.id, task.procedure, started, marked)
         if self.state is StationState.FAULT and not self._check_hardware():
-            result = ProcedureResult(fault_reason=self.machine.reason)
+            result = ProcedureResult(
+                fault_reason=self.machine.reason,
+                fault_code=self.machine.code,
+                fault_params=self.machine.params,
+            )
         else:
             self.machine.to(StationState.RUNNING, f"run {run_id}")
             procedure = PROCEDURES[task.procedure](
@@ -443,10 +537,12 @@ class Station:
                 lambda: self._stop.is_set() or self._abort.is_set(),
                 self._curve(run_id),
             )
+            procedure.desk = self.prompts
             result = procedure.run()
             self.health.count_error(result.fault_error)
             if result.fault_reason == "aborted" and self._abort_cause:
                 result.fault_reason = f"aborted: {self._abort_cause}"
+                result.fault_code = self._abort_code
         outcome = result.outcome
         self._last_outcome = outcome
         if marked and outcome is not RunOutcome.FAULT:  # a bench fault costs no attempt
@@ -468,11 +564,19 @@ class Station:
             "measurements": [m.to_dict() for m in result.measurements],
             "calibrations": result.calibrations,
         }
+        if result.fault_reason and result.fault_code:
+            record["code"], record["params"] = result.fault_code, result.fault_params
+        if result.prompts:
+            record["prompts"] = result.prompts
         record["seq"] = self.link.put_record(record, closes_run=run_id)
         self.runs.append(record)
         log.info("run %s: %s %s", run_id, outcome.value.upper(), result.reason)
+        self.feed.result(record)
         if outcome is RunOutcome.FAULT:
-            self.machine.to(StationState.FAULT, result.reason)
+            self.machine.to(
+                StationState.FAULT, result.reason, record.get("code", ""), record.get("params")
+            )
         else:
-            self.machine.to(StationState.DONE, result.reason or "pass")
+            code = "" if result.reason else "all_within"
+            self.machine.to(StationState.DONE, result.reason or "pass", code)
         return record

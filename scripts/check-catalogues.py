@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check the console's gettext catalogues against the texts in the source.
+"""Check the gettext catalogues (the console's, the contestant screen's) against the source.
 
     python scripts/check-catalogues.py           # exit 1 and one line per problem
     python scripts/check-catalogues.py --update  # rewrite messages.pot, merge it into every .po
@@ -8,7 +8,8 @@ The check extracts the texts (babel.cfg; keywords N_ and NP_ with the key as the
 fails when ``scorer/locale/messages.pot`` is not the current extraction, or when a language's
 ``messages.po`` misses a text, keeps one that is gone, has a fuzzy or empty one (every plural
 form counts), the wrong number of plural forms, or placeholders (``{name}``) other than the
-English text's. The catalogues are read at run time (no compiled ``.mo``), so a passing check
+English text's. Each catalogue (:data:`CATALOGUES`) has its own extraction config, template and
+languages. The catalogues are read at run time (no compiled ``.mo``), so a passing check
 means every page is fully translated.
 """
 
@@ -19,6 +20,7 @@ import io
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
@@ -26,21 +28,45 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALE_DIR = ROOT / "scorer" / "locale"
-TEMPLATE = LOCALE_DIR / "messages.pot"
-LANGS = ("zh", "ru", "fr", "es", "ar")
 BABEL_LOCALE = {"zh": "zh_Hans_CN"}
 KEYWORDS = {"N_": ((1, "c"), 2), "NP_": ((1, "c"), 2, 3)}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def extract() -> Catalog:
+class Spec(NamedTuple):
+    """One catalogue: extraction config, the directory it is relative to, its languages."""
+
+    name: str
+    config: Path
+    source: Path
+    locale_dir: Path
+    langs: tuple[str, ...]
+
+    @property
+    def template(self) -> Path:
+        return self.locale_dir / "messages.pot"
+
+
+CATALOGUES = (
+    Spec("console", ROOT / "babel.cfg", ROOT, ROOT / "scorer" / "locale",
+         ("zh", "ru", "fr", "es", "ar")),
+    Spec(
+        "contestant screen",
+        ROOT / "firmware_py" / "contestant_screen" / "babel.cfg",
+        ROOT / "firmware_py" / "contestant_screen",
+        ROOT / "firmware_py" / "contestant_screen" / "locale",
+        ("zh", "ru", "fr", "es", "ar"),
+    ),
+)
+
+
+def extract(spec: Spec) -> Catalog:
     """The texts in the source, as a template catalogue."""
-    with (ROOT / "babel.cfg").open(encoding="utf-8") as fh:
+    with spec.config.open(encoding="utf-8") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     template = Catalog(project="benchscore", fuzzy=False)
     for filename, lineno, message, _comments, context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=KEYWORDS, comment_tags=()
+        str(spec.source), method_map, options_map, keywords=KEYWORDS, comment_tags=()
     ):
         template.add(message, locations=[(filename, lineno)], context=context)
     return template
@@ -66,8 +92,8 @@ def texts(m: Message) -> list[str]:
     return [str(x) for x in ids]
 
 
-def check_language(lang: str, template: Catalog) -> list[str]:
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+def check_language(spec: Spec, lang: str, template: Catalog) -> list[str]:
+    path = spec.locale_dir / lang / "LC_MESSAGES" / "messages.po"
     rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     if not path.exists():
         return [f"{rel}: missing (run with --update, then translate)"]
@@ -103,24 +129,23 @@ def check_language(lang: str, template: Catalog) -> list[str]:
     return problems
 
 
-def check() -> list[str]:
-    template = extract()
+def check(spec: Spec) -> list[str]:
+    template = extract(spec)
     problems = []
-    if not TEMPLATE.exists() or _body(TEMPLATE.read_bytes()) != _body(render(template)):
-        problems.append(
-            f"{TEMPLATE.relative_to(ROOT)}: not the current extraction (run with --update)"
-        )
-    for lang in LANGS:
-        problems += check_language(lang, template)
+    pot = spec.template
+    if not pot.exists() or _body(pot.read_bytes()) != _body(render(template)):
+        problems.append(f"{pot.relative_to(ROOT)}: not the current extraction (run with --update)")
+    for lang in spec.langs:
+        problems += check_language(spec, lang, template)
     return problems
 
 
-def update() -> None:
-    template = extract()
-    TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    TEMPLATE.write_bytes(render(template))
-    for lang in LANGS:
-        path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+def update(spec: Spec) -> None:
+    template = extract(spec)
+    spec.template.parent.mkdir(parents=True, exist_ok=True)
+    spec.template.write_bytes(render(template))
+    for lang in spec.langs:
+        path = spec.locale_dir / lang / "LC_MESSAGES" / "messages.po"
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
             with path.open("rb") as fh:
@@ -136,15 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--update", action="store_true", help="rewrite the template, merge it")
     args = ap.parse_args(argv)
-    if args.update:
-        update()
-    problems = check()
+    problems = []
+    for spec in CATALOGUES:
+        if args.update:
+            update(spec)
+        problems += check(spec)
     for p in problems:
         print(p)
     if problems:
         print(f"{len(problems)} problem(s) in the catalogues", file=sys.stderr)
         return 1
-    print(f"catalogues complete: {', '.join(LANGS)}")
+    for spec in CATALOGUES:
+        print(f"{spec.name} catalogues complete: {', '.join(spec.langs)}")
     return 0
 
 

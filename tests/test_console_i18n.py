@@ -55,8 +55,8 @@ def test_the_check_finds_a_missing_and_a_fuzzy_text(tmp_path: Path) -> None:
     assert broken != po
     (tmp_path / "fr" / "LC_MESSAGES").mkdir(parents=True)
     (tmp_path / "fr" / "LC_MESSAGES" / "messages.po").write_text(broken, encoding="utf-8")
-    mod.LOCALE_DIR = tmp_path
-    problems = mod.check_language("fr", mod.extract())
+    console = mod.CATALOGUES[0]._replace(locale_dir=tmp_path)
+    problems = mod.check_language(console, "fr", mod.extract(console))
     assert any("'nav.hall': missing" in p for p in problems), problems
     assert any("'nav.judge': fuzzy" in p for p in problems), problems
 

@@ -122,6 +122,7 @@ def test_failed_check_never_applies_full_power(module, fault: str) -> None:
     assert not any(state for _, state in relay.states)
     assert "full power not applied" in r.result.reason
     assert {m.name for m in r.result.measurements} <= {
+        "diffuser_fitted",  # the operator's answer (asked before any power)
         "check_voltage_v",
         "check_current_a",
         "check_reverse_current_a",

@@ -38,6 +38,9 @@ class SimulationConfig:
     (warm 3000 K and cool 6500 K channels), ``rgbw``."""
     camera_yaw_deg: float = 0.0
     """led_screen: how far off the screen's axis the simulated camera stands (degrees)."""
+    prompt_answer_s: float | None = None
+    """The simulated operator presses START (yes / done) this many seconds after a prompt
+    appears; None: nobody answers, a prompt with a timeout takes its default."""
 
 
 def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
@@ -76,6 +79,7 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
         golden=t.get_bool("golden", False),
         led_module=t.get_choice("led_module", LED_MODULES, "single"),
         camera_yaw_deg=t.get_float("camera_yaw_deg", 0.0, min=-60.0),
+        prompt_answer_s=t.get_float("prompt_answer_s", None, min=0.0),
     )
     if abs(cfg.camera_yaw_deg) > 60.0:
         raise t.error("camera_yaw_deg", f"must be -60..60, got {cfg.camera_yaw_deg}")

@@ -39,6 +39,8 @@ class StationConfig:
     """Marked runs a contestant may make on this station's task (0: no limit)."""
     display_file: Path | None = None
     """Where the station writes its two-line operator message for a small display."""
+    screen: tuple[str, int] | None = None
+    """``[station] screen = "host:port"``: where the contestant's screen page is served."""
     calibration: CalibrationConfig = CalibrationConfig()
     """``[calibration]``: plausibility bounds of a new calibration."""
     scorer_key: str | None = None
@@ -82,6 +84,7 @@ class StationSetup:
     preassigned: tuple[str, str, Path] | None
     calibration: CalibrationConfig = CalibrationConfig()
     """(station id, event, task file) when the file names them."""
+    screen: tuple[str, int] | None = None
 
     @property
     def identity_path(self) -> Path:
@@ -121,10 +124,22 @@ class StationSetup:
                 self.max_marked_attempts if max_marked_attempts is None else max_marked_attempts
             ),
             display_file=self.display_file,
+            screen=self.screen,
             calibration=self.calibration,
             scorer_key=scorer_key or self.scorer_key,
             client_id=client_id,
         )
+
+
+def _screen_address(st: Table) -> tuple[str, int] | None:
+    """``[station] screen = "127.0.0.1:8090"``: the contestant screen page's address."""
+    raw = st.get_str("screen", None)
+    if raw is None:
+        return None
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise st.error("screen", f"{raw!r}: expected host:port, e.g. \"127.0.0.1:8090\"")
+    return host.strip("[]"), int(port)
 
 
 def _broker(t: Table) -> BrokerConfig:
@@ -176,6 +191,7 @@ def load_station_setup(file: str | Path) -> StationSetup:
     calibration_file = st.get_path("calibration_file", None)
     max_marked_attempts = st.get_int("max_marked_attempts", 0, min=0)
     display_file = st.get_path("display_file", None)
+    screen = _screen_address(st)
     scorer_key = st.get_str("scorer_key", None)
     if scorer_key is not None:
         try:
@@ -210,6 +226,7 @@ def load_station_setup(file: str | Path) -> StationSetup:
         scorer_key=scorer_key,
         preassigned=preassigned,
         calibration=calibration,
+        screen=screen,
     )
 
 

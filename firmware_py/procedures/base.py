@@ -8,6 +8,8 @@ Helpers every procedure shares:
   records a measurement the assembly made impossible (a fail with no value and a reason).
 - :class:`CurveStream` collects a long phase's samples and hands them to the station in
   chunks as the phase goes, so a two-hour curve is never one huge record.
+- :meth:`Procedure.prompt` asks the contestant (or a judge) a question and waits for the
+  answer, or its timeout and default; every prompt and answer goes into the run record.
 - :meth:`Procedure.progress` publishes a live preview with ``progress_pct`` and ``eta_s``,
   decimated to one message per ``live_interval_s`` of clock time.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from benchscore.clock import Clock
 from benchscore.configfile import ConfigError
 from benchscore.measurement import Limits, Measurement, Outcome, RunOutcome, run_outcome
 from drivers.errors import DriverError
+from firmware_py.operator_io import Prompt, PromptDesk
 
 if TYPE_CHECKING:
     from firmware_py.config import TaskConfig
@@ -55,6 +59,12 @@ class ProcedureResult:
     """The exception behind a fault (a BusError names its device), for health counters."""
     calibrations: list[str] = field(default_factory=list)
     """Ids of the sensor calibrations the bench applied (the record's ``calibrations``)."""
+    prompts: list[dict[str, Any]] = field(default_factory=list)
+    """The operator prompts of the run with their answers (the record's ``prompts``)."""
+    fault_code: str = ""
+    """The fault as a message code (``aborted``, ``bench_fault``...) with ``fault_params``:
+    rendered in the reader's language; ``fault_reason`` keeps the English text."""
+    fault_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outcome(self) -> RunOutcome:
@@ -138,6 +148,9 @@ class Procedure(ABC):
     """Parameter names with their defaults (seconds, counts, volts as their names say)."""
     live_interval_s: ClassVar[float] = 0.0
     """Least clock time between two live previews of :meth:`progress` (0: every call)."""
+    desk: PromptDesk | None = None
+    """Where :meth:`prompt` asks (the station sets it); None: nobody to ask, the default is
+    taken at once."""
 
     def __init__(
         self,
@@ -156,6 +169,7 @@ class Procedure(ABC):
         self.curve = curve
         self.params = {**self.parameters, **task.parameters}
         self._last_live: dict[str, float] = {}
+        self._prompts: list[dict[str, Any]] = []
 
     @classmethod
     def check_task(cls, task: TaskConfig) -> None:
@@ -220,6 +234,48 @@ class Procedure(ABC):
         if self.should_stop():
             raise ProcedureAborted("aborted")
 
+    def prompt(
+        self,
+        code: str,
+        text: str,
+        kind: str = "yes_no",
+        *,
+        timeout_s: float | None = None,
+        default: bool | float | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> bool | float | None:
+        """Ask the contestant and wait: ``kind`` ``instruction`` (returns True when done),
+        ``yes_no`` (True/False) or ``number``; after ``timeout_s`` real seconds the answer is
+        ``default``. ``code`` names the text in the contestant screen's catalogue, ``text`` is
+        its English. Raises ProcedureAborted if the run is aborted while waiting."""
+        asked = Prompt(
+            # unique beyond the run: a judge's late answer to an earlier run's prompt misses
+            id=f"{code[:48]}-{len(self._prompts) + 1}-{secrets.token_hex(3)}",
+            kind=kind,
+            text=text,
+            code=code,
+            params=dict(params or {}),
+            timeout_s=timeout_s,
+            default=default,
+            min=minimum,
+            max=maximum,
+            asked_at=self.clock.time(),
+        )
+        self.live("prompt", {})
+        if self.desk is None:
+            entry = {**asked.to_dict(), "value": default, "by": "timeout"}
+            entry["answered_at"] = asked.asked_at
+        else:
+            entry = self.desk.ask(asked, self.should_stop)
+        self._prompts.append(entry)
+        log.info("%s: prompt %s answered %r by %s", self.name, code, entry["value"], entry["by"])
+        if entry["by"] == "aborted":
+            raise ProcedureAborted("aborted")
+        value: bool | float | None = entry["value"]
+        return value
+
     def progress(
         self,
         phase: str,
@@ -253,16 +309,21 @@ class Procedure(ABC):
             self.execute(result)
         except ProcedureAborted as exc:
             result.fault_reason = str(exc)
+            result.fault_code = "aborted"
         except (OSError, ValueError, TimeoutError, RuntimeError, DriverError) as exc:
             log.warning("%s: bench fault: %s", self.name, exc)
             result.fault_reason = str(exc) or type(exc).__name__
             result.fault_error = exc
+            result.fault_code, result.fault_params = "bench_fault", {"detail": result.fault_reason}
         finally:
+            result.prompts = list(self._prompts)
             try:
                 self.teardown()
             except Exception as exc:  # teardown failure must be reported, never hidden
                 log.exception("%s: teardown failed", self.name)
-                result.fault_reason = result.fault_reason or f"teardown failed: {exc}"
+                if not result.fault_reason:
+                    result.fault_reason = f"teardown failed: {exc}"
+                    result.fault_code, result.fault_params = "teardown_failed", {"detail": str(exc)}
         return result
 
     @abstractmethod

@@ -109,7 +109,11 @@ class LEDAssemblyProcedure(Procedure):
         "illuminance_lx",
     )
     parameters: ClassVar[dict[str, float]] = dict(PLUGIN.parameters)
-    """``ansi_nominal_cct`` 0: no ANSI C78.377 judgement of the full-on mix."""
+    """``ansi_nominal_cct`` 0: no ANSI C78.377 judgement of the full-on mix.
+    ``ask_diffuser_timeout_s`` > 0: first ask "Is the diffuser fitted?" (yes/no); with no
+    answer in that many real seconds the answer is ``ask_diffuser_default`` (1 yes, 0 no).
+    Judged as ``diffuser_fitted`` (1 yes, 0 no) when the task has limits for it; the answer is
+    also its one-row curve ``diffuser_fitted`` (``answer``), what an appeal reads back."""
     bench: LEDBench
 
     @classmethod
@@ -205,6 +209,18 @@ class LEDAssemblyProcedure(Procedure):
 
     # -- the run ---------------------------------------------------------------------------
     def execute(self, result: ProcedureResult) -> None:
+        if self.params["ask_diffuser_timeout_s"] > 0:
+            fitted = self.prompt(
+                "diffuser_fitted",
+                "Is the diffuser fitted?",
+                "yes_no",
+                timeout_s=self.params["ask_diffuser_timeout_s"],
+                default=bool(self.params["ask_diffuser_default"]),
+            )
+            if self.has_limits("diffuser_fitted"):
+                answer = 1.0 if fitted else 0.0
+                self.curve("diffuser_fitted", {"answer": [answer]})
+                result.measurements.append(self.judge("diffuser_fitted", answer, "diffuser_fitted"))
         if self.has_limits("check_voltage_v"):
             checks = self._check()
             result.measurements += checks
@@ -293,15 +309,7 @@ class LEDAssemblyProcedure(Procedure):
         failed = [m for m in out if m.outcome is Outcome.FAIL]
         if failed:
             last = failed[-1]
-            out[out.index(last)] = Measurement(
-                last.name,
-                last.value,
-                last.unit,
-                last.limits,
-                last.outcome,
-                last.reason + skip,
-                last.curve,
-            )
+            out[out.index(last)] = replace(last, reason=last.reason + skip)
         return out
 
     # -- 2. each channel alone -------------------------------------------------------------

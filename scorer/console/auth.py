@@ -38,6 +38,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "marks_override": frozenset({"admin"}),
     # start / freeze / time limit / lock marks; start and abort a station's run
     "control": frozenset({"admin"}),
+    # answer a station's operator prompt ("Is the diffuser fitted?") for the contestant
+    "prompt_answer": frozenset({"admin", "judge"}),
     # self-check and rebirth commands to a station
     "maintain": frozenset({"admin", "technician"}),
     "fleet": frozenset({"admin", "technician"}),

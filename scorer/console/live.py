@@ -213,6 +213,7 @@ class StatusTap:
             "health": health if isinstance(health, dict) else None,
             "time_limit_end": obj.get("time_limit_end"),
             "calibration": obj.get("calibration"),
+            "prompt": obj.get("prompt") if isinstance(obj.get("prompt"), dict) else None,
             "received_at": time.time(),
         }
         with self._lock:

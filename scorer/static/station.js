@@ -180,6 +180,49 @@
     });
     source.addEventListener("live", (ev) => add(JSON.parse(ev.data).samples));
 
+    // The station's open operator prompt: a judge answers it (a signed "answer" command).
+    function promptBox(p) {
+      const box = BS.el("div", "prompt");
+      const text = p.code && BS.has("prompt." + p.code) ? BS.t("prompt." + p.code, p.params || {}) : p.text;
+      box.append(BS.el("h3", "", BS.t("station.prompt")), BS.el("p", "", text));
+      const send = async (value) => {
+        const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
+          { method: "POST", body: { command: "answer", prompt: p.id, value: value } });
+        box.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
+      };
+      if (p.kind === "yes_no") {
+        box.append(BS.button("station.answer_yes", () => send(true)),
+          BS.button("station.answer_no", () => send(false)));
+      } else if (p.kind === "instruction") {
+        box.append(BS.button("station.answer_done", () => send(true)));
+      } else {
+        const input = BS.input("number", "prompt_value", "");
+        if (typeof p.default === "number") input.value = p.default;
+        box.append(input, BS.button("station.answer_number", () => send(Number(input.value))));
+      }
+      return box;
+    }
+
+    // The prompts of a run with their answers: what was asked, the answer, who gave it, when.
+    function promptsList(prompts) {
+      const box = BS.el("div", "prompts");
+      box.id = "prompts";
+      box.append(BS.el("h3", "", BS.t("station.prompts")));
+      const ul = BS.el("ul", "");
+      for (const p of prompts) {
+        const text = p.code && BS.has("prompt." + p.code) ? BS.t("prompt." + p.code, p.params || {}) : p.text;
+        let value = "—";
+        if (p.kind === "instruction" && p.value === true) value = BS.t("prompt.value.done");
+        else if (p.value === true) value = BS.t("prompt.value.yes");
+        else if (p.value === false) value = BS.t("prompt.value.no");
+        else if (typeof p.value === "number") value = BS.num(p.value);
+        const by = BS.has("prompt.by." + p.by) ? BS.t("prompt.by." + p.by, { judge: p.judge || "" }) : p.by;
+        ul.append(BS.el("li", "", text + " → " + value + " (" + by + ", " + BS.time(p.answered_at) + ")"));
+      }
+      box.append(ul);
+      return box;
+    }
+
     // ---- status, runs, commands: refreshed every 3 s
     let shownCurves = "";
     async function refresh() {
@@ -208,12 +251,14 @@
       if (allowed.length) {
         commands.append(BS.el("h2", "", BS.t("station.commands")));
         for (const [cmd] of allowed) {
+          if (cmd === "answer") continue;  // the prompt's own buttons, below
           commands.append(BS.button("station.cmd." + cmd, async () => {
             const a = await BS.api("/console/api/station/" + encodeURIComponent(station) + "/command",
               { method: "POST", body: { command: cmd } });
             commands.append(BS.message(a.ok ? BS.t("station.cmd.sent") + " " + a.data.cmd_id : BS.errorText(a.data), !a.ok));
           }));
         }
+        if (d.prompt && d.can.answer) commands.append(promptBox(d.prompt));
         if (d.reply) commands.append(BS.el("p", "meta", BS.t("station.reply") + ": " + (d.reply.ok ? "ok" : "✗") + " " + d.reply.detail));
       }
 
@@ -239,6 +284,7 @@
         const t = BS.table(heads, rows, "measurements");
         t.id = "measurements";
         parts.push(t);
+        if (last.prompts && last.prompts.length) parts.push(promptsList(last.prompts));
       }
       parts.push(BS.el("h2", "", BS.t("station.history")));
       parts.push(BS.table(["meas.run", "common.when", "common.outcome"], d.runs.map((run) =>

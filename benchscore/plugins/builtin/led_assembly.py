@@ -81,7 +81,9 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
         if cols is None:
             out.unavailable[name] = f"curve {curve or '(none)'!r} not stored"
             continue
-        if name in CHECKS:
+        if name == "diffuser_fitted":  # an operator's answer: the stored answer itself
+            out.put(name, partial(single, cols, "answer"))
+        elif name in CHECKS:
             column = name[len("check_") :]
             out.put(name, partial(single, cols, column))
         elif name in FULL_ON and curve == "samples":
@@ -140,10 +142,12 @@ PLUGIN = ProcedurePlugin(
             ("x", "y", "cct_k", "duv", "nominal_cct_k", "duv_tolerance"),
             "one row: what the quadrangle was judged on",
         ),
+        CurveSpec("diffuser_fitted", ("answer",), "one row: 1 yes, 0 no (operator prompt)"),
         CurveSpec("dimming", ("level", "illuminance_lx")),
         CurveSpec("flicker", ("t_s", "illuminance_lx"), "the photodiode at its ADC rate"),
     ),
     measurements=(
+        MeasurementSpec("diffuser_fitted", "", "diffuser_fitted"),
         MeasurementSpec("check_voltage_v", "V", "check"),
         MeasurementSpec("check_current_a", "A", "check"),
         MeasurementSpec("check_reverse_current_a", "A", "check"),
@@ -168,6 +172,8 @@ PLUGIN = ProcedurePlugin(
         "flicker_s": 1.0,
         "ansi_nominal_cct": 0.0,
         "ansi_duv_tolerance": 0.006,
+        "ask_diffuser_timeout_s": 0.0,
+        "ask_diffuser_default": 1.0,
     },
     task_schema=read_task,
     task_tables=("channels",),

@@ -34,6 +34,7 @@ STATION_COMMANDS: Final = {
     "abort": "control",
     "self_check": "maintain",
     "rebirth": "maintain",
+    "answer": "prompt_answer",  # a judge answers the station's open operator prompt
 }
 COMPETITION_ACTIONS: Final = (
     "start",

@@ -96,6 +96,10 @@ def api_station(con: Console, request: Request, s: Session | None, body: dict[st
         newest = runs[0]["run_id"]
         curves[newest] = con.store.curve_names(st["id"], newest)
     reason = st.get("reason") if limits or st.get("state") == "fault" else None
+    if runs:  # the operator prompts of the newest run and their answers (its stored payload)
+        full = con.store.get_run(st["id"], runs[0]["run_id"])
+        prompts = (full or {}).get("payload", {}).get("prompts")
+        runs[0]["prompts"] = prompts if isinstance(prompts, list) else []
     return {
         "now": time.time(),
         "station": {
@@ -109,6 +113,7 @@ def api_station(con: Console, request: Request, s: Session | None, body: dict[st
         "runs": [strip_run(r, limits) for r in runs],
         "curves": curves,
         "reply": con.ingest.replies.get(st["id"]),
+        "prompt": con.tap.get(st["id"]).get("prompt") if st.get("state") == "running" else None,
         "can": {c: s.user.can(p) for c, p in STATION_COMMANDS.items()},
         "limits_visible": limits,
     }
@@ -169,4 +174,10 @@ def api_command(con: Console, request: Request, s: Session | None, body: dict[st
         return error_reply(f"role {s.user.role} may not send {command}", 403)
     st = find_station(con, request.path_params["station"])
     args: dict[str, Any] = {"marked": True} if command == "start" else {}
+    if command == "answer":  # {"prompt": id, "value": true/false/number}; the judge is named
+        value = body.get("value", True)
+        if value is not None and not isinstance(value, bool | int | float):
+            raise ConsoleError("value: true, false or a number", 400)
+        args = {"prompt": str(body.get("prompt", ""))[:64], "value": value}
+        args["judge"] = s.user.username
     return {"cmd_id": con.send_command(s.user.username, st, command, args)}
