@@ -70,6 +70,7 @@ def test_good_module_passes_every_phase(module) -> None:
         "ansi_c78377",
         "warm_ansi_c78377",
         "cool_ansi_c78377",
+        "diffuser_fitted",  # the operator's answer to the diffuser question
     }
     # ANSI C78.377: each channel and the mix inside its nominal CCT's quadrangle
     assert 0 < v["warm_ansi_c78377_ratio"] < 0.3 and 0 < v["cool_ansi_c78377_ratio"] < 0.7
