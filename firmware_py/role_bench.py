@@ -3,9 +3,9 @@
 The built-in procedures have benches of their own (:meth:`StationHardware.open_bench`); a
 third-party procedure gets a :class:`RoleBench`: one attribute per declared
 :class:`~benchscore.plugins.Role`, opened from the station's ``[hardware]`` map entry of the
-same name, calibrated like the built-in benches' sensors. :data:`ROLES` lists what a station
-can provide (the role name, the protocol of :mod:`firmware_py.procedures.interfaces` it
-satisfies).
+same name, calibrated like the built-in benches' sensors.
+:data:`~firmware_py.config.roles.ROLE_KINDS` lists what a station can provide; :data:`OPENERS`
+how it opens each.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from benchscore.plugins import Role
 from drivers.errors import DriverError
 from firmware_py.bench_adapters import GpioDimmer, colour_reader, light_reader
+from firmware_py.config.roles import ROLE_KINDS, role_problem
 
 if TYPE_CHECKING:
     from firmware_py.hardware import StationHardware
@@ -42,39 +43,23 @@ def _monitor(name: str) -> Opener:
     return open_monitor
 
 
-ROLES: dict[str, tuple[str, Opener]] = {
-    "power": ("PowerSwitch", lambda hw: hw.power_relay),
-    "check_power": ("PowerSwitch", lambda hw: hw.check_relay),
-    "reverse_polarity": ("PowerSwitch", lambda hw: hw.reverse_relay),
-    "power_monitor": ("PowerMonitor", _monitor("power_monitor")),
-    "input_monitor": ("PowerMonitor", _monitor("input_monitor")),
-    "output_monitor": ("PowerMonitor", _monitor("output_monitor")),
-    "light_sensor": ("LightSensor", _light),
-    "colour_sensor": ("ColourSensor", _colour),
-    "photodiode": (
-        "WaveformCapture",
-        lambda hw: hw._adc(hw.config.hardware.photodiode, "photodiode", "illuminance_lx"),
-    ),
-    "ripple": (
-        "WaveformCapture",
-        lambda hw: hw._adc(hw.config.hardware.ripple_adc, "ripple_adc", "ripple_v"),
-    ),
-    "dimmer": ("DimmingOutput", lambda hw: GpioDimmer(hw._pwm())),
-    "eload": ("ElectronicLoad", lambda hw: hw._instrument("eload", hw.config.hardware.eload)),
-    "supply": ("Supply", lambda hw: hw._instrument("supply", hw.config.hardware.supply)),
+OPENERS: dict[str, Opener] = {
+    "power": lambda hw: hw.power_relay,
+    "check_power": lambda hw: hw.check_relay,
+    "reverse_polarity": lambda hw: hw.reverse_relay,
+    "power_monitor": _monitor("power_monitor"),
+    "input_monitor": _monitor("input_monitor"),
+    "output_monitor": _monitor("output_monitor"),
+    "light_sensor": _light,
+    "colour_sensor": _colour,
+    "photodiode": lambda hw: hw._adc(hw.config.hardware.photodiode, "photodiode", "illuminance_lx"),
+    "ripple": lambda hw: hw._adc(hw.config.hardware.ripple_adc, "ripple_adc", "ripple_v"),
+    "dimmer": lambda hw: GpioDimmer(hw._pwm()),
+    "eload": lambda hw: hw._instrument("eload", hw.config.hardware.eload),
+    "supply": lambda hw: hw._instrument("supply", hw.config.hardware.supply),
 }
-"""Role name -> (protocol it satisfies, how the station opens it)."""
-
-
-def role_problem(roles: Iterable[Role]) -> str:
-    """Why a station cannot provide ``roles`` (one line), or "" if it can."""
-    for role in roles:
-        known = ROLES.get(role.name)
-        if known is None:
-            return f"role {role.name!r} is not one a station provides ({', '.join(ROLES)})"
-        if known[0] != role.kind:
-            return f"role {role.name!r} is a {known[0]}, not a {role.kind}"
-    return ""
+"""Role name -> how the station opens it (the roles of :data:`ROLE_KINDS`)."""
+assert set(OPENERS) == set(ROLE_KINDS), "every role the config accepts has an opener"
 
 
 class RoleBench:
@@ -97,7 +82,7 @@ def open_role_bench(hw: StationHardware, roles: Iterable[Role]) -> RoleBench:
     opened: dict[str, Any] = {}
     for role in roles:
         try:
-            opened[role.name] = ROLES[role.name][1](hw)
+            opened[role.name] = OPENERS[role.name](hw)
         except (OSError, DriverError):
             if not role.optional:
                 raise

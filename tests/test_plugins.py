@@ -13,8 +13,8 @@ import pytest
 from benchscore.configfile import ConfigError
 from benchscore.plugins import Reanalysis, Role, registry
 from firmware_py.config import load_task
+from firmware_py.config.roles import role_problem
 from firmware_py.procedures import PROCEDURES
-from firmware_py.role_bench import role_problem
 from scorer.appeals import _row
 
 REPO = Path(__file__).resolve().parents[1]

@@ -46,9 +46,9 @@ class SimulationConfig:
 def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
     """Read the ``[simulation]`` table; sensor names come from the hardware map ``hw``."""
     from benchscore.sim.assemblies.led import LEDFault
+    from benchscore.sim.assemblies.lighting_room.faults import LightingFault
     from benchscore.sim.assemblies.power_bank import PowerBankFault
     from benchscore.sim.led_screen.scenarios import ScreenFault
-    from firmware_py.simulation import LightingFault
 
     assembly = t.get_choice("assembly", ASSEMBLIES, "led_assembly")
     faults = {

@@ -15,6 +15,7 @@ from benchscore.protocol import check_id
 from firmware_py.config.calibration import CalibrationConfig, parse_calibration
 from firmware_py.config.hardware_map import HardwareConfig
 from firmware_py.config.hardware_parse import parse_hardware
+from firmware_py.config.roles import role_problem
 from firmware_py.config.simulation import SimulationConfig, parse_simulation
 from firmware_py.config.task import SceneSpec, TaskConfig, load_task
 
@@ -259,8 +260,6 @@ def task_misfit(
             f"the {task.procedure!r} procedure",
         )
     if task.procedure not in BESPOKE_BENCHES:
-        from firmware_py.role_bench import role_problem
-
         problem = role_problem(plugin.roles)
         if problem:
             return ("task.procedure", f"procedure {task.procedure!r}: {problem}")
