@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
@@ -23,16 +23,11 @@ from .. import audit, report
 from .. import marks as mk
 from ..auth import AccountError, Session, csrf_ok
 from ..marks import ConsoleError
-from .common import MAX_BODY, Handler, error_reply, json_reply, origin_ok
-
-if TYPE_CHECKING:
-    from .console import Console
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+from .common import MAX_BODY, ConsoleApp, Endpoint, Handler, error_reply, json_reply, origin_ok
 
 
 def endpoint(
-    con: Console,
+    con: ConsoleApp,
     permission: str | None,
     *,
     write: bool = False,
@@ -102,7 +97,7 @@ def endpoint(
     return wrap
 
 
-def guard_routes(con: Console, routes: list[BaseRoute]) -> list[BaseRoute]:
+def guard_routes(con: ConsoleApp, routes: list[BaseRoute]) -> list[BaseRoute]:
     """Put another module's ``/api/*`` routes behind the console's access rules.
 
     Reads follow the raw API's rule (clients on this machine, or staff with ``raw_api``).
@@ -128,7 +123,7 @@ async def _call(route: Route, request: Request) -> Response:
     return await run_in_threadpool(fn, request)  # type: ignore[no-any-return]
 
 
-def _guard_read(con: Console, route: Route) -> Endpoint:
+def _guard_read(con: ConsoleApp, route: Route) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         denied = await run_in_threadpool(con.raw_api_denied, request)
         if denied is not None:
@@ -138,7 +133,7 @@ def _guard_read(con: Console, route: Route) -> Endpoint:
     return endpoint
 
 
-def _guard_write(con: Console, route: Route) -> Endpoint:
+def _guard_write(con: ConsoleApp, route: Route) -> Endpoint:
     judgement = route.path.startswith("/api/judgements/")
     permission = "marks_enter" if judgement else "control"
 

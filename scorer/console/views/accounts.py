@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from .. import audit
 from ..auth import ROLES, Session, add_user, generate_password, list_users
-from .common import view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import ConsoleApp, view
 
 
 @view("users")
-def api_users(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_users(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     return {"users": list_users(con.db), "roles": list(ROLES)}
 
 
 @view("users", write=True)
-def api_add_user(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_add_user(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     username = str(body.get("username", ""))
     role = str(body.get("role", ""))

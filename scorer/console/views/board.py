@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from .. import marks as mk
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import ConsoleApp, view
 
 
 @view(None, login=False, page=True)
-def board_page(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def board_page(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     return con.frame(request, s, "board", "title.board")
 
 
 @view(None, login=False)
-def api_board(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_board(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     return {"now": time.time(), **con.board()}
 
 
 @view("own_results")
-def api_my_results(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_my_results(
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
+) -> Any:
     assert s is not None and s.user.contestant is not None
     ev = con.event_or_404()
     me = s.user.contestant

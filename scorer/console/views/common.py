@@ -4,17 +4,24 @@ settings, and :func:`view`, which declares a handler with the access it needs.""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from ..auth import Session
 
 if TYPE_CHECKING:
-    from .console import Console
+    from ...competition import Competition
+    from ...fleet.adoption import Fleet
+    from ...ingest import Ingest
+    from ...store import Store
+    from ..auth import LoginLimiter
+    from ..db import ConsoleDB
+    from ..live import LiveHub, StatusTap
 
 CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
@@ -52,8 +59,10 @@ _LOCAL_HOSTS: Final = {"testclient", "localhost"}
 Starlette's in-process test client)."""
 
 Handler = Callable[[Request, Session | None, dict[str, Any]], Any]
+Endpoint = Callable[[Request], Awaitable[Response]]
+"""A Starlette endpoint: what a :data:`Handler` becomes behind the access checks."""
 """What :meth:`Console.endpoint` wraps: (request, session, JSON body) -> reply."""
-ViewFn = Callable[["Console", Request, Session | None, dict[str, Any]], Any]
+ViewFn = Callable[["ConsoleApp", Request, Session | None, dict[str, Any]], Any]
 """A :data:`Handler` that is also given the console."""
 
 
@@ -135,3 +144,50 @@ def safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+class ConsoleApp(Protocol):
+    """What a view is given: the console (:class:`.console.Console`) as the views see it. The
+    views depend on this protocol, not on the class that imports them all (no import cycle)."""
+
+    store: Store
+    fleet: Fleet | None
+    ingest: Ingest
+    comp: Competition
+    settings: ConsoleSettings
+    db: ConsoleDB
+    limiter: LoginLimiter
+    hub: LiveHub
+    tap: StatusTap
+
+    def session_of(self, request: Request) -> Session | None: ...
+    def lang_of(self, request: Request) -> str: ...
+    def raw_api_denied(self, request: Request) -> Response | None: ...
+    def bind(self, v: View) -> Endpoint: ...
+    def guard_routes(self, routes: list[BaseRoute]) -> list[BaseRoute]: ...
+    def frame(
+        self,
+        request: Request,
+        session: Session | None,
+        page: str,
+        title_key: str,
+        *,
+        data: dict[str, str] | None = None,
+        scripts: tuple[str, ...] = (),
+        styles: tuple[str, ...] = (),
+        title_extra: str = "",
+        status: int = 200,
+        csrf: str | None = None,
+        bare_title: bool = False,
+    ) -> HTMLResponse: ...
+    def event(self) -> Any: ...
+    def event_or_404(self) -> Any: ...
+    def station_context(self) -> dict[str, dict[str, Any]]: ...
+    def health(self, station: dict[str, Any]) -> dict[str, Any]: ...
+    def calibration(self, station: str | None) -> dict[str, Any]: ...
+    def stations(self) -> list[dict[str, Any]]: ...
+    def board(self) -> dict[str, Any]: ...
+    def board_changed(self) -> None: ...
+    def send_command(
+        self, actor: str, station: dict[str, Any], command: str, args: dict[str, Any]
+    ) -> str: ...

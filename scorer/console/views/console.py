@@ -26,8 +26,7 @@ from ..i18n import LANG_COOKIE, pick_lang
 from ..live import LiveHub, StatusTap
 from ..marks import ConsoleError
 from . import access
-from .access import Endpoint
-from .common import ConsoleSettings, Handler, View, client_is_local, error_reply
+from .common import ConsoleSettings, Endpoint, Handler, View, client_is_local, error_reply
 from .frame import render_frame
 from .routes import route_table
 

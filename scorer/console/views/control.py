@@ -4,7 +4,7 @@ them (start, freeze, resume, stop, time limit, synchronized start, self-check, l
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
@@ -12,14 +12,13 @@ from .. import audit
 from .. import marks as mk
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import COMPETITION_ACTIONS, view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import COMPETITION_ACTIONS, ConsoleApp, view
 
 
 @view("control")
-def api_competition(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_competition(
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
+) -> Any:
     ev = con.event_or_404()
     lk = mk.locks(con.db, ev.id)
     now = time.time()
@@ -45,7 +44,7 @@ def api_competition(con: Console, request: Request, s: Session | None, body: dic
 
 @view("control", write=True)
 def api_competition_action(
-    con: Console, request: Request, s: Session | None, body: dict[str, Any]
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
 ) -> Any:
     assert s is not None
     ev = con.event_or_404()

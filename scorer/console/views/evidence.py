@@ -3,7 +3,7 @@ station page shows them, ``/console/api/station/{station}/image`` serves one."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,15 +12,12 @@ from benchscore import image_curve
 
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import view
+from .common import ConsoleApp, view
 from .hall import find_station
-
-if TYPE_CHECKING:
-    from .console import Console
 
 
 @view("hall")
-def api_image(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_image(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     st = find_station(con, request.path_params["station"])
     run_id = request.query_params.get("run_id", "")
     name = request.query_params.get("name", "")

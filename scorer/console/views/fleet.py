@@ -4,7 +4,7 @@ for adoption, adopt / revoke / replace) and the audit log with its export."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,14 +14,11 @@ from benchscore import __version__
 from .. import audit
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import NO_STORE, view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import NO_STORE, ConsoleApp, view
 
 
 @view("fleet")
-def api_fleet(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_fleet(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     rows = []
     for st in con.stations():
         h = con.health(st)
@@ -52,7 +49,7 @@ def api_fleet(con: Console, request: Request, s: Session | None, body: dict[str,
     }
 
 
-def _fleet_action(con: Console, s: Session | None, action: str, subject: str, work: Any) -> Any:
+def _fleet_action(con: ConsoleApp, s: Session | None, action: str, subject: str, work: Any) -> Any:
     """Run an adoption action and write its audit entry; a refusal is a 400 with the reason."""
     from scorer.fleet.adoption import FleetError
 
@@ -68,7 +65,7 @@ def _fleet_action(con: Console, s: Session | None, action: str, subject: str, wo
 
 
 @view("fleet", write=True)
-def api_adopt(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_adopt(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     code, station = str(body.get("code", "")), str(body.get("station", ""))
     task = str(body.get("task", ""))
@@ -83,7 +80,7 @@ def api_adopt(con: Console, request: Request, s: Session | None, body: dict[str,
 
 
 @view("fleet", write=True)
-def api_revoke(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_revoke(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     station = str(body.get("station", ""))
 
@@ -95,7 +92,7 @@ def api_revoke(con: Console, request: Request, s: Session | None, body: dict[str
 
 
 @view("fleet", write=True)
-def api_replace(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_replace(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     station, code = str(body.get("station", "")), str(body.get("code", ""))
     return _fleet_action(
@@ -108,7 +105,7 @@ def api_replace(con: Console, request: Request, s: Session | None, body: dict[st
 
 
 @view("audit")
-def api_audit(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_audit(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     return {
         "verify": audit.verify(con.db),
         "entries": audit.entries(con.db, limit=500)[::-1],
@@ -117,7 +114,7 @@ def api_audit(con: Console, request: Request, s: Session | None, body: dict[str,
 
 @view("audit")
 def api_audit_export(
-    con: Console, request: Request, s: Session | None, body: dict[str, Any]
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
 ) -> Any:
     text = "".join(audit.export_lines(con.db))
     stamp = time.strftime("%Y%m%d-%H%M%S")

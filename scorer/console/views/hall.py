@@ -4,7 +4,7 @@ the commands a station can be sent."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -14,10 +14,7 @@ from benchscore.protocol import ID_RE
 
 from ..auth import SESSION_COOKIE, Session, load_session
 from ..marks import ConsoleError
-from .common import MAX_CURVE_POINTS, NO_STORE, STATION_COMMANDS, error_reply, view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import MAX_CURVE_POINTS, NO_STORE, STATION_COMMANDS, ConsoleApp, error_reply, view
 
 
 def strip_run(run: dict[str, Any] | None, limits: bool) -> dict[str, Any] | None:
@@ -32,7 +29,7 @@ def strip_run(run: dict[str, Any] | None, limits: bool) -> dict[str, Any] | None
     return out
 
 
-def find_station(con: Console, sid: str) -> dict[str, Any]:
+def find_station(con: ConsoleApp, sid: str) -> dict[str, Any]:
     if not ID_RE.match(sid):
         raise ConsoleError(f"invalid station id {sid!r}", 400)
     for st in con.stations():
@@ -42,7 +39,7 @@ def find_station(con: Console, sid: str) -> dict[str, Any]:
 
 
 @view("hall", page=True)
-def station_page(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def station_page(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     sid = request.path_params["station"]
     if not ID_RE.match(sid):
         return PlainTextResponse("no such station", 404)
@@ -59,7 +56,7 @@ def station_page(con: Console, request: Request, s: Session | None, body: dict[s
 
 
 @view("hall")
-def api_hall(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_hall(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     limits = s.user.can("limits")
     context = con.station_context()
@@ -86,7 +83,7 @@ def api_hall(con: Console, request: Request, s: Session | None, body: dict[str, 
 
 
 @view("hall")
-def api_station(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_station(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     st = find_station(con, request.path_params["station"])
     limits = s.user.can("limits")
@@ -120,7 +117,7 @@ def api_station(con: Console, request: Request, s: Session | None, body: dict[st
 
 
 @view("hall")
-def api_curve(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_curve(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     st = find_station(con, request.path_params["station"])
     run_id = request.query_params.get("run_id", "")
     name = request.query_params.get("name", "")
@@ -137,7 +134,7 @@ def api_curve(con: Console, request: Request, s: Session | None, body: dict[str,
     return {"run_id": run_id, "name": name, "columns": data}
 
 
-async def api_live(con: Console, request: Request) -> Response:
+async def api_live(con: ConsoleApp, request: Request) -> Response:
     station = request.query_params.get("station")
     if station is not None and not ID_RE.match(station):
         return error_reply("station: invalid id", 400)
@@ -165,7 +162,7 @@ async def api_live(con: Console, request: Request) -> Response:
 
 
 @view(None, write=True)
-def api_command(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_command(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     command = body.get("command")
     if command not in STATION_COMMANDS:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 
 from .. import marks as mk
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import ConsoleApp, view
 
 
 @view("marks_view")
-def api_marks(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_marks(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     ev = con.event_or_404()
     lk = mk.locks(con.db, ev.id)
     now = time.time()
@@ -37,7 +34,9 @@ def api_marks(con: Console, request: Request, s: Session | None, body: dict[str,
 
 
 @view("marks_view")
-def api_mark_sheet(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_mark_sheet(
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
+) -> Any:
     assert s is not None
     ev = con.event_or_404()
     competitor = request.path_params["competitor"]
@@ -58,7 +57,9 @@ def api_mark_sheet(con: Console, request: Request, s: Session | None, body: dict
 
 
 @view("marks_enter", write=True)
-def api_judgement(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_judgement(
+    con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]
+) -> Any:
     assert s is not None
     score = body.get("score")
     if isinstance(score, bool) or not isinstance(score, int | float):
@@ -78,7 +79,7 @@ def api_judgement(con: Console, request: Request, s: Session | None, body: dict[
 
 
 @view("marks_override", write=True)
-def api_override(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_override(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     mark = body.get("mark")
     if mark is not None and (isinstance(mark, bool) or not isinstance(mark, int | float)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,21 +22,27 @@ from ..auth import (
     csrf_ok,
     open_session,
 )
-from .common import MAX_BODY, NO_STORE, error_reply, json_reply, origin_ok, safe_next, view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import (
+    MAX_BODY,
+    NO_STORE,
+    ConsoleApp,
+    error_reply,
+    json_reply,
+    origin_ok,
+    safe_next,
+    view,
+)
 
 
 @view(None, login=False, page=True)
-def landing(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def landing(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     if s is not None:
         return RedirectResponse(HOME[s.user.role], 302)
     # a visitor: the public board, under the hall's own name
     return con.frame(request, s, "board", "title.landing", bare_title=True)
 
 
-def login_page(con: Console, request: Request) -> Response:
+def login_page(con: ConsoleApp, request: Request) -> Response:
     token = secrets.token_urlsafe(24)
     session = con.session_of(request)
     nxt = safe_next(request.query_params.get("next")) or ""
@@ -53,11 +59,11 @@ def login_page(con: Console, request: Request) -> Response:
     return resp
 
 
-async def login_page_ep(con: Console, request: Request) -> Response:
+async def login_page_ep(con: ConsoleApp, request: Request) -> Response:
     return await run_in_threadpool(login_page, con, request)
 
 
-async def api_login(con: Console, request: Request) -> Response:
+async def api_login(con: ConsoleApp, request: Request) -> Response:
     if not origin_ok(request):
         return error_reply("cross-origin request refused", 403)
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), request.headers.get("x-csrf-token")):
@@ -110,7 +116,7 @@ def _too_soon(wait_s: float) -> Response:
 
 
 @view(None, write=True)
-def api_logout(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_logout(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     close_session(con.db, s)
     resp = json_reply({"ok": True})
@@ -119,6 +125,6 @@ def api_logout(con: Console, request: Request, s: Session | None, body: dict[str
 
 
 @view(None)
-def api_me(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def api_me(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     assert s is not None
     return {"user": s.user.public(), "home": HOME[s.user.role]}

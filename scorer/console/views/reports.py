@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -10,13 +10,10 @@ from starlette.responses import HTMLResponse, Response
 from .. import report
 from ..auth import Session
 from ..marks import ConsoleError
-from .common import NO_STORE, SECURITY_HEADERS, view
-
-if TYPE_CHECKING:
-    from .console import Console
+from .common import NO_STORE, SECURITY_HEADERS, ConsoleApp, view
 
 
-def report_html_of(con: Console, request: Request, inline_css: bool) -> str:
+def report_html_of(con: ConsoleApp, request: Request, inline_css: bool) -> str:
     ev = con.event_or_404()
     competitor = request.path_params["contestant"]
     try:
@@ -37,13 +34,13 @@ def report_html_of(con: Console, request: Request, inline_css: bool) -> str:
 
 
 @view("report", page=True)
-def report_html(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def report_html(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     html = report_html_of(con, request, inline_css=False)
     return HTMLResponse(html, headers={**SECURITY_HEADERS, **NO_STORE})
 
 
 @view("report", page=True)
-def report_pdf(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+def report_pdf(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
     html = report_html_of(con, request, inline_css=True)
     pdf = report.to_pdf(html, con.settings.chromium)
     name = request.path_params["contestant"]

@@ -4,7 +4,7 @@ is declared with the handler (:func:`~.common.view`); the JavaScript pages are d
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,27 +12,23 @@ from starlette.routing import Route
 
 from ..auth import Session
 from . import accounts, board, control, evidence, fleet, hall, judging, login, reports
-from .access import Endpoint
-from .common import View, view
+from .common import ConsoleApp, Endpoint, View, view
 
-if TYPE_CHECKING:
-    from .console import Console
-
-RawHandler = Callable[["Console", Request], Awaitable[Response]]
+RawHandler = Callable[["ConsoleApp", Request], Awaitable[Response]]
 """An endpoint that checks access itself (login, the live stream) and is given the console."""
 
 
 def simple_page(permission: str, page: str, title_key: str, **kw: Any) -> View:
     """A page that is only the frame (``console.js`` fills it), behind ``permission``."""
 
-    def handler(con: Console, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
+    def handler(con: ConsoleApp, request: Request, s: Session | None, body: dict[str, Any]) -> Any:
         return con.frame(request, s, page, title_key, **kw)
 
     handler.__name__ = f"page_{page}"
     return view(permission, page=True)(handler)
 
 
-def route_table(con: Console) -> list[Route]:
+def route_table(con: ConsoleApp) -> list[Route]:
     """The console's routes, each handler bound to ``con``."""
     ep = con.bind
 
