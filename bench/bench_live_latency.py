@@ -160,9 +160,9 @@ def main() -> int:
     import httpx
 
     from benchscore.mqtt import BrokerConfig
+    from scorer.accounts.auth import add_user
+    from scorer.accounts.db import ConsoleDB
     from scorer.config import HttpConfig, ScorerConfig
-    from scorer.console.auth import add_user
-    from scorer.console.db import ConsoleDB
     from scorer.service import ScorerService
     from tests.support.brokers import Mosquitto
 

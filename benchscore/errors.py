@@ -22,6 +22,12 @@ class UserError(Exception):
     """Bad input a person can fix; the message names the file, key or field and the reason."""
 
 
+class SurroundingsError(Exception):
+    """The surroundings failed, not the input: a bus or instrument that does not answer
+    (:class:`drivers.errors.DriverError`), a database that cannot be used
+    (:class:`scorer.db.StoreError`). One line, exit 1."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """What the command prints (one line) and its exit status."""
@@ -36,21 +42,8 @@ def one_line(text: str) -> str:
 
 
 def _environment_errors() -> tuple[type[BaseException], ...]:
-    """Errors of the surroundings from packages that may be absent (exit 1, no traceback)."""
-    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
-    try:
-        from drivers.errors import DriverError
-
-        found.append(DriverError)
-    except ImportError:  # pragma: no cover - drivers always ship with benchscore
-        pass
-    try:
-        from scorer.db import StoreError
-
-        found.append(StoreError)
-    except ImportError:  # pragma: no cover - scorer extras missing
-        pass
-    return tuple(found)
+    """Errors of the surroundings (exit 1, no traceback)."""
+    return (ConnectionError, TimeoutError, SurroundingsError)
 
 
 def _text(exc: BaseException) -> str:

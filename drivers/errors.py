@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from benchscore.errors import SurroundingsError
 
-class DriverError(Exception):
+
+class DriverError(SurroundingsError):
     """Root of every driver error."""
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .accounts import audit
+from .accounts.db import ConsoleDB, ConsoleDBError
 from .config import ConfigError, load_config
-from .console import audit
-from .console.db import ConsoleDB, ConsoleDBError
 from .store import Store, StoreError
 
 

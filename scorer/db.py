@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from benchscore.errors import SurroundingsError
+
 log = logging.getLogger(__name__)
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -60,7 +62,7 @@ _TYPES: Final[dict[str, dict[str, str]]] = {
 }
 
 
-class StoreError(RuntimeError):
+class StoreError(SurroundingsError, RuntimeError):
     """The database cannot be used (closed, unreachable, or written by a newer version)."""
 
 

@@ -197,8 +197,8 @@ class ScorerService:
 
     def publish_audit_head(self) -> bool:
         """Publish the audit chain's head (retained, signed) if it moved; True if published."""
-        from .console import audit
-        from .console.db import ConsoleDB
+        from .accounts import audit
+        from .accounts.db import ConsoleDB
 
         if self.store is None or self.mqtt is None or self.identity is None:
             return False

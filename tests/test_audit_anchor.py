@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from benchscore.cli import main
-from scorer.console import audit
-from scorer.console.db import ConsoleDB
+from scorer.accounts import audit
+from scorer.accounts.db import ConsoleDB
 from scorer.exports import mark_sheet, marks_csv, marks_json, skill_record, standardised
 from scorer.store import Store
 from tests.browser.support import EVENT, make_hall

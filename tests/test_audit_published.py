@@ -12,9 +12,9 @@ from pathlib import Path
 from benchscore.mqtt import BrokerConfig
 from benchscore.protocol import AUDIT_TOPIC
 from benchscore.signing import verify_payload
+from scorer.accounts import audit
+from scorer.accounts.db import ConsoleDB
 from scorer.config import HttpConfig, ScorerConfig
-from scorer.console import audit
-from scorer.console.db import ConsoleDB
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, MqttPeer
 from tests.support.trust import TEST_SCORER, write_scorer_key

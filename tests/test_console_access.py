@@ -1,4 +1,4 @@
-"""Every endpoint, every role: allowed or denied, as scorer.console.auth.PERMISSIONS says;
+"""Every endpoint, every role: allowed or denied, as scorer.accounts.auth.PERMISSIONS says;
 every state-changing request without (or with a wrong) CSRF token is refused.
 
 The clients are "remote" (not this machine), so the raw /api/* JSON is not open to them
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from scorer.accounts.auth import PERMISSIONS
 from scorer.console import report
-from scorer.console.auth import PERMISSIONS
 from tests.browser.support import EVENT, ROLES, Hall, client, feed, login, make_hall
 
 ANON = "anonymous"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from scorer.console import audit
-from scorer.console.db import ConsoleDB
+from scorer.accounts import audit
+from scorer.accounts.db import ConsoleDB
 from scorer.store import Store
 from tests.browser.support import client, login, make_hall
 

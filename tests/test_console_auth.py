@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scorer.console import cli as users_cli
-from scorer.console.auth import (
+from scorer.accounts.auth import (
     SESSION_IDLE_S,
     AccountError,
     add_user,
@@ -21,7 +20,8 @@ from scorer.console.auth import (
     set_disabled,
     verify_password,
 )
-from scorer.console.db import ConsoleDB
+from scorer.accounts.db import ConsoleDB
+from scorer.console import cli as users_cli
 from scorer.store import Store
 from tests.browser.support import PASSWORD, client, login, make_hall
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from benchscore.mqtt import BrokerConfig
+from scorer.accounts.auth import LoginLimiter, add_user
+from scorer.accounts.db import ConsoleDB
 from scorer.config import ConfigError, HttpConfig, ScorerConfig, parse_config
-from scorer.console.auth import LoginLimiter, add_user
-from scorer.console.db import ConsoleDB
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto
 

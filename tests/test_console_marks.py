@@ -240,7 +240,7 @@ def test_a_score_is_never_stored_without_its_audit_entry(
 ) -> None:
     """The judgement and its audit row commit together: if the audit write fails, the score
     is rolled back, and the judge can enter it again."""
-    from scorer.console import audit
+    from scorer.accounts import audit
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")

@@ -19,9 +19,9 @@ from benchscore.identity import Identity
 from benchscore.mqtt import BrokerConfig
 from firmware_py.config import load_station_config
 from firmware_py.station import Station
+from scorer.accounts.auth import add_user
+from scorer.accounts.db import ConsoleDB
 from scorer.config import HttpConfig, ScorerConfig
-from scorer.console.auth import add_user
-from scorer.console.db import ConsoleDB
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
 from tests.support.stations import write_station_config

@@ -582,7 +582,7 @@ def test_override_is_checked(comp: Competition) -> None:
 
 def test_console_overrides_move_to_the_engine(comp: Competition) -> None:
     """A database of console schema 1 (its own console_overrides) opened by this console."""
-    from scorer.console.db import SCHEMA_VERSION, ConsoleDB
+    from scorer.accounts.db import SCHEMA_VERSION, ConsoleDB
 
     feed_all(comp)
     db = comp.store.db

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..console import audit
-from ..console.db import ConsoleDB
+from ..accounts import audit
+from ..accounts.db import ConsoleDB
 from ..marking import round_mark
 from .overrides import Overrides, override_detail, read_overrides
 

@@ -19,12 +19,19 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..accounts import audit
+from ..accounts.auth import (
+    ROLES,
+    AccountError,
+    add_user,
+    generate_password,
+    list_users,
+    set_disabled,
+)
+from ..accounts.auth import set_password as _set_password
+from ..accounts.db import ConsoleDB
 from ..config import ConfigError, load_config
 from ..store import Store
-from . import audit
-from .auth import ROLES, AccountError, add_user, generate_password, list_users, set_disabled
-from .auth import set_password as _set_password
-from .db import ConsoleDB
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

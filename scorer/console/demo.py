@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..accounts.auth import AccountError, add_user, generate_password
+from ..accounts.db import ConsoleDB
 from ..store import Store
-from .auth import AccountError, add_user, generate_password
-from .db import ConsoleDB
 
 DEMO_STAFF = (
     ("chief", "admin", "Chief Expert"),

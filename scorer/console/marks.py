@@ -16,10 +16,10 @@ import time
 from collections.abc import Iterable
 from typing import Any, Final
 
+from ..accounts import audit
+from ..accounts.db import ConsoleDB
 from ..competition import Competition, CompetitionError, EventDef, ModuleClock
 from ..marking import Aspect
-from . import audit
-from .db import ConsoleDB
 
 GENERIC_DESCRIPTORS: Final = ("judge.desc0", "judge.desc1", "judge.desc2", "judge.desc3")
 """Score levels of a judgement aspect whose scheme gives no descriptors of its own."""

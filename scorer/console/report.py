@@ -27,11 +27,11 @@ from typing import Any, Final
 
 from benchscore import image_curve
 
+from ..accounts import audit
+from ..accounts.db import ConsoleDB
 from ..competition import Competition, EventDef
 from ..store import Store
-from . import audit
 from . import marks as mk
-from .db import ConsoleDB
 from .i18n import direction, html_lang, num, quantity, t, when
 from .svgplot import heat_map, line_chart
 

@@ -84,9 +84,9 @@ class Hall:
 
 def init_hall(args: argparse.Namespace) -> Hall:
     """Write the hall; ValueError naming what is wrong (existing hall, missing files)."""
+    from scorer.accounts.auth import add_user, generate_password
+    from scorer.accounts.db import ConsoleDB
     from scorer.broker_setup import write_dynsec_broker
-    from scorer.console.auth import add_user, generate_password
-    from scorer.console.db import ConsoleDB
 
     from ..config import load_config
     from ..store import Store

@@ -17,8 +17,8 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from benchscore.protocol import Topics
+from scorer.accounts.auth import add_user
 from scorer.competition import Competition
-from scorer.console.auth import add_user
 from scorer.ingest import Ingest
 from scorer.store import Store
 from scorer.web import create_app

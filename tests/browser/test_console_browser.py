@@ -32,9 +32,9 @@ from selenium.webdriver.support.ui import Select  # noqa: E402
 from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
 from firmware_py.config import load_station_config  # noqa: E402
 from firmware_py.station import Station  # noqa: E402
+from scorer.accounts.auth import add_user  # noqa: E402
+from scorer.accounts.db import ConsoleDB  # noqa: E402
 from scorer.config import HttpConfig, ScorerConfig  # noqa: E402
-from scorer.console.auth import add_user  # noqa: E402
-from scorer.console.db import ConsoleDB  # noqa: E402
 from scorer.service import ScorerService  # noqa: E402
 from tests.browser.support import EVENT, EVENT_FILE, PASSWORD  # noqa: E402
 from tests.support.brokers import Mosquitto  # noqa: E402

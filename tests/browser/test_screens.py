@@ -28,8 +28,8 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
 from benchscore.protocol import Topics  # noqa: E402
+from scorer.accounts.auth import add_user  # noqa: E402
 from scorer.competition import Competition  # noqa: E402
-from scorer.console.auth import add_user  # noqa: E402
 from scorer.console.messages import MESSAGES  # noqa: E402
 from scorer.ingest import Ingest  # noqa: E402
 from scorer.store import Store  # noqa: E402

@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ...accounts import audit
+from ...accounts.auth import AccountError, Session, csrf_ok
 from ...competition import CompetitionError
-from .. import audit, report
 from .. import marks as mk
-from ..auth import AccountError, Session, csrf_ok
+from .. import report
 from ..marks import ConsoleError
 from .common import MAX_BODY, ConsoleApp, Endpoint, Handler, error_reply, json_reply, origin_ok
 

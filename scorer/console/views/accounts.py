@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .. import audit
-from ..auth import ROLES, Session, add_user, generate_password, list_users
+from ...accounts import audit
+from ...accounts.auth import ROLES, Session, add_user, generate_password, list_users
 from .common import ConsoleApp, view
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ...accounts.auth import Session
 from .. import marks as mk
-from ..auth import Session
 from ..marks import ConsoleError
 from .common import ConsoleApp, view
 

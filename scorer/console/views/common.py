@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from ..auth import Session
+from ...accounts.auth import Session
 
 if TYPE_CHECKING:
+    from ...accounts.auth import LoginLimiter
+    from ...accounts.db import ConsoleDB
     from ...competition import Competition
     from ...fleet.adoption import Fleet
     from ...ingest import Ingest
     from ...store import Store
-    from ..auth import LoginLimiter
-    from ..db import ConsoleDB
     from ..live import LiveHub, StatusTap
 
 CSP: Final = (

@@ -14,14 +14,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ...accounts import audit
+from ...accounts.auth import SESSION_COOKIE, LoginLimiter, Session, load_session
+from ...accounts.db import ConsoleDB
 from ...competition import Competition
 from ...fleet.adoption import Fleet
 from ...ingest import Ingest, with_live_only
 from ...store import Store
-from .. import audit
 from .. import marks as mk
-from ..auth import SESSION_COOKIE, LoginLimiter, Session, load_session
-from ..db import ConsoleDB
 from ..i18n import LANG_COOKIE, pick_lang
 from ..live import LiveHub, StatusTap
 from ..marks import ConsoleError

@@ -8,9 +8,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from .. import audit
+from ...accounts import audit
+from ...accounts.auth import Session
 from .. import marks as mk
-from ..auth import Session
 from ..marks import ConsoleError
 from .common import COMPETITION_ACTIONS, ConsoleApp, view
 

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from benchscore import image_curve
 
-from ..auth import Session
+from ...accounts.auth import Session
 from ..marks import ConsoleError
 from .common import ConsoleApp, view
 from .hall import find_station

@@ -11,8 +11,8 @@ from starlette.responses import Response
 
 from benchscore import __version__
 
-from .. import audit
-from ..auth import Session
+from ...accounts import audit
+from ...accounts.auth import Session
 from ..marks import ConsoleError
 from .common import NO_STORE, ConsoleApp, view
 

@@ -12,7 +12,7 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..auth import PERMISSIONS, Session
+from ...accounts.auth import PERMISSIONS, Session
 from ..i18n import LANGS, direction, html_lang, js_catalog, lang_names, t
 from .common import NO_STORE, SECURITY_HEADERS
 

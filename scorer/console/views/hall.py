@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from benchscore.protocol import ID_RE
 
-from ..auth import SESSION_COOKIE, Session, load_session
+from ...accounts.auth import SESSION_COOKIE, Session, load_session
 from ..marks import ConsoleError
 from .common import MAX_CURVE_POINTS, NO_STORE, STATION_COMMANDS, ConsoleApp, error_reply, view
 

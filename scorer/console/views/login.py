@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from ..auth import (
+from ...accounts.auth import (
     HOME,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,

@@ -7,8 +7,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from ...accounts.auth import Session
 from .. import report
-from ..auth import Session
 from ..marks import ConsoleError
 from .common import NO_STORE, SECURITY_HEADERS, ConsoleApp, view
 

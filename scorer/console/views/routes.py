@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import Session
+from ...accounts.auth import Session
 from . import accounts, board, control, evidence, fleet, hall, judging, login, reports
 from .common import ConsoleApp, Endpoint, View, view
 

@@ -13,7 +13,7 @@ engine has already is kept) and drops the old table, in the same transaction tha
 schema 2.
 
 The audit table is append-only: a trigger refuses UPDATE and DELETE on it, and every row
-carries the hash of the row before it (:mod:`scorer.console.audit`).
+carries the hash of the row before it (:mod:`scorer.accounts.audit`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ mark sheet and report, and published by the scorer. :func:`verify_anchored` chec
 against such an anchor (``benchscore audit verify --head HASH [--count N]``).
 
 The export is JSON Lines, one row per line with its hashes; :func:`verify_rows` checks an export
-exactly as it checks the database (``python -m scorer.console.audit verify FILE``).
+exactly as it checks the database (``python -m scorer.accounts.audit verify FILE``).
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def verify_export(text: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2 or args[0] != "verify":
-        print("usage: python -m scorer.console.audit verify EXPORT.jsonl", file=sys.stderr)
+        print("usage: python -m scorer.accounts.audit verify EXPORT.jsonl", file=sys.stderr)
         return 2
     with open(args[1], encoding="utf-8") as f:
         result = verify_export(f.read())
