@@ -14,7 +14,10 @@ ack, as the station outbox's forwarder does) through a real Mosquitto to a real
 * a hall's backlog: 500 stations x 300 records (150,000) drained into one SQLite worker.
 
 Each figure is the median of ``--runs`` runs (interleaved, so load drift hits all alike);
-CPU is the scorer processes' user + system time per record. The output ends with one
+CPU is the scorer processes' user + system time per record; "waited for a core" is the time the
+scorer's threads were runnable but not running (``/proc/<pid>/task/*/schedstat``), as a share
+of the run (per worker): on a loaded machine it says how much of the run the scheduler, not
+the scorer, decided. The output ends with one
 ``name: value`` line per figure.
 
 Targets (issue 12): SQLite one worker >= 5,000 records/s and >= 0.5x raw Mosquitto;
@@ -74,8 +77,9 @@ def through_scorers(
     workers: int,
     window: int,
     tag: str,
-) -> tuple[float, float]:
-    """(records/s, scorer CPU us per record) for one run with ``workers`` scorer processes."""
+) -> tuple[float, float, float]:
+    """(records/s, scorer CPU us per record, share of the run the scorers' threads spent
+    runnable but waiting for a core) for one run with ``workers`` scorer processes."""
     group = "scorers" if workers > 1 else None
     scorers = [
         Scorer(work, f"{tag}-w{i}", port, storage, keys_dir=keys_dir, share_group=group)
@@ -85,15 +89,20 @@ def through_scorers(
         for s in scorers:
             s.wait_subscribed()
         cpu0: list[float] = []
-        start, end = run_fleet(
-            port, records, window=window, on_go=lambda: cpu0.extend(s.cpu_s() for s in scorers)
-        )
+        wait0: list[float] = []
+
+        def go() -> None:
+            cpu0.extend(s.cpu_s() for s in scorers)
+            wait0.extend(s.core_wait_s() for s in scorers)
+
+        start, end = run_fleet(port, records, window=window, on_go=go)
         cpu = sum(s.cpu_s() for s in scorers) - sum(cpu0)
+        wait = sum(s.core_wait_s() for s in scorers) - sum(wait0)
     finally:
         for s in scorers:
             s.stop()
     n = sum(len(m) for m in records.values())
-    return n / (end - start), cpu / n * 1e6
+    return n / (end - start), cpu / n * 1e6, wait / (end - start) / workers
 
 
 def outbox_end_to_end(
@@ -186,11 +195,16 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
     rates: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
 
-    def note(name: str, rate: float, cpu: float | None = None) -> None:
+    waits: dict[str, list[float]] = {}
+
+    def note(name: str, rate: float, cpu: float | None = None, wait: float | None = None) -> None:
         rates.setdefault(name, []).append(rate)
         if cpu is not None:
             cpus.setdefault(name, []).append(cpu)
         extra = f", {cpu:.0f} us CPU/record" if cpu is not None else ""
+        if wait is not None:
+            waits.setdefault(name, []).append(wait)
+            extra += f", waited for a core {wait:.0%} of the run"
         print(f"  {name:<22} {rate:9.0f} records/s{extra}", flush=True)
 
     outbox_payloads = payloads[: args.outbox_records]
@@ -242,7 +256,7 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         backlog = build_records(backlog_ids, 300, keys)
         total = sum(len(m) for m in backlog.values())
         for run in range(args.runs):
-            rate, cpu = through_scorers(
+            rate, cpu, wait = through_scorers(
                 work,
                 port,
                 keys_dir,
@@ -255,7 +269,8 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
             backlog_s.append(total / rate)
             print(
                 f"  backlog {total} records from 500 stations: {total / rate:.1f} s "
-                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record)",
+                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record, "
+                f"waited for a core {wait:.0%} of the run)",
                 flush=True,
             )
 
@@ -267,6 +282,7 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         "sqlite_ratio_vs_raw": med.get("sqlite 1 worker", float("nan")) / raw,
         "sqlite_cpu_us_per_record": median(cpus.get("sqlite 1 worker", [])),
         "postgres_records_per_s": med.get("postgres 1 worker(s)", float("nan")),
+        "sqlite_core_wait_share": median(waits.get("sqlite 1 worker", [])),
         "postgres_cpu_us_per_record": median(cpus.get("postgres 1 worker(s)", [])),
         "postgres_2_workers_records_per_s": med.get("postgres 2 worker(s)", float("nan")),
         "postgres_2_workers_speedup": med.get("postgres 2 worker(s)", float("nan"))
