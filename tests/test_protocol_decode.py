@@ -1,8 +1,8 @@
 """The payload decoder: orjson's fast path and the standard decoder agree on every verdict.
 
-``protocol.decode`` parses with orjson and hands a payload to the standard library's decoder
-when orjson refuses it (so the reason and detail are the same as always) or when it holds 19
-digits in a row (an integer orjson might turn into a float)."""
+``protocol.decode`` parses with orjson (when installed: the scorer's extra) and hands a payload
+to the standard library's decoder when orjson refuses it (so the reason and detail are the same
+as always) or when it holds 19 digits in a row (an integer orjson might turn into a float)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,15 @@ import pytest
 
 from benchscore import protocol
 from benchscore.protocol import PayloadError
+
+
+@pytest.fixture(autouse=True, params=["orjson", "json only"])
+def decoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with orjson and as on a station without it (the standard decoder)."""
+    assert protocol._fast_loads is not None, "orjson is in the scorer extra"
+    if request.param == "json only":
+        monkeypatch.setattr(protocol, "_fast_loads", None)
+    return str(request.param)
 
 
 def _std(raw: bytes) -> Any:
