@@ -14,11 +14,11 @@ ack, as the station outbox's forwarder does) through a real Mosquitto to a real
 * a hall's backlog: 500 stations x 300 records (150,000) drained into one SQLite worker.
 
 Each figure is the median of ``--runs`` runs (interleaved, so load drift hits all alike);
-CPU is the scorer processes' user + system time per record; "waited for a core" is the time the
-scorer's threads were runnable but not running (``/proc/<pid>/task/*/schedstat``), as a share
-of the run (per worker): on a loaded machine it says how much of the run the scheduler, not
-the scorer, decided. The output ends with one
-``name: value`` line per figure.
+CPU is the scorer processes' user + system time per record; "per second: ran X s, waited for a
+core Y s" is, per second of the run, the scorers' CPU time and the time their threads were
+runnable but not running (``/proc/<pid>/task/*/schedstat``; both summed over workers and
+threads): on a loaded machine Y > X says the scheduler, not the scorer's work, set the pace.
+The output ends with one ``name: value`` line per figure.
 
 Targets (issue 12): SQLite one worker >= 5,000 records/s and >= 0.5x raw Mosquitto;
 PostgreSQL one worker >= 3,000/s; two workers >= 1.8x one; outbox >= 0.3x bare paho;
@@ -78,8 +78,8 @@ def through_scorers(
     window: int,
     tag: str,
 ) -> tuple[float, float, float]:
-    """(records/s, scorer CPU us per record, share of the run the scorers' threads spent
-    runnable but waiting for a core) for one run with ``workers`` scorer processes."""
+    """(records/s, scorer CPU us per record, seconds per second of the run the scorers'
+    threads spent runnable but waiting for a core) for one run with ``workers`` scorers."""
     group = "scorers" if workers > 1 else None
     scorers = [
         Scorer(work, f"{tag}-w{i}", port, storage, keys_dir=keys_dir, share_group=group)
@@ -102,7 +102,7 @@ def through_scorers(
         for s in scorers:
             s.stop()
     n = sum(len(m) for m in records.values())
-    return n / (end - start), cpu / n * 1e6, wait / (end - start) / workers
+    return n / (end - start), cpu / n * 1e6, wait / (end - start)
 
 
 def outbox_end_to_end(
@@ -202,9 +202,9 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         if cpu is not None:
             cpus.setdefault(name, []).append(cpu)
         extra = f", {cpu:.0f} us CPU/record" if cpu is not None else ""
-        if wait is not None:
+        if wait is not None and cpu is not None:
             waits.setdefault(name, []).append(wait)
-            extra += f", waited for a core {wait:.0%} of the run"
+            extra += f"; per second: ran {rate * cpu / 1e6:.2f} s, waited for a core {wait:.2f} s"
         print(f"  {name:<22} {rate:9.0f} records/s{extra}", flush=True)
 
     outbox_payloads = payloads[: args.outbox_records]
@@ -269,8 +269,8 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
             backlog_s.append(total / rate)
             print(
                 f"  backlog {total} records from 500 stations: {total / rate:.1f} s "
-                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record, "
-                f"waited for a core {wait:.0%} of the run)",
+                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record; per second: ran "
+                f"{rate * cpu / 1e6:.2f} s, waited for a core {wait:.2f} s)",
                 flush=True,
             )
 
@@ -282,7 +282,7 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         "sqlite_ratio_vs_raw": med.get("sqlite 1 worker", float("nan")) / raw,
         "sqlite_cpu_us_per_record": median(cpus.get("sqlite 1 worker", [])),
         "postgres_records_per_s": med.get("postgres 1 worker(s)", float("nan")),
-        "sqlite_core_wait_share": median(waits.get("sqlite 1 worker", [])),
+        "sqlite_core_wait_s_per_s": median(waits.get("sqlite 1 worker", [])),
         "postgres_cpu_us_per_record": median(cpus.get("postgres 1 worker(s)", [])),
         "postgres_2_workers_records_per_s": med.get("postgres 2 worker(s)", float("nan")),
         "postgres_2_workers_speedup": med.get("postgres 2 worker(s)", float("nan"))
