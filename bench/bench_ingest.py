@@ -155,11 +155,19 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=50)
     parser.add_argument("--outbox-records", type=int, default=1000)
     parser.add_argument("--no-backlog", action="store_true")
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=20,
+        help="the broker's max_inflight_messages (20: config/mosquitto/benchscore.conf)",
+    )
     parser.add_argument("--only", default="", help="comma list: raw,sqlite,pg,pg2,outbox,backlog")
     args = parser.parse_args()
-    if args.runs < 1 or args.stations < 1 or args.per_station < 1:
+    if min(args.runs, args.stations, args.per_station) < 1 or args.max_inflight < 0:
         print(
-            "bench_ingest: --runs, --stations and --per-station must be at least 1", file=sys.stderr
+            "bench_ingest: --runs, --stations and --per-station must be at least 1, "
+            "--max-inflight at least 0",
+            file=sys.stderr,
         )
         return 2
     only = set(filter(None, args.only.split(",")))
@@ -170,7 +178,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
-        broker = Mosquitto(work).start()
+        broker = Mosquitto(work, extra_conf=f"max_inflight_messages {args.max_inflight}\n")
+        broker.start()
         try:
             return _bench(work, broker.port, args, wanted)
         finally:
