@@ -14,8 +14,11 @@ ack, as the station outbox's forwarder does) through a real Mosquitto to a real
 * a hall's backlog: 500 stations x 300 records (150,000) drained into one SQLite worker.
 
 Each figure is the median of ``--runs`` runs (interleaved, so load drift hits all alike);
-CPU is the scorer processes' user + system time per record. The output ends with one
-``name: value`` line per figure.
+CPU is the scorer processes' user + system time per record; "per second: ran X s, waited for a
+core Y s" is, per second of the run, the scorers' CPU time and the time their threads were
+runnable but not running (``/proc/<pid>/task/*/schedstat``; both summed over workers and
+threads): on a loaded machine Y > X says the scheduler, not the scorer's work, set the pace.
+The output ends with one ``name: value`` line per figure.
 
 Targets (issue 12): SQLite one worker >= 5,000 records/s and >= 0.5x raw Mosquitto;
 PostgreSQL one worker >= 3,000/s; two workers >= 1.8x one; outbox >= 0.3x bare paho;
@@ -74,8 +77,9 @@ def through_scorers(
     workers: int,
     window: int,
     tag: str,
-) -> tuple[float, float]:
-    """(records/s, scorer CPU us per record) for one run with ``workers`` scorer processes."""
+) -> tuple[float, float, float]:
+    """(records/s, scorer CPU us per record, seconds per second of the run the scorers'
+    threads spent runnable but waiting for a core) for one run with ``workers`` scorers."""
     group = "scorers" if workers > 1 else None
     scorers = [
         Scorer(work, f"{tag}-w{i}", port, storage, keys_dir=keys_dir, share_group=group)
@@ -85,15 +89,20 @@ def through_scorers(
         for s in scorers:
             s.wait_subscribed()
         cpu0: list[float] = []
-        start, end = run_fleet(
-            port, records, window=window, on_go=lambda: cpu0.extend(s.cpu_s() for s in scorers)
-        )
+        wait0: list[float] = []
+
+        def go() -> None:
+            cpu0.extend(s.cpu_s() for s in scorers)
+            wait0.extend(s.core_wait_s() for s in scorers)
+
+        start, end = run_fleet(port, records, window=window, on_go=go)
         cpu = sum(s.cpu_s() for s in scorers) - sum(cpu0)
+        wait = sum(s.core_wait_s() for s in scorers) - sum(wait0)
     finally:
         for s in scorers:
             s.stop()
     n = sum(len(m) for m in records.values())
-    return n / (end - start), cpu / n * 1e6
+    return n / (end - start), cpu / n * 1e6, wait / (end - start)
 
 
 def outbox_end_to_end(
@@ -146,11 +155,19 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=50)
     parser.add_argument("--outbox-records", type=int, default=1000)
     parser.add_argument("--no-backlog", action="store_true")
+    parser.add_argument(
+        "--max-inflight",
+        type=int,
+        default=20,
+        help="the broker's max_inflight_messages (20: config/mosquitto/benchscore.conf)",
+    )
     parser.add_argument("--only", default="", help="comma list: raw,sqlite,pg,pg2,outbox,backlog")
     args = parser.parse_args()
-    if args.runs < 1 or args.stations < 1 or args.per_station < 1:
+    if min(args.runs, args.stations, args.per_station) < 1 or args.max_inflight < 0:
         print(
-            "bench_ingest: --runs, --stations and --per-station must be at least 1", file=sys.stderr
+            "bench_ingest: --runs, --stations and --per-station must be at least 1, "
+            "--max-inflight at least 0",
+            file=sys.stderr,
         )
         return 2
     only = set(filter(None, args.only.split(",")))
@@ -161,7 +178,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
-        broker = Mosquitto(work).start()
+        broker = Mosquitto(work, extra_conf=f"max_inflight_messages {args.max_inflight}\n")
+        broker.start()
         try:
             return _bench(work, broker.port, args, wanted)
         finally:
@@ -186,11 +204,16 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
     rates: dict[str, list[float]] = {}
     cpus: dict[str, list[float]] = {}
 
-    def note(name: str, rate: float, cpu: float | None = None) -> None:
+    waits: dict[str, list[float]] = {}
+
+    def note(name: str, rate: float, cpu: float | None = None, wait: float | None = None) -> None:
         rates.setdefault(name, []).append(rate)
         if cpu is not None:
             cpus.setdefault(name, []).append(cpu)
         extra = f", {cpu:.0f} us CPU/record" if cpu is not None else ""
+        if wait is not None and cpu is not None:
+            waits.setdefault(name, []).append(wait)
+            extra += f"; per second: ran {rate * cpu / 1e6:.2f} s, waited for a core {wait:.2f} s"
         print(f"  {name:<22} {rate:9.0f} records/s{extra}", flush=True)
 
     outbox_payloads = payloads[: args.outbox_records]
@@ -242,7 +265,7 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         backlog = build_records(backlog_ids, 300, keys)
         total = sum(len(m) for m in backlog.values())
         for run in range(args.runs):
-            rate, cpu = through_scorers(
+            rate, cpu, wait = through_scorers(
                 work,
                 port,
                 keys_dir,
@@ -255,7 +278,8 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
             backlog_s.append(total / rate)
             print(
                 f"  backlog {total} records from 500 stations: {total / rate:.1f} s "
-                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record)",
+                f"({rate:.0f} records/s, {cpu:.0f} us CPU/record; per second: ran "
+                f"{rate * cpu / 1e6:.2f} s, waited for a core {wait:.2f} s)",
                 flush=True,
             )
 
@@ -267,6 +291,7 @@ def _bench(work: Path, port: int, args: argparse.Namespace, wanted: Callable[[st
         "sqlite_ratio_vs_raw": med.get("sqlite 1 worker", float("nan")) / raw,
         "sqlite_cpu_us_per_record": median(cpus.get("sqlite 1 worker", [])),
         "postgres_records_per_s": med.get("postgres 1 worker(s)", float("nan")),
+        "sqlite_core_wait_s_per_s": median(waits.get("sqlite 1 worker", [])),
         "postgres_cpu_us_per_record": median(cpus.get("postgres 1 worker(s)", [])),
         "postgres_2_workers_records_per_s": med.get("postgres 2 worker(s)", float("nan")),
         "postgres_2_workers_speedup": med.get("postgres 2 worker(s)", float("nan"))

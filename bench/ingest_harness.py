@@ -143,6 +143,18 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def core_wait_s(pid: int) -> float:
+    """Seconds the threads of process ``pid`` have spent runnable but waiting for a core (the
+    second field of ``/proc/<pid>/task/<tid>/schedstat``, summed over its threads)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # a thread that just ended
+            continue
+    return total / 1e9
+
+
 class Scorer:
     """A ``benchscore scorer`` process with its own config file; log in ``<name>.log``."""
 
@@ -187,6 +199,9 @@ class Scorer:
 
     def cpu_s(self) -> float:
         return cpu_s(self.proc.pid)
+
+    def core_wait_s(self) -> float:
+        return core_wait_s(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

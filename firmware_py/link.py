@@ -104,6 +104,7 @@ class StationLink:
         self.client = make_client(
             client_id or f"benchscore-{topics.event}-{topics.station}", broker
         )
+        self.client.max_inflight_messages_set(max(20, window))  # the whole window on the wire
         self.client.will_set(
             topics.status,
             self._signed(topics.status, self._status_payload("offline", online=False)),
@@ -284,12 +285,15 @@ class StationLink:
                 waiting = 0
             room = self.window - waiting
             if room > 0:
+                sent: list[int] = []
                 for row in self.outbox.pending(cursor, room):
                     if not self._connected.is_set():
                         break
                     self._publish_row(row.topic, row.payload, row.created_at, row.sent_count)
-                    self.outbox.mark_sent(row.seq)
+                    sent.append(row.seq)
                     cursor = row.seq
+                if sent:
+                    self.outbox.mark_sent(sent)  # one statement for the whole window
             self.outbox.wait_changed(0.5)
 
     def _publish_row(
