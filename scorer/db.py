@@ -235,7 +235,10 @@ class Database:
             try:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA foreign_keys=ON")
-                conn.execute("PRAGMA synchronous=NORMAL")
+                # FULL: a batch is on disk when its commit returns. The scorer acks only after
+                # the commit and an ack makes the station delete its copy, so NORMAL (WAL
+                # synced at checkpoints only) could lose acked records in a power cut.
+                conn.execute("PRAGMA synchronous=FULL")
             except sqlite3.DatabaseError as exc:  # not a database, corrupt, unwritable
                 conn.close()
                 raise StoreError(f"{path}: cannot open the database: {exc}") from None
