@@ -12,7 +12,17 @@ from benchscore.argtypes import int_range, port, positive
 from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, describe, one_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LAZY_COMMANDS = ("analyze", "calibrate", "event", "users", "audit", "stations", "hall")
+LAZY_COMMANDS = (
+    "analyze",
+    "calibrate",
+    "event",
+    "users",
+    "audit",
+    "stations",
+    "hall",
+    "verify",
+    "practice",
+)
 """Commands whose parser imports their whole stack: built only when asked for."""
 LIGHT_COMMANDS = ("station", "outbox", "scorer", "demo", "broker")
 
@@ -91,6 +101,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             pass
         else:
             analyze_cli.add_parser(sub)
+    if only in (None, "verify"):
+        from benchscore import verify_cli
+
+        verify_cli.add_parser(sub)
+    if only in (None, "practice"):
+        try:
+            from scorer.training import cli as training_cli
+        except ImportError:  # pragma: no cover - scorer extras missing
+            pass
+        else:
+            training_cli.add_parser(sub)
     if only in (None, "calibrate"):
         from firmware_py import calibrate_cli
 
@@ -237,6 +258,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from scorer.fleet import hall as hall_cli
 
         return hall_cli.run(args)
+    if args.command == "verify":
+        from benchscore import verify_cli
+
+        return verify_cli.run(args)
+    if args.command == "practice":
+        from scorer.training import cli as training_cli
+
+        return training_cli.run(args)
     if args.command == "calibrate":
         setup_logging(args.log_level)
         from firmware_py import calibrate_cli
