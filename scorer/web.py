@@ -54,6 +54,7 @@ _STATIC = {
     "hall.css": _CSS,
     "console.css": _CSS,
     "report.css": _CSS,
+    "training.css": _CSS,
     "uplot.min.css": _CSS,
     "uplot.LICENSE.txt": "text/plain; charset=utf-8",
 }

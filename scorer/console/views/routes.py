@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth import Session
-from . import accounts, board, control, evidence, fleet, hall, judging, login, reports
+from . import accounts, board, control, evidence, fleet, hall, judging, login, reports, training
 from .access import Endpoint
 from .common import View, view
 
@@ -74,6 +74,14 @@ def route_table(con: Console) -> list[Route]:
         Route("/console/audit", page("audit", "audit", "title.audit")),
         Route("/console/users", page("users", "users", "title.users")),
         Route("/console/me", page("own_results", "me", "title.me")),
+        Route("/console/training/me", ep(training.trainee_page)),
+        Route("/console/training", ep(training.trainer_home)),
+        Route("/console/training/group/{group}", ep(training.group_page)),
+        Route(
+            "/console/api/training/group/{group}/limits",
+            ep(training.api_limits),
+            methods=["POST"],
+        ),
         Route("/console/report/{contestant}.pdf", ep(reports.report_pdf)),
         Route("/console/report/{contestant}", ep(reports.report_html)),
         # logging in, the board

@@ -1,0 +1,264 @@
+"""Training pages in headless Chromium: a trainee makes five practice attempts on the simulated
+bench (the first through ``benchscore practice``); the trainee's page and the trainer's group
+page list them in order with their times and failing measurements, in English, Chinese and
+Arabic (screenshots in tests/artifacts/). The trainer sets the time limit and the target."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+selenium = pytest.importorskip("selenium")
+
+import uvicorn  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+
+from scorer.competition import Competition  # noqa: E402
+from scorer.console.auth import add_user  # noqa: E402
+from scorer.ingest import Ingest  # noqa: E402
+from scorer.store import Store  # noqa: E402
+from scorer.training import store as tr  # noqa: E402
+from scorer.training.practice import run_attempt  # noqa: E402
+from scorer.web import create_app  # noqa: E402
+from tests.browser.support import PASSWORD, client, login  # noqa: E402
+from tests.browser.test_console_browser import (  # noqa: E402
+    ARTIFACTS,
+    browser,  # noqa: F401 - the module's Chromium fixture
+    pytestmark,  # noqa: F401 - skipped without chromium
+    wait,
+)
+
+# (fault, time taken s): the trainee gets faster; attempts 3 and 5 pass
+ATTEMPTS = [
+    ("open_led", 3900.0),
+    ("wrong_bin", 3500.0),
+    ("none", 3100.0),
+    ("open_led", 2900.0),
+    ("none", 2600.0),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Base:
+    """A scorer app (no broker: practice needs none) served by uvicorn on a free port."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.store = Store(workdir / "scorer.db")
+        comp = Competition(self.store)
+        self.app = create_app(self.store, Ingest(self.store), comp)
+        db = self.app.state.console.db
+        for name, role in (
+            ("coach", "trainer"),
+            ("coach2", "trainer"),
+            ("mei", "trainee"),
+            ("omar", "trainee"),
+        ):
+            add_user(db, name, role, PASSWORD, display_name=name.title(), scrypt_n=2**6)
+        tr.add_group(self.store.db, "g1", "Electronics evening class", "coach", "led-module-a")
+        tr.add_trainee(self.store.db, "mei", "Mei Lin", "g1")
+        tr.add_trainee(self.store.db, "omar", "عمر خالد", "g1")
+        tr.set_limits(self.store.db, "g1", 3600.0, 2700.0)
+        self.port = _free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait(lambda: self.server.started, what="uvicorn")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.store.close()
+
+
+@pytest.fixture(scope="module")
+def base() -> Iterator[Base]:
+    workdir = Path(tempfile.mkdtemp(prefix="benchscore-training-"))
+    b = Base(workdir)
+    (workdir / "scorer.toml").write_text(f'[storage]\npath = "{workdir / "scorer.db"}"\n')
+    # attempt 1 through the command, as a trainee would run it
+    fault, taken = ATTEMPTS[0]
+    got = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchscore",
+            "practice",
+            "led_assembly",
+            "--trainee",
+            "mei",
+            "--config",
+            str(workdir / "scorer.toml"),
+            "--fault",
+            fault,
+            "--time-taken",
+            str(taken),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.startswith("attempt 1 of mei: FAIL in 3900 s; failing: current_a")
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchscore",
+            "practice",
+            "led_assembly",
+            "--trainee",
+            "nobody",
+            "--config",
+            str(workdir / "scorer.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "benchscore practice: no trainee 'nobody'"
+    )
+    for fault, taken in ATTEMPTS[1:]:
+        tr.add_attempt(
+            b.store.db, "mei", run_attempt("led_assembly", fault, time_taken_s=taken).to_dict()
+        )
+    for fault, taken in (("wrong_bin", 4000.0), ("none", 3700.0)):
+        tr.add_attempt(
+            b.store.db, "omar", run_attempt("led_assembly", fault, time_taken_s=taken).to_dict()
+        )
+    try:
+        yield b
+    finally:
+        b.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def log_in(driver: WebDriver, b: Base, username: str) -> None:
+    driver.delete_all_cookies()
+    driver.get(b.url + "/login")
+    wait(lambda: driver.find_element(By.ID, "username"), what="the login form")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "login-submit").click()
+    wait(lambda: "/login" not in driver.current_url, what=f"{username} logged in")
+
+
+def rows(driver: WebDriver, css: str) -> list[Any]:
+    return list(driver.find_elements(By.CSS_SELECTOR, css))
+
+
+def test_trainee_page_lists_the_attempts_in_order(browser: WebDriver, base: Base) -> None:  # noqa: F811
+    browser.set_window_size(1400, 1300)
+    log_in(browser, base, "mei")
+    assert browser.current_url.endswith("/console/training/me")
+    for lang in ("en", "zh", "ar"):
+        browser.get(f"{base.url}/console/training/me?lang={lang}")
+        wait(lambda: rows(browser, "tr.attempt"), what="the attempts")
+        got = rows(browser, "tr.attempt")
+        assert [r.get_attribute("data-n") for r in got] == ["1", "2", "3", "4", "5"]
+        times = [r.find_element(By.CSS_SELECTOR, ".time").text for r in got]
+        assert [re.sub(r"[^\d]", "", x.split("s")[0]) for x in times] == [
+            "3900",
+            "3500",
+            "3100",
+            "2900",
+            "2600",
+        ]
+        failing = [r.find_element(By.CSS_SELECTOR, ".failing").text for r in got]
+        assert failing[2] == failing[4] == "—"
+        assert all(f != "—" for f in (failing[0], failing[1], failing[3]))
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".charts svg")) == 3
+        browser.save_screenshot(str(ARTIFACTS / f"training-trainee-{lang}.png"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("dir") == "rtl"
+    browser.get(f"{base.url}/console/training/me?lang=en")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    # the first attempt is over the 3600 s limit; the best passing time 2600 s beats 2700 s
+    assert "over the time limit" in rows(browser, "tr.attempt")[0].text
+    assert "Target beaten" in page and "2,600 s" in page
+    assert failing_text(browser, 1) == "illuminance"
+    assert failing_text(browser, 0).startswith("current")
+    # a trainee may not see the group
+    browser.get(f"{base.url}/console/training/group/g1")
+    wait(lambda: browser.find_elements(By.ID, "title"), what="the refusal")
+    assert not rows(browser, "tr.trainee")
+
+
+def failing_text(driver: WebDriver, i: int) -> str:
+    return str(rows(driver, "tr.attempt")[i].find_element(By.CSS_SELECTOR, ".failing").text)
+
+
+def test_trainer_page_compares_the_group(browser: WebDriver, base: Base) -> None:  # noqa: F811
+    log_in(browser, base, "coach")
+    for lang in ("en", "zh", "ar"):
+        browser.get(f"{base.url}/console/training/group/g1?lang={lang}")
+        wait(lambda: rows(browser, "tr.trainee"), what="the group")
+        got = {r.get_attribute("data-user"): r for r in rows(browser, "tr.trainee")}
+        assert set(got) == {"mei", "omar"}
+        times = got["mei"].find_element(By.CSS_SELECTOR, ".times").text
+        assert re.sub(r"[^\d·]", "", times) == "3900·3500·3100·2900·2600"
+        assert got["omar"].find_element(By.CSS_SELECTOR, ".failing").text == "—"
+        browser.save_screenshot(str(ARTIFACTS / f"training-group-{lang}.png"))
+
+
+def test_trainer_sets_limit_and_target(base: Base) -> None:
+    c = client(base.app)
+    hdr = {"X-CSRF-Token": login(c, "coach")}
+    r = c.post(
+        "/console/api/training/group/g1/limits",
+        json={"time_limit_s": 3000, "target_s": 2500},
+        headers=hdr,
+    )
+    assert r.status_code == 200 and r.json() == {
+        "group": "g1",
+        "time_limit_s": 3000.0,
+        "target_s": 2500.0,
+    }
+    page = c.get("/console/training/group/g1?lang=en").text
+    assert "2,500 s" in page and "3,000 s" in page
+    # a target above the limit, a word for a number: refused with the reason
+    r = c.post(
+        "/console/api/training/group/g1/limits",
+        json={"time_limit_s": 3000, "target_s": 3100},
+        headers=hdr,
+    )
+    assert r.status_code == 400 and "above the time limit" in r.json()["error"]
+    r = c.post("/console/api/training/group/g1/limits", json={"time_limit_s": "soon"}, headers=hdr)
+    assert r.status_code == 400
+    # the limit is inclusive: an attempt at exactly 3000 s is within it (progress edge)
+    from scorer.training.progress import within_limit
+
+    g = tr.group(base.store.db, "g1")
+    assert within_limit({"time_taken_s": 3000.0}, g) and not within_limit(
+        {"time_taken_s": 3000.001}, g
+    )
+    other = client(base.app)
+    h2 = {"X-CSRF-Token": login(other, "coach2")}
+    assert other.get("/console/training/group/g1").status_code == 403
+    assert (
+        other.post("/console/api/training/group/g1/limits", json={}, headers=h2).status_code == 403
+    )
+    tr.set_limits(base.store.db, "g1", 3600.0, 2700.0)
