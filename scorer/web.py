@@ -55,6 +55,7 @@ _STATIC = {
     "console.css": _CSS,
     "report.css": _CSS,
     "training.css": _CSS,
+    "verify.js": _JS,
     "uplot.min.css": _CSS,
     "uplot.LICENSE.txt": "text/plain; charset=utf-8",
 }

@@ -167,11 +167,16 @@ def verify_credential(
     achievement = subject.get("achievement")
     achievement = achievement if isinstance(achievement, dict) else {}
     _, issuer_name = _issuer_id(doc)
+    named = [
+        str(i.get("identityHash"))
+        for i in subject.get("identifier", [])
+        if isinstance(i, dict) and i.get("identityType") == "name" and i.get("hashed") is False
+    ]
     return Verified(
         id=str(doc.get("id", "")),
         issuer=issuer,
         issuer_name=issuer_name,
-        subject=str(subject.get("name") or subject.get("id") or ""),
+        subject=named[0] if named else str(subject.get("id") or ""),
         achievement=str(achievement.get("name", "")),
         valid_from=str(doc["validFrom"]),
         status=status,

@@ -53,7 +53,12 @@ def bar_chart(title: str, rows: list[tuple[str, int]], width: int = 680) -> str:
     return "".join(parts)
 
 
-def _time_chart(lang: str, series: list[tuple[str, list[int], list[float]]], group: Group) -> str:
+def _time_chart(
+    lang: str,
+    series: list[tuple[str, list[int], list[float]]],
+    group: Group,
+    width: int = CHART_W,
+) -> str:
     xs = sorted({x for _, n, _ in series for x in n}) or [1]
     lines: list[tuple[str, list[float]]] = []
     for name, n, times in series:
@@ -69,7 +74,7 @@ def _time_chart(lang: str, series: list[tuple[str, list[int], list[float]]], gro
         lines,
         t(lang, "tr.attempt"),
         t(lang, "tr.seconds"),
-        width=CHART_W,
+        width=width,
         height=CHART_H,
     )
 
@@ -147,8 +152,7 @@ def group_html(
     for who, attempts in people:
         p = progress(attempts, group)
         series.append((who["name"], p.n, p.times_s))
-        last = attempts[-1] if attempts else None
-        failed = ", ".join(quantity(lang, n) for n in failing_measurements(last)) if last else ""
+        failed = ", ".join(f"{quantity(lang, name)} ×{n}" for name, n in p.failing[:3])
         rate = f"{num(lang, 100 * p.first_pass_rate[-1], 3)} %" if p.n else "—"
         times = " · ".join(f"{num(lang, x)}" for x in p.times_s)
         rows.append(
@@ -167,7 +171,8 @@ def group_html(
         f'<table id="group"><thead><tr><th>{escape(t(lang, "tr.trainee"))}</th>'
         f"<th>{escape(t(lang, 'tr.attempts'))}</th><th>{escape(t(lang, 'tr.time'))}</th>"
         f"<th>{escape(t(lang, 'tr.chart_rate'))}</th><th>{escape(t(lang, 'tr.best'))}</th>"
-        f"<th>{escape(t(lang, 'tr.failing'))}</th></tr></thead><tbody>{''.join(rows)}"
+        f"<th>{escape(t(lang, 'tr.chart_fail'))}</th></tr></thead><tbody>{''.join(rows)}"
         "</tbody></table>"
     )
-    return limits + f'<div class="charts">{_time_chart(lang, series, group)}</div>' + table
+    chart = _time_chart(lang, series, group, width=2 * CHART_W)
+    return limits + table + f'<div class="charts">{chart}</div>'

@@ -11,7 +11,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth import Session
-from . import accounts, board, control, evidence, fleet, hall, judging, login, reports, training
+from . import (
+    accounts,
+    board,
+    certificates,
+    control,
+    evidence,
+    fleet,
+    hall,
+    judging,
+    login,
+    reports,
+    training,
+)
 from .access import Endpoint
 from .common import View, view
 
@@ -74,6 +86,9 @@ def route_table(con: Console) -> list[Route]:
         Route("/console/audit", page("audit", "audit", "title.audit")),
         Route("/console/users", page("users", "users", "title.users")),
         Route("/console/me", page("own_results", "me", "title.me")),
+        Route("/verify", raw(certificates.verify_page)),
+        Route("/verify/check", raw(certificates.api_verify), methods=["POST"]),
+        Route("/credentials/status/1", raw(certificates.api_status_list)),
         Route("/console/training/me", ep(training.trainee_page)),
         Route("/console/training", ep(training.trainer_home)),
         Route("/console/training/group/{group}", ep(training.group_page)),
