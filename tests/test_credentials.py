@@ -6,6 +6,7 @@ when it is revoked in the signed status list, or when the issuer key is not the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -217,3 +218,28 @@ def test_skill_record_bundles_and_verifies(issued: dict[str, Any]) -> None:
     vp["verifiableCredential"][0]["name"] = "Something else"
     with pytest.raises(VerificationFailed, match="presentation: signature does not match"):
         verify_document(vp)
+
+
+def test_printable_certificate_points_to_the_credential(issued: dict[str, Any]) -> None:
+    from scorer.console.report import chromium_binary
+    from scorer.credentials.certificate import (
+        certificate_html,
+        certificate_pdf,
+        credential_url,
+        qr_svg,
+    )
+
+    path = issued["paths"][0]
+    body = path.read_bytes()
+    doc = json.loads(body)
+    url = credential_url("https://certs.example.org", doc["id"])
+    assert url == "https://certs.example.org/credentials/" + doc["id"].removeprefix("urn:uuid:")
+    html = certificate_html(doc, body, "https://certs.example.org")
+    assert qr_svg(url) in html and "Li Wei" in html and "led-module-l3" in html
+    assert hashlib.sha256(body).hexdigest() in html and "Bench b01" in html
+    if chromium_binary() is None:
+        pytest.skip("needs chromium for the PDF")
+    pdf = certificate_pdf(doc, body, "https://certs.example.org")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+    (REPO / "tests" / "artifacts").mkdir(exist_ok=True)
+    (REPO / "tests" / "artifacts" / "certificate-K01.pdf").write_bytes(pdf)

@@ -171,10 +171,10 @@ def marks_of(s: dict[str, Any], candidate: str) -> dict[str, Any]:
                     None,
                 )
             m = mark_measurement(a, value, has_run=run is not None)
-        aspects.append({"aspect": a.id, "criterion": a.criterion, **_mark_dict(m)})
-    criteria = []
-    for cr in scheme.criteria:
-        mine = [x for x in aspects if x["criterion"] == cr.id]
+        aspects.append({"aspect": a.id, "sub": a.sub_criterion, **_mark_dict(m)})
+    criteria = []  # one result per sub-criterion (the modules and marks on a certificate)
+    for cr in scheme.sub_criteria:
+        mine = [x for x in aspects if x["sub"] == cr.id]
         criteria.append(
             {
                 "id": cr.id,

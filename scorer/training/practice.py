@@ -32,6 +32,8 @@ class Attempt:
     """How long the trainee took, measurement included (s)."""
     outcome: str
     measurements: list[dict[str, Any]]
+    calibrations: list[str]
+    """Ids of the calibrations the bench applied (evidence on a certificate)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,4 +131,5 @@ def run_attempt(
         time_taken_s=round(taken, 3),
         outcome=result.outcome.value,
         measurements=[m.to_dict() for m in result.measurements],
+        calibrations=list(result.calibrations),
     )

@@ -347,5 +347,9 @@ def test_status_list_is_served_signed(base: Base, certified: dict[str, Any]) -> 
     doc = json.loads(certified["paths"][1].read_bytes())
     assert doc["credentialStatus"]["statusListCredential"] == status.json()["id"]
     assert verify_document(doc, status_list=status.json())[0].status.startswith("not revoked")
+    # the certificate's QR code points here: the credential file, byte for byte
+    uuid = doc["id"].removeprefix("urn:uuid:")
+    assert c.get(f"/credentials/{uuid}").content == certified["paths"][1].read_bytes()
+    assert c.get("/credentials/00000000-0000-0000-0000-000000000000").status_code == 404
     r = c.post("/verify/check", content=b"{not json")
     assert r.status_code == 200 and r.json() == {"valid": False, "reason": "the file is not JSON"}

@@ -105,6 +105,21 @@ async def api_verify(con: Console, request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(work), headers=NO_STORE)
 
 
+async def api_credential(con: Console, request: Request) -> Response:
+    """A stored credential by its uuid (what the certificate's QR code points to)."""
+    cid = "urn:uuid:" + request.path_params["cid"]
+
+    def work() -> str | None:
+        with con.store.db.read() as tx:
+            row = tx.one("SELECT body FROM credentials WHERE id = ?", (cid,))
+        return None if row is None else str(row["body"])
+
+    body = await run_in_threadpool(work)
+    if body is None:
+        return error_reply("no such credential", 404)
+    return Response(body, media_type="application/json", headers=NO_STORE)
+
+
 async def api_status_list(con: Console, request: Request) -> Response:
     centre = _centre(request)
     if centre is None:

@@ -89,6 +89,7 @@ def route_table(con: Console) -> list[Route]:
         Route("/verify", raw(certificates.verify_page)),
         Route("/verify/check", raw(certificates.api_verify), methods=["POST"]),
         Route("/credentials/status/1", raw(certificates.api_status_list)),
+        Route("/credentials/{cid}", raw(certificates.api_credential)),
         Route("/console/training/me", ep(training.trainee_page)),
         Route("/console/training", ep(training.trainer_home)),
         Route("/console/training/group/{group}", ep(training.group_page)),
