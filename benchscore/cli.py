@@ -22,6 +22,8 @@ LAZY_COMMANDS = (
     "hall",
     "verify",
     "practice",
+    "assess",
+    "training",
 )
 """Commands whose parser imports their whole stack: built only when asked for."""
 LIGHT_COMMANDS = ("station", "outbox", "scorer", "demo", "broker")
@@ -105,13 +107,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         from benchscore import verify_cli
 
         verify_cli.add_parser(sub)
-    if only in (None, "practice"):
+    if only in (None, "practice", "assess", "training"):
         try:
+            from scorer.training import assess_cli
             from scorer.training import cli as training_cli
         except ImportError:  # pragma: no cover - scorer extras missing
             pass
         else:
             training_cli.add_parser(sub)
+            assess_cli.add_parsers(sub)
     if only in (None, "calibrate"):
         from firmware_py import calibrate_cli
 
@@ -266,6 +270,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from scorer.training import cli as training_cli
 
         return training_cli.run(args)
+    if args.command in ("assess", "training"):
+        from scorer.training import assess_cli
+
+        return assess_cli.run(args)
     if args.command == "calibrate":
         setup_logging(args.log_level)
         from firmware_py import calibrate_cli

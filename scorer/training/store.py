@@ -65,11 +65,7 @@ def set_limits(
     db: Database, group_id: str, time_limit_s: float | None, target_s: float | None
 ) -> Group:
     """Set the group's time limit and target (seconds; None clears one)."""
-    for what, v in (("time limit", time_limit_s), ("target", target_s)):
-        if v is not None and not (0 < v < 7 * 86400):
-            raise TrainingError(f"{what} {v} s: must be more than 0 s and under a week")
-    if time_limit_s is not None and target_s is not None and target_s > time_limit_s:
-        raise TrainingError(f"target {target_s} s is above the time limit {time_limit_s} s")
+    check_limits(time_limit_s, target_s)
     group(db, group_id)
     with db.transaction() as tx:
         tx.execute(
@@ -77,6 +73,16 @@ def set_limits(
             (time_limit_s, target_s, group_id),
         )
     return group(db, group_id)
+
+
+def check_limits(time_limit_s: float | None, target_s: float | None) -> None:
+    """TrainingError unless both are in (0 s, a week) and the target is not above the limit
+    (a target equal to the limit is allowed)."""
+    for what, v in (("time limit", time_limit_s), ("target", target_s)):
+        if v is not None and not (0 < v < 7 * 86400):
+            raise TrainingError(f"{what} {v} s: must be more than 0 s and under a week")
+    if time_limit_s is not None and target_s is not None and target_s > time_limit_s:
+        raise TrainingError(f"target {target_s} s is above the time limit {time_limit_s} s")
 
 
 def add_trainee(db: Database, username: str, name: str, group_id: str) -> None:
