@@ -172,3 +172,47 @@ def test_certificates_need_the_centre_key(
     cfg.write_text('[storage]\npath = "scorer.db"\n')
     got = bs(capsys, "assess", "key", "--config", str(cfg))
     assert got[0] == 2 and "[credentials] centre_key is not set" in got[2]
+
+
+def test_practice_on_a_real_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A trainee practising on a real station: its latest stored run becomes the attempt."""
+    from tests.browser.support import feed, make_hall
+
+    hall = make_hall(tmp_path)
+    feed(hall.ingest)  # led02's run fails its current (0.25 A)
+    hall.close()
+    cfg = tmp_path / "scorer.toml"
+    cfg.write_text('[storage]\npath = "scorer.db"\n')
+    c = ["--config", str(cfg)]
+    assert (
+        bs(
+            capsys,
+            "training",
+            "group",
+            "g",
+            "--name",
+            "G",
+            "--trainer",
+            "coach",
+            "--task",
+            "led-module-a",
+            *c,
+        )[0]
+        == 0
+    )
+    assert bs(capsys, "training", "trainee", "ivo", "--name", "Ivo", "--group", "g", *c)[0] == 0
+    got = bs(
+        capsys,
+        "practice",
+        "led_assembly",
+        "--trainee",
+        "ivo",
+        "--from-station",
+        "led02",
+        "--time-taken",
+        "1800",
+        *c,
+    )
+    assert got == (0, "attempt 1 of ivo: FAIL in 1800 s; failing: current_a\n", "")
+    got = bs(capsys, "practice", "led_assembly", "--trainee", "ivo", "--from-station", "led09", *c)
+    assert got[0] == 2 and "bench led09: no stored run" in got[2]
