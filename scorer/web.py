@@ -56,6 +56,7 @@ _STATIC = {
     "report.css": _CSS,
     "training.css": _CSS,
     "verify.js": _JS,
+    "training.js": _JS,
     "uplot.min.css": _CSS,
     "uplot.LICENSE.txt": "text/plain; charset=utf-8",
 }

@@ -143,6 +143,25 @@ def trainee_html(
     return head + _summary(lang, p, group) + table + f'<div class="charts">{charts}</div>'
 
 
+def _limits_form(lang: str, group: Group) -> str:
+    """The trainer's form for the time limit and the target (``training.js`` posts it)."""
+
+    def field(name: str, key: str, value: float | None) -> str:
+        shown = "" if value is None else f"{value:g}"
+        return (
+            f'<label>{escape(t(lang, key))} (<bdi dir="ltr">s</bdi>) <input type="number" '
+            f'name="{name}" min="1" step="1" value="{shown}"></label> '
+        )
+
+    return (
+        f'<form id="limits" data-group="{escape(group.id)}">'
+        + field("time_limit_s", "tr.limit", group.time_limit_s)
+        + field("target_s", "tr.target", group.target_s)
+        + f'<button type="submit">{escape(t(lang, "common.save"))}</button> '
+        '<span id="limits-msg" role="status"></span></form>'
+    )
+
+
 def group_html(
     lang: str, group: Group, people: list[tuple[dict[str, Any], list[dict[str, Any]]]]
 ) -> str:
@@ -175,4 +194,4 @@ def group_html(
         "</tbody></table>"
     )
     chart = _time_chart(lang, series, group, width=2 * CHART_W)
-    return limits + table + f'<div class="charts">{chart}</div>'
+    return limits + _limits_form(lang, group) + table + f'<div class="charts">{chart}</div>'

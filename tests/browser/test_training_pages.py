@@ -220,6 +220,21 @@ def test_trainer_page_compares_the_group(browser: WebDriver, base: Base) -> None
         assert got["omar"].find_element(By.CSS_SELECTOR, ".failing").text.endswith("×1")
         assert got["mei"].find_element(By.CSS_SELECTOR, ".failing").text.count("×") == 3
         browser.save_screenshot(str(ARTIFACTS / f"training-group-{lang}.png"))
+    # the trainer sets the target in the page's form; a target above the limit is refused
+    browser.get(f"{base.url}/console/training/group/g1?lang=en")
+    target = wait(lambda: browser.find_element(By.NAME, "target_s"), what="the form")
+    target.clear()
+    target.send_keys("4000")
+    browser.find_element(By.CSS_SELECTOR, "form#limits button").click()
+    msg = wait(lambda: browser.find_element(By.ID, "limits-msg").text or None, what="the refusal")
+    assert "above the time limit" in msg
+    target = browser.find_element(By.NAME, "target_s")
+    target.clear()
+    target.send_keys("2500")
+    browser.find_element(By.CSS_SELECTOR, "form#limits button").click()
+    wait(lambda: tr.group(base.store.db, "g1").target_s == 2500.0, what="the new target")
+    wait(lambda: "2,500 s" in browser.find_element(By.TAG_NAME, "body").text, what="reload")
+    tr.set_limits(base.store.db, "g1", 3600.0, 2700.0)
 
 
 def test_trainer_sets_limit_and_target(base: Base) -> None:

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
 
 def _framed(con: Console, request: Request, s: Session | None, title_key: str, body: str) -> Any:
-    frame = con.frame(request, s, "training", title_key, styles=("/static/training.css",))
+    frame = con.frame(
+        request,
+        s,
+        "training",
+        title_key,
+        styles=("/static/training.css",),
+        scripts=("/static/training.js",),
+    )
     html = bytes(frame.body).decode("utf-8")
     start = html.index('<div id="content">') + len('<div id="content">')
     end = html.index("</div></main>", start)
