@@ -109,12 +109,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         verify_cli.add_parser(sub)
     if only in (None, "practice", "assess", "training"):
         try:
-            from scorer.training import assess_cli
-            from scorer.training import cli as training_cli
+            from scorer import assess_cli, practice_cli
         except ImportError:  # pragma: no cover - scorer extras missing
             pass
         else:
-            training_cli.add_parser(sub)
+            practice_cli.add_parser(sub)
             assess_cli.add_parsers(sub)
     if only in (None, "calibrate"):
         from firmware_py import calibrate_cli
@@ -267,11 +266,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return verify_cli.run(args)
     if args.command == "practice":
-        from scorer.training import cli as training_cli
+        from scorer import practice_cli
 
-        return training_cli.run(args)
+        return practice_cli.run(args)
     if args.command in ("assess", "training"):
-        from scorer.training import assess_cli
+        from scorer import assess_cli
 
         return assess_cli.run(args)
     if args.command == "calibrate":

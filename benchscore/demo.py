@@ -401,7 +401,7 @@ class Demo:
         try:
             self.make_keys()
             accounts = self.make_accounts()
-            from scorer.training.demo import demo_training  # a trainee, a certificate
+            from scorer.console.training_demo import demo_training  # a trainee, a certificate
 
             cert = demo_training(self.workdir, f"http://127.0.0.1:{self.http_port}")
             accounts += cert.accounts

@@ -221,13 +221,13 @@ def test_skill_record_bundles_and_verifies(issued: dict[str, Any]) -> None:
 
 
 def test_printable_certificate_points_to_the_credential(issued: dict[str, Any]) -> None:
-    from scorer.console.report import chromium_binary
-    from scorer.credentials.certificate import (
+    from scorer.console.certificate import (
         certificate_html,
         certificate_pdf,
         credential_url,
         qr_svg,
     )
+    from scorer.console.report import chromium_binary
 
     path = issued["paths"][0]
     body = path.read_bytes()

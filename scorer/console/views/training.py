@@ -1,7 +1,7 @@
 """The training pages: a trainee's progress (``/console/training/me``), a trainer's groups
 (``/console/training``, ``/console/training/group/{group}``) and the trainer's time limit and
 target (``POST /console/api/training/group/{group}/limits``). Pages are drawn on the server
-(:mod:`scorer.training.pages`) inside the console's frame."""
+(:mod:`scorer.console.training_pages`) inside the console's frame."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ...training import pages
 from ...training import store as tr
+from .. import training_pages as pages
 from ..auth import Session
 from ..marks import ConsoleError
 from .common import view

@@ -110,7 +110,7 @@ def _candidates(path: str) -> list[dict[str, str]]:
 
 
 def _centre(config: Any) -> Any:
-    from ..credentials.centre import Centre
+    from .credentials.centre import Centre
 
     if config.centre_key is None:
         raise UserError(
@@ -120,7 +120,7 @@ def _centre(config: Any) -> Any:
     return Centre.open(config.centre_key, config.centre_name, config.centre_url)
 
 
-def _stored_run(store: Any, bench: str) -> dict[str, Any]:
+def stored_run(store: Any, bench: str) -> dict[str, Any]:
     runs = store.list_runs(station=bench, limit=1)
     if not runs:
         raise UserError(f"bench {bench}: no stored run (measure first, or use --simulate)")
@@ -143,10 +143,10 @@ def _stored_run(store: Any, bench: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_config
-    from ..store import Store
-    from . import assessment as asm
-    from . import store as tr
+    from .config import load_config
+    from .store import Store
+    from .training import assessment as asm
+    from .training import store as tr
 
     config = load_config(args.config)
     st = Store(config.storage_target)
@@ -181,11 +181,11 @@ def run(args: argparse.Namespace) -> int:
             if args.candidate not in s["candidates"]:
                 raise UserError(f"session {args.session}: no candidate {args.candidate!r}")
             if args.simulate:
-                from .practice import run_attempt
+                from .training.practice import run_attempt
 
                 got = run_attempt(args.simulate, args.fault).to_dict()
             else:
-                got = _stored_run(st, s["candidates"][args.candidate]["bench"])
+                got = stored_run(st, s["candidates"][args.candidate]["bench"])
             asm.record_run(db, args.session, args.candidate, args.module, got)
             print(f"{args.candidate}: run of {args.module} recorded ({got['outcome']})")
         elif c == "score":
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
             for path in paths:
                 print(path)
                 if args.pdf:
-                    from ..credentials.certificate import certificate_pdf
+                    from .console.certificate import certificate_pdf
 
                     body = path.read_bytes()
                     pdf = path.with_suffix(".pdf")
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
             asm.revoke(db, args.credential, args.by, args.reason)
             print(f"revoked {args.credential}: publish a new status list (assess status-list)")
         elif c == "status-list":
-            from ..credentials.status import status_list_credential
+            from .credentials.status import status_list_credential
 
             doc = status_list_credential(_centre(config), asm.revoked_indexes(db), time.time())
             Path(args.out).write_text(json.dumps(doc))
@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         elif c == "key":
             print(_centre(config).did)
         elif c == "record":
-            from ..credentials.record import skill_record
+            from .credentials.record import skill_record
 
             creds = asm.credentials_of(db, args.email)
             Path(args.out).write_text(json.dumps(skill_record(_centre(config), creds, time.time())))

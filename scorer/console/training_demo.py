@@ -10,14 +10,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..console.auth import AccountError, add_user, generate_password
-from ..console.db import ConsoleDB
 from ..credentials.centre import Centre
 from ..credentials.status import status_list_credential
 from ..store import Store
-from . import assessment as asm
-from . import store as tr
-from .practice import run_attempt
+from ..training import assessment as asm
+from ..training import store as tr
+from ..training.practice import run_attempt
+from .auth import AccountError, add_user, generate_password
+from .db import ConsoleDB
 
 STANDARD = Path(__file__).resolve().parents[2] / "config" / "standards" / "led-module-l3.toml"
 

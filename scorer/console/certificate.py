@@ -14,7 +14,7 @@ from typing import Any
 
 import segno
 
-from ..console import report
+from . import report
 
 
 def credential_url(centre_url: str, credential_id: str) -> str:

@@ -32,11 +32,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import load_config
-    from ..store import Store
-    from . import store as training
-    from .practice import run_attempt
-    from .progress import failing_measurements
+    from .config import load_config
+    from .store import Store
+    from .training import store as training
+    from .training.practice import run_attempt
+    from .training.progress import failing_measurements
 
     config = load_config(args.config)
     st = Store(config.storage_target)
@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
 def from_station(store: Any, station: str, time_taken_s: float | None) -> dict[str, Any]:
     """The latest run a real station reported, as a practice attempt (time taken: as given,
     else the run's own duration)."""
-    from .assess_cli import _stored_run
+    from .assess_cli import stored_run
 
-    run = _stored_run(store, station)
+    run = stored_run(store, station)
     latest = store.list_runs(station=station, limit=1)[0]
     started = float(latest["started_at"])
     taken = time_taken_s if time_taken_s is not None else float(latest["ended_at"]) - started

@@ -1,5 +1,6 @@
-"""HTML of the training pages (no script): a trainee's progress and a trainer's group, with
-SVG charts drawn on the server by :mod:`scorer.console.svgplot` (the report's chart code).
+"""HTML of the training pages: a trainee's progress and a trainer's group (with the trainer's form
+for the time limit and the target), SVG charts drawn on the server by :mod:`scorer.console.svgplot`
+(the report's chart code).
 
 Attempts are listed in the order they were made, each with its time and the measurements that
 failed; charts: time to complete against the group's target and time limit, the first-pass
@@ -12,10 +13,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ..console.i18n import num, quantity, t, when
-from ..console.svgplot import PALETTE, line_chart
-from .progress import Progress, failing_measurements, progress, within_limit
-from .store import Group
+from ..training.progress import Progress, failing_measurements, progress, within_limit
+from ..training.store import Group
+from .i18n import num, quantity, t, when
+from .svgplot import PALETTE, line_chart
 
 CHART_W = 520
 CHART_H = 230
