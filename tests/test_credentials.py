@@ -243,3 +243,56 @@ def test_printable_certificate_points_to_the_credential(issued: dict[str, Any]) 
     assert pdf.startswith(b"%PDF") and len(pdf) > 5000
     (REPO / "tests" / "artifacts").mkdir(exist_ok=True)
     (REPO / "tests" / "artifacts" / "certificate-K01.pdf").write_bytes(pdf)
+
+
+def test_the_same_flow_on_postgresql(tmp_path: Path) -> None:
+    """Trainees, attempts, a session, certificates and a revocation on PostgreSQL (the runs
+    are given: the marking and the SQL are under test here, not the bench)."""
+    from tests.test_storage import fresh_postgres_database
+
+    ok = {"name": "current_a", "value": 0.30, "unit": "A", "outcome": "pass"}
+    run = {
+        "task": "led-module-a",
+        "fault": "none",
+        "started_at": 1.0,
+        "ended_at": 2.0,
+        "time_taken_s": 1.0,
+        "outcome": "pass",
+        "measurements": [ok, {**ok, "name": "illuminance_lx", "value": 3300.0, "unit": "lx"}],
+    }
+    with fresh_postgres_database() as url:
+        store = Store(url)
+        db = store.db
+        from scorer.training import store as tr
+
+        tr.add_group(db, "g", "G", "coach", "led-module-a")
+        tr.add_trainee(db, "mei", "Mei", "g")
+        assert tr.add_attempt(db, "mei", run) == 1 and tr.attempts_of(db, "mei")[0]["n"] == 1
+        people = [
+            {"id": "K01", "name": "Ana", "email": "Ana@x.org", "bench": "b1"},
+            {"id": "K02", "name": "Bo", "email": "bo@x.org", "bench": "b2"},
+        ]
+        asm.create_session(db, "s1", "T", STANDARD, "P", "a1", ["a1", "a2", "a3"], people)
+        for cid in ("K01", "K02"):
+            asm.record_run(db, "s1", cid, "led", run)
+            for who in ("a1", "a2", "a3"):
+                asm.score(db, "s1", cid, "A3.1", who, 3)
+                asm.score(db, "s1", cid, "A3.2", who, 3)
+        marks = asm.lock(db, "s1", "a1")["candidates"]["K01"]["marks"]
+        # current 0.30 A full (2), no voltage/power reading (0), 3300 lx partial (1.5), 2 + 1
+        assert marks["total"] == 6.5 and marks["passed"]
+        centre = Centre.open(tmp_path / "c.key", "C", "https://c.example")
+        paths = asm.certify(db, "s1", centre, tmp_path / "out")
+        first = json.loads(paths[0].read_bytes())
+        assert [
+            json.loads(p.read_bytes())["credentialStatus"]["statusListIndex"] for p in paths
+        ] == [
+            "0",
+            "1",
+        ]
+        asm.revoke(db, first["id"], "a1", "wrong candidate")
+        assert asm.revoked_indexes(db) == [0]
+        assert len(asm.credentials_of(db, "ana@X.org")) == 1
+        with pytest.raises(VerificationFailed, match="revoked"):
+            verify_document(first, status_list=status_list_credential(centre, [0], 2e9))
+        store.close()
