@@ -36,7 +36,8 @@ class Verified:
     valid_from: str
     status: str
     """``not revoked (list of <date>)`` or ``not checked (no status list given)``."""
-    notes: list[str] = field(default_factory=list)
+    results: list[tuple[str, str]] = field(default_factory=list)
+    """(result name, ``value / max`` and status) as the credential states them."""
 
 
 def _parse_time(value: Any, what: str) -> dt.datetime:
@@ -172,6 +173,18 @@ def verify_credential(
         for i in subject.get("identifier", [])
         if isinstance(i, dict) and i.get("identityType") == "name" and i.get("hashed") is False
     ]
+    described = {
+        d.get("id"): d for d in achievement.get("resultDescription", []) if isinstance(d, dict)
+    }
+    results = []
+    for r in subject.get("result", []):
+        if not isinstance(r, dict):
+            continue
+        d = described.get(r.get("resultDescription"), {})
+        shown = f"{r.get('value', '')} / {d.get('valueMax', '')}".strip(" /")
+        if r.get("status"):
+            shown += f" ({r['status']})"
+        results.append((str(d.get("name", "")), shown))
     return Verified(
         id=str(doc.get("id", "")),
         issuer=issuer,
@@ -180,6 +193,7 @@ def verify_credential(
         achievement=str(achievement.get("name", "")),
         valid_from=str(doc["validFrom"]),
         status=status,
+        results=results,
     )
 
 

@@ -51,5 +51,6 @@ TRAINING_MESSAGES: Final[dict[str, str]] = dict(
         N_("ver.standard", "Standard"),
         N_("ver.issued", "Issued"),
         N_("ver.status", "Revocation"),
+        N_("ver.results", "Result"),
     ]
 )

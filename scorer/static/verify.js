@@ -6,12 +6,13 @@
   const t = (key) => texts[key] || key;
   const out = () => document.getElementById("verdict");
 
-  function row(label, value) {
+  function row(label, value, dir = "ltr") {
     const tr = document.createElement("tr");
     const th = document.createElement("th");
     th.textContent = label;
     const td = document.createElement("td");
     const bdi = document.createElement("bdi");
+    bdi.dir = dir; // marks, dates and ids left to right; a name in its own script
     bdi.textContent = value;
     td.appendChild(bdi);
     tr.append(th, td);
@@ -38,11 +39,12 @@
       const table = document.createElement("table");
       table.className = "credential";
       table.append(
-        row(t("ver.holder"), c.holder),
+        row(t("ver.holder"), c.holder, "auto"),
         row(t("ver.standard"), c.standard),
         row(t("ver.issuer"), c.issuer),
         row(t("ver.issued"), c.issued),
         row(t("ver.status"), c.status),
+        ...(c.results || []).map(([name, value]) => row(`${t("ver.results")}: ${name}`, value)),
       );
       box.appendChild(table);
     }

@@ -335,6 +335,7 @@ def test_public_page_checks_an_uploaded_certificate(
     table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
     assert "Mei Lin" in table and "LED module assembly, level 3" in table
     assert "not revoked" in table
+    assert "Result: A1 Electrical performance" in table and "Result: Total" in table
     browser.save_screenshot(str(ARTIFACTS / "verify-valid-en.png"))
     tampered = certified["workdir"] / "tampered.json"
     data = good.read_bytes()

@@ -97,6 +97,7 @@ async def api_verify(con: Console, request: Request) -> Response:
                     "standard": r.achievement,
                     "issued": r.valid_from,
                     "status": r.status,
+                    "results": r.results,
                 }
                 for r in results
             ],
