@@ -50,6 +50,11 @@ def test_the_published_proof_verifies_and_a_change_does_not() -> None:
     changed["credentialSubject"]["alumniOf"] = "The School of Counterfeits"
     with pytest.raises(proof.ProofError, match="signature does not match"):
         proof.verify(changed)
+    # in a proof set, the eddsa-jcs-2022 proof is the one checked; another suite alone is named
+    other = {**SIGNED["proof"], "cryptosuite": "eddsa-rdfc-2022", "proofValue": "z1"}
+    assert proof.verify({**SIGNED, "proof": [other, SIGNED["proof"]]})
+    with pytest.raises(proof.ProofError, match=r"no eddsa-jcs-2022 proof among 1 \(eddsa-rdfc"):
+        proof.verify({**SIGNED, "proof": [other]})
     wrong_ctx = copy.deepcopy(SIGNED)
     wrong_ctx["@context"] = wrong_ctx["@context"][:1]
     with pytest.raises(proof.ProofError, match="@context"):

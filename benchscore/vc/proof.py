@@ -66,10 +66,14 @@ def sign(
 def verify(doc: dict[str, Any], purpose: str = "assertionMethod") -> bytes:
     """Check the proof of ``doc``; return the signer's raw public key. ProofError says why not."""
     proof = doc.get("proof")
-    if isinstance(proof, list):
-        if len(proof) != 1:
-            raise ProofError(f"expected one proof, found {len(proof)}")
-        proof = proof[0]
+    if isinstance(proof, list):  # a proof set: any eddsa-jcs-2022 proof in it is the one checked
+        ours = [p for p in proof if isinstance(p, dict) and p.get("cryptosuite") == CRYPTOSUITE]
+        if not ours:
+            found = sorted({str(p.get("cryptosuite")) for p in proof if isinstance(p, dict)})
+            raise ProofError(f"no {CRYPTOSUITE} proof among {len(proof)} ({', '.join(found)})")
+        if len(ours) > 1:
+            raise ProofError(f"{len(ours)} {CRYPTOSUITE} proofs: expected one")
+        proof = ours[0]
     if not isinstance(proof, dict):
         raise ProofError("no proof: the document is not signed")
     if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
