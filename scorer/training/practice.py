@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -44,12 +45,12 @@ def task_file(task: str) -> Path:
     path = Path(task)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise ValueError(f"practice: task file {task} does not exist")
+            raise ValueError(f"task file {task} does not exist")
         return path.resolve()
     named = REPO_TASKS / f"{task}.toml"
     if not named.is_file():
         known = ", ".join(sorted(p.stem for p in REPO_TASKS.glob("*.toml")))
-        raise ValueError(f"practice: no task {task!r} (a task file, or one of: {known})")
+        raise ValueError(f"no task {task!r} (a task file, or one of: {known})")
     return named
 
 
@@ -100,17 +101,21 @@ def run_attempt(
 
     path = task_file(task)
     if fault not in faults():
-        raise ValueError(f"practice: --fault {fault!r} is not one of {', '.join(faults())}")
+        raise ValueError(f"--fault {fault!r} is not one of {', '.join(faults())}")
     started = time.time() if started_at is None else started_at
     text = path.read_text(encoding="utf-8")
+    try:
+        procedure = tomllib.loads(text).get("task", {}).get("procedure")
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: invalid TOML: {exc}") from None
+    if procedure not in PROCEDURES:
+        raise ValueError(
+            f"{path.name} uses procedure {procedure!r}; simulated practice benches exist for: "
+            f"{', '.join(PROCEDURES)} (a real bench: --from-station)"
+        )
     module = "tunable_white" if "warm_cct_k" in text else "rgbw" if "red_" in text else "single"
     with tempfile.TemporaryDirectory(prefix="benchscore-practice-") as tmp:
         config = load_station_config(_station_file(Path(tmp), path, fault, seed, module))
-        if config.task.procedure not in PROCEDURES:
-            raise ValueError(
-                f"practice: {path.name} uses procedure {config.task.procedure!r}; simulated "
-                f"practice benches exist for: {', '.join(PROCEDURES)}"
-            )
         clock = SimClock()
         hw = StationHardware(config, clock)
         try:
