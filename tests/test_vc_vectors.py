@@ -95,3 +95,37 @@ def test_status_list_edges() -> None:
         statuslist.decode("zabc")
     with pytest.raises(statuslist.StatusListError, match="does not decode"):
         statuslist.decode("uAAAA")
+
+
+def test_rdfc_reproduces_the_published_vector() -> None:
+    """The second suite: the document's canonical N-Quads, the signature and its check."""
+    from benchscore.vc import rdfc
+
+    published = json.loads((VECTORS / "eddsa-rdfc-2022-signed.json").read_text())
+    unsigned = {k: v for k, v in published.items() if k != "proof"}
+    canon = (VECTORS / "eddsa-rdfc-2022-canonical-document.nq").read_text()
+    assert rdfc.canonical_nquads(unsigned) == canon
+    key = SigningKey(_seed())
+    made = rdfc.proof_for(
+        unsigned,
+        bytes(key.verify_key),
+        lambda data: key.sign(data).signature,
+        published["proof"]["created"],
+    )
+    assert made == published["proof"]
+    assert rdfc.verify(published) == bytes(key.verify_key)
+    changed = copy.deepcopy(published)
+    changed["credentialSubject"]["alumniOf"] = "Elsewhere"
+    with pytest.raises(proof.ProofError, match="RDF canonical form"):
+        rdfc.verify(changed)
+    # contexts come from the pinned copies only, never from the network
+    with pytest.raises(proof.ProofError, match="is not pinned"):
+        rdfc.canonical_nquads({**unsigned, "@context": ["https://example.org/ctx"]})
+    # a term no context defines (the OB context has no @vocab) is refused, not left unsigned
+    ob = {"@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]}
+    with pytest.raises(proof.ProofError, match="cannot canonicalise as RDF"):
+        rdfc.canonical_nquads({**ob, "id": "urn:x", "notATerm": "x"})
+    bad = copy.deepcopy(published)
+    bad["proof"]["proofValue"] = "{" + bad["proof"]["proofValue"][1:]
+    with pytest.raises(proof.ProofError, match="multibase"):
+        rdfc.verify(bad)

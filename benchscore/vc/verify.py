@@ -69,12 +69,30 @@ def _issuer_id(doc: dict[str, Any]) -> tuple[str, str]:
     raise VerificationFailed("issuer is missing")
 
 
+def _other_proofs(doc: dict[str, Any], signer: bytes) -> None:
+    """Every other proof of a proof set must verify too, by the same key (an
+    ``eddsa-rdfc-2022`` proof through :mod:`.rdfc`); a suite benchscore cannot check fails."""
+    proofs = doc.get("proof")
+    if not isinstance(proofs, list):
+        return
+    suites = [p.get("cryptosuite") for p in proofs if isinstance(p, dict)]
+    unknown = sorted({str(s) for s in suites} - {proof.CRYPTOSUITE, "eddsa-rdfc-2022"})
+    if unknown or len(suites) != len(proofs):
+        raise proof.ProofError(f"a proof this verifier cannot check: {', '.join(unknown) or '?'}")
+    if "eddsa-rdfc-2022" in suites:
+        from . import rdfc
+
+        if rdfc.verify(doc) != signer:
+            raise proof.ProofError("the eddsa-rdfc-2022 proof is by another key")
+
+
 def check_signed_by_issuer(doc: dict[str, Any], pinned: bytes | None, what: str) -> str:
     """Check the proof of ``doc`` and that its key is the issuer's (and ``pinned``, if given);
     return the issuer id."""
     issuer, _ = _issuer_id(doc)
     try:
         signer = proof.verify(doc)
+        _other_proofs(doc, signer)
     except proof.ProofError as exc:
         raise VerificationFailed(f"{what}: {exc}") from None
     try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchscore.identity import Identity
-from benchscore.vc import proof
+from benchscore.vc import proof, rdfc
 from benchscore.vc.multikey import did_of
 
 
@@ -47,6 +47,10 @@ class Centre:
 
     def profile(self) -> dict[str, Any]:
         return {"id": self.did, "type": ["Profile"], "name": self.name, "url": self.url}
+
+    def rdfc_proof(self, doc: dict[str, Any], at: float) -> dict[str, Any]:
+        """An ``eddsa-rdfc-2022`` proof over ``doc`` (for a proof set next to the JCS one)."""
+        return rdfc.proof_for(doc, self.identity.public.raw, self.identity.sign, utc_stamp(at))
 
     def sign(self, doc: dict[str, Any], at: float, purpose: str = "assertionMethod") -> Any:
         return proof.sign(doc, self.identity.public.raw, self.identity.sign, utc_stamp(at), purpose)

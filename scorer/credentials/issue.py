@@ -150,6 +150,8 @@ def build(
         },
     }
     signed: dict[str, Any] = centre.sign(doc, issued_at)
+    # the second proof of the set: RDF-canonical, the suite 1EdTech's validator accepts
+    signed["proof"].append(centre.rdfc_proof(doc, issued_at))
     return signed
 
 
