@@ -14,10 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from benchscore.vc.verify import VerificationFailed, verify_document
-
-from ...credentials.status import status_list_credential
-from ...training.assessment import revoked_indexes
 from ..i18n import t
 from .common import NO_STORE, error_reply, origin_ok
 
@@ -35,6 +31,10 @@ def _centre(request: Request) -> Centre | None:
 
 def current_status_list(con: Console, centre: Centre) -> dict[str, Any]:
     """The status list as of now, signed by the centre."""
+    # imported here: a scorer without the 'credentials' extra still serves everything else
+    from ...credentials.status import status_list_credential
+    from ...training.assessment import revoked_indexes
+
     return status_list_credential(centre, revoked_indexes(con.store.db), time.time())
 
 
@@ -79,6 +79,8 @@ async def api_verify(con: Console, request: Request) -> Response:
     def work() -> dict[str, Any]:
         if centre is None:
             return {"valid": False, "reason": "this scorer issues no certificates"}
+        from benchscore.vc.verify import VerificationFailed, verify_document
+
         try:
             results = verify_document(
                 doc,
