@@ -12,7 +12,19 @@ from benchscore.argtypes import int_range, port, positive
 from benchscore.errors import EXIT_BAD_INPUT, EXIT_FAILED, UserError, describe, one_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-LAZY_COMMANDS = ("analyze", "calibrate", "event", "users", "audit", "stations", "hall")
+LAZY_COMMANDS = (
+    "analyze",
+    "calibrate",
+    "event",
+    "users",
+    "audit",
+    "stations",
+    "hall",
+    "verify",
+    "practice",
+    "assess",
+    "training",
+)
 """Commands whose parser imports their whole stack: built only when asked for."""
 LIGHT_COMMANDS = ("station", "outbox", "scorer", "demo", "broker")
 
@@ -92,6 +104,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             pass
         else:
             analyze_cli.add_parser(sub)
+    if only in (None, "verify"):
+        from benchscore import verify_cli
+
+        verify_cli.add_parser(sub)
+    if only in (None, "practice", "assess", "training"):
+        try:
+            from scorer import assess_cli, practice_cli
+        except ImportError:  # pragma: no cover - scorer extras missing
+            pass
+        else:
+            practice_cli.add_parser(sub)
+            assess_cli.add_parsers(sub)
     if only in (None, "calibrate"):
         from firmware_py import calibrate_cli
 
@@ -245,6 +269,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from scorer.fleet import hall as hall_cli
 
         return hall_cli.run(args)
+    if args.command == "verify":
+        from benchscore import verify_cli
+
+        return verify_cli.run(args)
+    if args.command == "practice":
+        from scorer import practice_cli
+
+        return practice_cli.run(args)
+    if args.command in ("assess", "training"):
+        from scorer import assess_cli
+
+        return assess_cli.run(args)
     if args.command == "calibrate":
         setup_logging(args.log_level)
         from firmware_py import calibrate_cli

@@ -284,6 +284,8 @@ class Demo:
             f'broker_admin = "{admin}"\n'
             f'[competition]\nevent_file = "{REPO_CONFIG / "event" / "demo.toml"}"\n'
             f'tasks_dir = "{REPO_CONFIG / "tasks"}"\n'
+            f'[credentials]\ncentre_key = "centre.key"\n'
+            f'centre_url = "http://127.0.0.1:{self.http_port}"\n'
         )
         self.spawn("scorer", [sys.executable, "-m", "benchscore", "scorer", "--config", str(conf)])
         if not wait_port(self.http_port, 20):
@@ -404,6 +406,10 @@ class Demo:
         try:
             self.make_keys()
             accounts = self.make_accounts()
+            from scorer.console.training_demo import demo_training  # a trainee, a certificate
+
+            cert = demo_training(self.workdir, f"http://127.0.0.1:{self.http_port}")
+            accounts += cert.accounts
             self.start_broker()
             self.start_scorer()
             self.start_stations()
@@ -435,6 +441,13 @@ class Demo:
             for user, role, password in accounts:
                 print(f"  {user:10s} {role:11s} {password}", flush=True)
             print(f"Logs: {self.workdir}", flush=True)
+            print(
+                f"Training: log in as coach or trainee1 (/console/training). A certificate:\n"
+                f"  {cert.credential}\n  benchscore verify {cert.credential} --issuer-key "
+                f"{cert.centre_did} --status-list {cert.status_list}\n"
+                f"  or upload it at http://127.0.0.1:{self.http_port}/verify",
+                flush=True,
+            )
             print("Adopting the simulated Pis through the console's fleet API:", flush=True)
             tech = next(a for a in accounts if a[1] == "technician")
             self.adopt_stations(tech[0], tech[2])

@@ -88,6 +88,12 @@ class ScorerConfig:
     """Task files (``config/tasks``): their parameters feed the re-analysis of appeals."""
     source: Path | None = None
     """The file this configuration was loaded from, if any."""
+    centre_key: Path | None = None
+    """``[credentials] centre_key``: the certification centre's own Ed25519 key (signs
+    certificates; not the scorer's wire key); None: this scorer issues no certificates."""
+    centre_name: str = "benchscore certification centre"
+    centre_url: str = "https://certs.example.org"
+    """The centre's public address (its verify page, status list and standards live under it)."""
 
     @property
     def storage_target(self) -> str | Path:
@@ -95,7 +101,8 @@ class ScorerConfig:
         return self.storage_url if self.storage_url else self.storage_path
 
 
-_TOP_KEYS = {"event", "broker", "storage", "http", "security", "competition"}
+_TOP_KEYS = {"event", "broker", "storage", "http", "security", "competition", "credentials"}
+_CREDENTIAL_KEYS = {"centre_key", "centre_name", "centre_url"}
 _SECURITY_KEYS = {"keys_dir", "require_signatures", "scorer_key", "broker_admin"}
 _BROKER_KEYS = {
     "host",
@@ -244,7 +251,19 @@ def parse_config(
     if broker_admin not in ("none", "dynsec"):
         raise r.fail("security.broker_admin", f"expected 'dynsec' or 'none', got {broker_admin!r}")
 
+    cred = r.table(raw, "credentials", _CREDENTIAL_KEYS)
+    centre_key = _resolve(r.opt_string(cred, "centre_key", "credentials.centre_key"), base_dir)
+    centre_name = r.string(cred, "centre_name", "credentials.centre_name", ScorerConfig.centre_name)
+    centre_url = r.string(cred, "centre_url", "credentials.centre_url", ScorerConfig.centre_url)
+    if not centre_url.startswith(("https://", "http://")):
+        raise r.fail(
+            "credentials.centre_url", f"expected an http(s):// address, got {centre_url!r}"
+        )
+
     return ScorerConfig(
+        centre_key=centre_key,
+        centre_name=centre_name,
+        centre_url=centre_url,
         event=event,
         broker=broker,
         storage_path=storage_path,

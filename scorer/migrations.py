@@ -253,5 +253,73 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "training and certification: trainee groups (time limit, target), trainees, practice "
+        "attempts with their measurements; assessment sessions (a pinned standard), their "
+        "candidates and marks; issued credentials and their status-list entries",
+        (
+            """CREATE TABLE training_groups (
+                id          TEXT PRIMARY KEY,
+                name        TEXT NOT NULL,
+                trainer     TEXT NOT NULL,
+                task        TEXT NOT NULL,
+                time_limit_s {float},
+                target_s    {float}
+            )""",
+            """CREATE TABLE trainees (
+                username    TEXT PRIMARY KEY,
+                name        TEXT NOT NULL,
+                group_id    TEXT NOT NULL REFERENCES training_groups (id)
+            )""",
+            """CREATE TABLE practice_attempts (
+                id          {pk},
+                trainee     TEXT NOT NULL REFERENCES trainees (username),
+                task        TEXT NOT NULL,
+                fault       TEXT NOT NULL,
+                started_at  {float} NOT NULL,
+                ended_at    {float} NOT NULL,
+                time_taken_s {float} NOT NULL,
+                outcome     TEXT NOT NULL,
+                measurements TEXT NOT NULL
+            )""",
+            "CREATE INDEX practice_by_trainee ON practice_attempts (trainee, id)",
+            """CREATE TABLE assessment_sessions (
+                id          TEXT PRIMARY KEY,
+                title       TEXT NOT NULL,
+                scheme      TEXT NOT NULL,
+                scheme_id   TEXT NOT NULL,
+                scheme_version TEXT NOT NULL,
+                place       TEXT NOT NULL,
+                lead        TEXT NOT NULL,
+                assessors   TEXT NOT NULL,
+                created_at  {float} NOT NULL,
+                locked_at   {float},
+                locked_by   TEXT
+            )""",
+            """CREATE TABLE assessment_candidates (
+                session     TEXT NOT NULL REFERENCES assessment_sessions (id),
+                candidate   TEXT NOT NULL,
+                name        TEXT NOT NULL,
+                email       TEXT NOT NULL,
+                bench       TEXT NOT NULL,
+                runs        TEXT NOT NULL DEFAULT '{{}}',
+                scores      TEXT NOT NULL DEFAULT '{{}}',
+                marks       TEXT,
+                PRIMARY KEY (session, candidate)
+            )""",
+            """CREATE TABLE credentials (
+                id          TEXT PRIMARY KEY,
+                session     TEXT NOT NULL,
+                candidate   TEXT NOT NULL,
+                status_index {bigint} NOT NULL UNIQUE,
+                issued_at   {float} NOT NULL,
+                body        TEXT NOT NULL,
+                revoked_at  {float},
+                revoked_by  TEXT,
+                reason      TEXT
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

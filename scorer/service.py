@@ -124,6 +124,10 @@ class ScorerService:
             keys,
         )
         app = create_app(self.store, self.ingest, competition, fleet=self.fleet)
+        if cfg.centre_key is not None:  # the public certificate check (scorer/credentials)
+            from .credentials.centre import Centre
+
+            app.state.centre = Centre.open(cfg.centre_key, cfg.centre_name, cfg.centre_url)
 
         family = socket.AF_INET6 if ":" in cfg.http.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)

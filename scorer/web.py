@@ -54,6 +54,9 @@ _STATIC = {
     "hall.css": _CSS,
     "console.css": _CSS,
     "report.css": _CSS,
+    "training.css": _CSS,
+    "verify.js": _JS,
+    "training.js": _JS,
     "uplot.min.css": _CSS,
     "uplot.LICENSE.txt": "text/plain; charset=utf-8",
 }

@@ -34,7 +34,6 @@ from tests.support.waiting import wait_for
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 class Hall:
     """A hall made by ``hall init`` in a temporary directory, its broker and scorer."""
 
@@ -93,8 +92,15 @@ class Hall:
 
     def cli(self, *args: str) -> dict[str, Any]:
         out = subprocess.run(
-            [sys.executable, "-m", "benchscore", "stations", *args, "--config",
-             str(self.files.scorer_toml)],
+            [
+                sys.executable,
+                "-m",
+                "benchscore",
+                "stations",
+                *args,
+                "--config",
+                str(self.files.scorer_toml),
+            ],
             capture_output=True,
             text=True,
             timeout=60,
@@ -197,10 +203,20 @@ def test_a_hall_adopts_measures_revokes_and_replaces(hall: Hall) -> None:
         nonlocal seq
         seq += 1
         record = {
-            "schema": protocol.SCHEMA_VERSION, "type": "record", "event": "regional-2025",
-            "station": "st02", "boot_id": "late", "seq": seq, "run_id": f"late-{seq}",
-            "kind": "result", "task": "led-module-a", "procedure": "led_assembly",
-            "started_at": 1.0, "ended_at": 2.0, "outcome": "pass", "reason": "",
+            "schema": protocol.SCHEMA_VERSION,
+            "type": "record",
+            "event": "regional-2025",
+            "station": "st02",
+            "boot_id": "late",
+            "seq": seq,
+            "run_id": f"late-{seq}",
+            "kind": "result",
+            "task": "led-module-a",
+            "procedure": "led_assembly",
+            "started_at": 1.0,
+            "ended_at": 2.0,
+            "outcome": "pass",
+            "reason": "",
             "measurements": [],
         }
         ingest.handle(topic, sign_payload(identity, topic, record))
@@ -211,10 +227,19 @@ def test_a_hall_adopts_measures_revokes_and_replaces(hall: Hall) -> None:
 
     # st01 is calibrated against a reference meter (as 'benchscore calibrate' stores it)
     calibration = Calibration(
-        id="st01.light_sensor.illuminance_lx.20261202T100000Z", station="st01",
-        sensor="light_sensor", quantity="illuminance_lx", unit="lx", gain=1.02, offset=0.0,
-        date="2026-12-02T10:00:00Z", reference="meter LX-1 #42", reference_value=510.0,
-        reading_value=500.0, samples=20, uncertainty=0.03,
+        id="st01.light_sensor.illuminance_lx.20261202T100000Z",
+        station="st01",
+        sensor="light_sensor",
+        quantity="illuminance_lx",
+        unit="lx",
+        gain=1.02,
+        offset=0.0,
+        date="2026-12-02T10:00:00Z",
+        reference="meter LX-1 #42",
+        reference_value=510.0,
+        reading_value=500.0,
+        samples=20,
+        uncertainty=0.03,
     )
     (pis["pi-a"] / "calibration.json").write_text(
         json.dumps({"schema": 1, "calibrations": [calibration.to_dict()]})

@@ -21,12 +21,18 @@ from tests.support.stations import LED_TASK
 
 def adopt_message(station: Identity, scorer: Identity, **change: Any) -> bytes:
     payload: dict[str, Any] = {
-        "schema": protocol.SCHEMA_VERSION, "type": "adopt", "station_kid": station.kid,
-        "station": "st07", "event": "ws2026",
+        "schema": protocol.SCHEMA_VERSION,
+        "type": "adopt",
+        "station_kid": station.kid,
+        "station": "st07",
+        "event": "ws2026",
         "task": {"id": "led-module-a", "procedure": "led_assembly", "toml": LED_TASK.read_text()},
-        "scorer_pubkey": scorer.public.hex, "adoption_id": "a1", "iat": time.time(),
+        "scorer_pubkey": scorer.public.hex,
+        "adoption_id": "a1",
+        "iat": time.time(),
         "broker": {
-            "username": "st07", "client_id": "st07",
+            "username": "st07",
+            "client_id": "st07",
             "password_sealed": base64.b64encode(station.public.seal(b"s3cret")).decode(),
         },
     }
@@ -64,7 +70,8 @@ def test_a_forged_adoption_is_refused_with_the_reason(case: str, why: str) -> No
     else:
         sealed = base64.b64encode(rogue.public.seal(b"x")).decode()
         raw = adopt_message(
-            station, scorer,
+            station,
+            scorer,
             broker={"username": "st07", "client_id": "st07", "password_sealed": sealed},
         )
     with pytest.raises(ValueError, match=why):

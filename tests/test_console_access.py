@@ -55,6 +55,9 @@ def endpoints() -> list[Endpoint]:
         Endpoint("GET", "/console/api/board", PUBLIC),
         Endpoint("GET", "/api/health", PUBLIC),
         Endpoint("GET", "/static/console.js", PUBLIC),
+        Endpoint("GET", "/verify", PUBLIC, page=True),
+        Endpoint("POST", "/verify/check", PUBLIC, {}),  # changes nothing: no CSRF token
+        Endpoint("GET", "/credentials/status/1", PUBLIC),
         # pages
         Endpoint("GET", "/console", perm("hall"), page=True),
         Endpoint("GET", "/console/hall", perm("hall"), page=True),
@@ -66,6 +69,8 @@ def endpoints() -> list[Endpoint]:
         Endpoint("GET", "/console/audit", perm("audit"), page=True),
         Endpoint("GET", "/console/users", perm("users"), page=True),
         Endpoint("GET", "/console/me", perm("own_results"), page=True),
+        Endpoint("GET", "/console/training/me", perm("training_own"), page=True),
+        Endpoint("GET", "/console/training", perm("training_group"), page=True),
         Endpoint("GET", "/console/report/C01", perm("report"), page=True),
         Endpoint("GET", "/console/report/C01.pdf", perm("report"), page=True),
         # console API, reads
@@ -155,7 +160,7 @@ def endpoints() -> list[Endpoint]:
 
 
 ENDPOINTS = endpoints()
-WRITES = [e for e in ENDPOINTS if e.method == "POST"]
+WRITES = [e for e in ENDPOINTS if e.method == "POST" and e.path != "/verify/check"]
 
 
 @pytest.fixture(scope="module")

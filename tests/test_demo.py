@@ -105,6 +105,12 @@ def test_demo_shows_pass_and_fail_and_stops_everything(tmp_path: Path, embedded:
     assert demo.returncode == 0, out
     assert f"http://127.0.0.1:{http_port}/" in out
     assert "stopped every process it started" in out
+    # the certificate the demo issued verifies offline with the line it printed
+    verify = next(x.strip() for x in out.splitlines() if x.strip().startswith("benchscore verify"))
+    got = subprocess.run(
+        [sys.executable, "-m", *verify.split()], capture_output=True, text=True, timeout=60
+    )
+    assert got.returncode == 0 and got.stdout.startswith("VALID "), got.stderr
     with pytest.raises(OSError):  # the broker is gone with the demo
         wait_port(mqtt_port, 0.5)
 

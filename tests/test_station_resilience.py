@@ -46,7 +46,9 @@ def start_scorer(port: int, db: Path) -> ScorerService:
         ScorerConfig(
             event="test",
             broker=BrokerConfig(port=port),
-            storage_path=db, scorer_key=write_scorer_key(Path(db).parent), require_signatures=False,
+            storage_path=db,
+            scorer_key=write_scorer_key(Path(db).parent),
+            require_signatures=False,
             http=HttpConfig(port=0),
         )
     ).start()

@@ -34,8 +34,15 @@ from tests.support.waiting import wait_for
 def command(name: str, args: dict[str, Any], *, iat: float | None = None) -> dict[str, Any]:
     now = time.time() if iat is None else iat
     return {
-        "schema": protocol.SCHEMA_VERSION, "type": "cmd", "event": "test", "station": "st01",
-        "cmd_id": uuid.uuid4().hex, "command": name, "args": args, "iat": now, "exp": now + 60,
+        "schema": protocol.SCHEMA_VERSION,
+        "type": "cmd",
+        "event": "test",
+        "station": "st01",
+        "cmd_id": uuid.uuid4().hex,
+        "command": name,
+        "args": args,
+        "iat": now,
+        "exp": now + 60,
     }
 
 
@@ -64,8 +71,12 @@ def test_forged_acks_and_commands_are_refused_on_an_open_broker(
         boot_id = status["boot_id"]
         ack_topic = "benchscore/v1/test/st01/ack"
         ack = {
-            "schema": protocol.SCHEMA_VERSION, "type": "ack", "event": "test",
-            "station": "st01", "boot_id": boot_id, "seqs": list(range(0, 200)),
+            "schema": protocol.SCHEMA_VERSION,
+            "type": "ack",
+            "event": "test",
+            "station": "st01",
+            "boot_id": boot_id,
+            "seqs": list(range(0, 200)),
         }
         attacker.publish(ack_topic, protocol.encode(ack))  # unsigned
         attacker.publish(ack_topic, sign_payload(Identity.generate(), ack_topic, ack))
@@ -135,8 +146,13 @@ def test_a_deleted_or_replaced_public_key_takes_effect_without_restart(tmp_path:
 
     def status(identity: Identity) -> None:
         payload = {
-            "schema": protocol.SCHEMA_VERSION, "type": "status", "event": "test",
-            "station": "st01", "online": True, "state": "ready", "boot_id": uuid.uuid4().hex,
+            "schema": protocol.SCHEMA_VERSION,
+            "type": "status",
+            "event": "test",
+            "station": "st01",
+            "online": True,
+            "state": "ready",
+            "boot_id": uuid.uuid4().hex,
         }
         ingest.handle(topic, sign_payload(identity, topic, payload))
 

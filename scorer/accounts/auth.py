@@ -22,7 +22,7 @@ from typing import Final
 
 from .db import ConsoleDB
 
-ROLES: Final = ("admin", "judge", "technician", "viewer", "contestant")
+ROLES: Final = ("admin", "judge", "technician", "viewer", "contestant", "trainee", "trainer")
 """``admin`` is the chief expert."""
 
 PERMISSIONS: Final[dict[str, frozenset[str]]] = {
@@ -47,6 +47,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "report": frozenset({"admin", "judge"}),
     "users": frozenset({"admin"}),
     "own_results": frozenset({"contestant"}),
+    # training: a trainee's own practice; a trainer's groups (time limit, target)
+    "training_own": frozenset({"trainee"}),
+    "training_group": frozenset({"trainer", "admin"}),
 }
 
 HOME: Final[dict[str, str]] = {
@@ -55,6 +58,8 @@ HOME: Final[dict[str, str]] = {
     "technician": "/console/fleet",
     "viewer": "/console/hall",
     "contestant": "/console/me",
+    "trainee": "/console/training/me",
+    "trainer": "/console/training",
 }
 
 USERNAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

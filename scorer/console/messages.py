@@ -438,3 +438,7 @@ MESSAGES: Final[dict[str, Text]] = dict(
     ]
 )
 """key -> English text (or singular and plural)."""
+
+from .messages_training import TRAINING_MESSAGES  # noqa: E402 - the training pages' texts
+
+MESSAGES.update(TRAINING_MESSAGES)

@@ -229,7 +229,15 @@ def text(driver: WebDriver) -> str:
 
 
 EXPECTED_NAV = {
-    "admin": {"nav.hall", "nav.judge", "nav.control", "nav.fleet", "nav.audit", "nav.users"},
+    "admin": {
+        "nav.hall",
+        "nav.judge",
+        "nav.control",
+        "nav.fleet",
+        "nav.audit",
+        "nav.users",
+        "nav.training",  # every training group (training_group)
+    },
     "judge": {"nav.hall", "nav.judge"},
     "technician": {"nav.hall", "nav.fleet"},
     "viewer": {"nav.hall"},
@@ -247,7 +255,7 @@ FORBIDDEN_PAGE = {
 @pytest.mark.parametrize("role", list(USERS))
 def test_each_role_sees_only_what_it_may(browser: WebDriver, hall: Hall, role: str) -> None:
     log_in(browser, hall, USERS[role])
-    assert nav(browser) == EXPECTED_NAV[role] | {"nav.board"}
+    assert nav(browser) == EXPECTED_NAV[role] | {"nav.board", "title.verify"}
     if role == "contestant":
         wait(lambda: "hidden until marks are locked" in text(browser), what="hidden limits")
         assert "Anna Ivanova" in text(browser) and "Boris" not in text(browser)
@@ -285,7 +293,7 @@ def test_anonymous_sees_the_public_board_only(browser: WebDriver, hall: Hall) ->
     )
     body = text(browser)
     assert "Anna Ivanova" in body and "0.27" not in body and "current_a" not in body
-    assert nav(browser) == {"nav.board"}
+    assert nav(browser) == {"nav.board", "title.verify"}
     shot(browser, "board-anonymous")
     browser.get(hall.url + "/console/hall")
     wait(lambda: "/login" in browser.current_url, what="the redirect to the login page")

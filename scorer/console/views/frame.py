@@ -24,7 +24,10 @@ NAV: Final[tuple[tuple[str, str, str | None], ...]] = (
     ("/console/audit", "nav.audit", "audit"),
     ("/console/users", "nav.users", "users"),
     ("/console/me", "nav.me", "own_results"),
+    ("/console/training/me", "nav.training", "training_own"),
+    ("/console/training", "nav.training", "training_group"),
     ("/board", "nav.board", None),
+    ("/verify", "title.verify", None),
 )
 """The navigation bar: (link, text key, the permission that shows it; None: everyone)."""
 

@@ -11,7 +11,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...accounts.auth import Session
-from . import accounts, board, control, evidence, fleet, hall, judging, login, reports
+from . import (
+    accounts,
+    board,
+    certificates,
+    control,
+    evidence,
+    fleet,
+    hall,
+    judging,
+    login,
+    reports,
+    training,
+)
 from .common import ConsoleApp, Endpoint, View, view
 
 RawHandler = Callable[["ConsoleApp", Request], Awaitable[Response]]
@@ -70,6 +82,18 @@ def route_table(con: ConsoleApp) -> list[Route]:
         Route("/console/audit", page("audit", "audit", "title.audit")),
         Route("/console/users", page("users", "users", "title.users")),
         Route("/console/me", page("own_results", "me", "title.me")),
+        Route("/verify", raw(certificates.verify_page)),
+        Route("/verify/check", raw(certificates.api_verify), methods=["POST"]),
+        Route("/credentials/status/1", raw(certificates.api_status_list)),
+        Route("/credentials/{cid}", raw(certificates.api_credential)),
+        Route("/console/training/me", ep(training.trainee_page)),
+        Route("/console/training", ep(training.trainer_home)),
+        Route("/console/training/group/{group}", ep(training.group_page)),
+        Route(
+            "/console/api/training/group/{group}/limits",
+            ep(training.api_limits),
+            methods=["POST"],
+        ),
         Route("/console/report/{contestant}.pdf", ep(reports.report_pdf)),
         Route("/console/report/{contestant}", ep(reports.report_html)),
         # logging in, the board

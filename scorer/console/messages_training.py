@@ -1,0 +1,56 @@
+"""The training pages' texts in English (merged into :data:`.messages.MESSAGES`; same keys,
+same ``N_`` marking for extraction)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+
+def N_(key: str, text: str) -> tuple[str, str]:
+    """Mark ``text`` for translation under ``key``."""
+    return key, text
+
+
+TRAINING_MESSAGES: Final[dict[str, str]] = dict(
+    [
+        N_("role.trainee", "Trainee"),
+        N_("role.trainer", "Trainer"),
+        N_("nav.training", "Training"),
+        N_("title.training_me", "My practice"),
+        N_("title.training_group", "Training group"),
+        N_("tr.attempt", "Attempt"),
+        N_("tr.time", "Time taken"),
+        N_("tr.fault", "Fault set"),
+        N_("tr.failing", "Failing measurements"),
+        N_("tr.chart_time", "Time to complete"),
+        N_("tr.chart_rate", "First-pass rate"),
+        N_("tr.chart_fail", "Most failed measurements"),
+        N_("tr.seconds", "seconds"),
+        N_("tr.percent", "per cent"),
+        N_("tr.target", "Target"),
+        N_("tr.limit", "Time limit"),
+        N_("tr.best", "Best passing time"),
+        N_("tr.beaten", "Target beaten"),
+        N_("tr.not_beaten", "Target not beaten yet"),
+        N_("tr.over_limit", "over the time limit"),
+        N_("tr.trainee", "Trainee"),
+        N_("tr.attempts", "Attempts"),
+        N_("tr.no_attempts", "No attempts yet."),
+        N_("tr.task", "Task"),
+        N_("title.verify", "Verify a certificate"),
+        N_(
+            "ver.intro",
+            "Choose a certificate file (JSON) issued by this centre. It is checked against the "
+            "centre's key and its current list of revoked certificates; nothing is stored.",
+        ),
+        N_("ver.file", "Certificate file"),
+        N_("ver.valid", "Valid"),
+        N_("ver.invalid", "Not valid"),
+        N_("ver.issuer", "Issuer"),
+        N_("ver.holder", "Holder"),
+        N_("ver.standard", "Standard"),
+        N_("ver.issued", "Issued"),
+        N_("ver.status", "Revocation"),
+        N_("ver.results", "Result"),
+    ]
+)
