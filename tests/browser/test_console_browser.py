@@ -9,12 +9,11 @@ simulated station; the interface switches to Chinese. Screenshots go to tests/ar
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +21,6 @@ import pytest
 
 selenium = pytest.importorskip("selenium")
 
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import WebDriverException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
@@ -36,14 +32,18 @@ from scorer.accounts.auth import add_user  # noqa: E402
 from scorer.accounts.db import ConsoleDB  # noqa: E402
 from scorer.config import HttpConfig, ScorerConfig  # noqa: E402
 from scorer.service import ScorerService  # noqa: E402
+from tests.browser.chromium import (  # noqa: E402
+    ARTIFACTS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    chromium,
+    wait,
+)
+from tests.browser.chromium import log_in as form_log_in  # noqa: E402
 from tests.browser.support import EVENT, EVENT_FILE, PASSWORD  # noqa: E402
 from tests.support.brokers import Mosquitto  # noqa: E402
 from tests.support.stations import write_station_config  # noqa: E402
 from tests.support.trust import write_scorer_key  # noqa: E402
-
-CHROMIUM = os.environ.get("BENCHSCORE_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("BENCHSCORE_CHROMEDRIVER", "/usr/bin/chromedriver")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
@@ -57,20 +57,6 @@ USERS = {
     "viewer": "viewer",
     "contestant": "c01",
 }
-
-
-def wait(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-        except WebDriverException:
-            last = None
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 class Hall:
@@ -175,31 +161,8 @@ def hall() -> Iterator[Hall]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    profile = tempfile.mkdtemp(prefix="benchscore-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
+    with chromium("--window-size=1400,1000") as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def shot(driver: WebDriver, name: str) -> None:
@@ -207,13 +170,7 @@ def shot(driver: WebDriver, name: str) -> None:
 
 
 def log_in(driver: WebDriver, hall: Hall, username: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(hall.url + "/login")
-    wait(lambda: driver.find_element(By.ID, "username"), what="the login form")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-    wait(lambda: "/login" not in driver.current_url, what=f"{username} logged in")
+    form_log_in(driver, hall.url, username, PASSWORD)
     wait(lambda: driver.find_elements(By.ID, "logout"), what="the logged-in header")
 
 

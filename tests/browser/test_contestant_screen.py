@@ -11,9 +11,7 @@ are in the run record as the scorer stores it.
 from __future__ import annotations
 
 import re
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -24,8 +22,6 @@ import pytest
 
 selenium = pytest.importorskip("selenium")
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
@@ -37,7 +33,7 @@ from firmware_py.contestant_screen.messages import MESSAGES  # noqa: E402
 from firmware_py.operator_io import Prompt, PromptDesk  # noqa: E402
 from firmware_py.station import Station  # noqa: E402
 from scorer.store import Store  # noqa: E402
-from tests.browser.test_console_browser import ARTIFACTS, CHROMEDRIVER, CHROMIUM, wait  # noqa: E402
+from tests.browser.chromium import ARTIFACTS, CHROMEDRIVER, CHROMIUM, chromium, wait  # noqa: E402
 from tests.support.stations import LED_TASK, write_station_config  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
@@ -58,31 +54,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
-    profile = tempfile.mkdtemp(prefix="benchscore-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 800, "height": 480, "deviceScaleFactor": 1, "mobile": False},
-    )
-    ARTIFACTS.mkdir(exist_ok=True)
-    try:
+    with chromium(viewport=(800, 480)) as driver:  # a 7-inch touchscreen
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def check_page(driver: WebDriver, lang: str) -> None:

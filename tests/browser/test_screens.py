@@ -22,8 +22,6 @@ import pytest
 
 selenium = pytest.importorskip("selenium")
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
@@ -34,8 +32,15 @@ from scorer.console.messages import MESSAGES  # noqa: E402
 from scorer.ingest import Ingest  # noqa: E402
 from scorer.store import Store  # noqa: E402
 from scorer.web import create_app  # noqa: E402
+from tests.browser.chromium import (  # noqa: E402
+    ARTIFACTS,
+    CHROMEDRIVER,
+    CHROMIUM,
+    chromium,
+    log_in,
+    wait,
+)
 from tests.browser.support import EVENT, PASSWORD, REPO, enc, live, result, status  # noqa: E402
-from tests.browser.test_console_browser import ARTIFACTS, CHROMEDRIVER, CHROMIUM, wait  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
@@ -162,35 +167,9 @@ def screens() -> Iterator[Screens]:
 
 @pytest.fixture(scope="module")
 def browser(screens: Screens) -> Iterator[WebDriver]:
-    profile = tempfile.mkdtemp(prefix="benchscore-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars=false",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.get(screens.url + "/login")
-    wait(lambda: driver.find_element(By.ID, "username"), what="the login form")
-    driver.find_element(By.ID, "username").send_keys("viewer")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-    wait(lambda: "/login" not in driver.current_url, what="logged in")
-    try:
+    with chromium("--hide-scrollbars=false") as driver:
+        log_in(driver, screens.url, "viewer", PASSWORD)
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def viewport(driver: WebDriver, width: int, height: int) -> None:

@@ -35,13 +35,20 @@ from scorer.store import Store  # noqa: E402
 from scorer.training import store as tr  # noqa: E402
 from scorer.training.practice import run_attempt  # noqa: E402
 from scorer.web import create_app  # noqa: E402
+from tests.browser.chromium import ARTIFACTS, HAVE_CHROMIUM, chromium, wait  # noqa: E402
+from tests.browser.chromium import log_in as form_log_in  # noqa: E402
 from tests.browser.support import PASSWORD, client, login  # noqa: E402
-from tests.browser.test_console_browser import (  # noqa: E402
-    ARTIFACTS,
-    browser,  # noqa: F401 - the module's Chromium fixture
-    pytestmark,  # noqa: F401 - skipped without chromium
-    wait,
+
+pytestmark = pytest.mark.skipif(
+    not HAVE_CHROMIUM, reason="needs the Debian packages chromium and chromium-driver"
 )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    with chromium("--window-size=1400,1000") as driver:
+        yield driver
+
 
 # (fault, time taken s): the trainee gets faster; attempts 3 and 5 pass
 ATTEMPTS = [
@@ -154,13 +161,7 @@ def base() -> Iterator[Base]:
 
 
 def log_in(driver: WebDriver, b: Base, username: str) -> None:
-    driver.delete_all_cookies()
-    driver.get(b.url + "/login")
-    wait(lambda: driver.find_element(By.ID, "username"), what="the login form")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.ID, "login-submit").click()
-    wait(lambda: "/login" not in driver.current_url, what=f"{username} logged in")
+    form_log_in(driver, b.url, username, PASSWORD)
 
 
 def rows(driver: WebDriver, css: str) -> list[Any]:
