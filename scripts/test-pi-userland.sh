@@ -52,6 +52,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test-pi-userland: needs root (chroot, mounts, binfmt): run it with sudo" >&2
   exit 1
 fi
+# the scorer the emulated station reports to runs on the host, from the checkout's .venv
+if [ ! -x "$repo/.venv/bin/benchscore" ]; then
+  echo "test-pi-userland: $repo/.venv/bin/benchscore is missing: run scripts/setup.sh first" >&2
+  exit 2
+fi
 
 # Every mount below lives in a private mount namespace of this script: whatever happens, none
 # outlives it or shows on the host.

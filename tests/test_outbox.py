@@ -110,25 +110,31 @@ def test_closed_outbox_refuses_clearly(tmp_path: Path, make_box: Callable[..., O
 
 def test_mark_sent_counts_without_making_later_puts_less_durable(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
-    for i in range(3):
-        box.put("t", {"n": i}, boot_id="b1")
-    box.mark_sent(1)
-    box.mark_sent([1, 2])
-    assert [r.sent_count for r in box.pending()] == [2, 1, 0]
-    box.ack("b1", [3])
-    db = box._conn()
-    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for the next put
-    box.put("t", {"n": 3}, boot_id="b1")
-    assert box.depth == 3
+    try:
+        for i in range(3):
+            box.put("t", {"n": i}, boot_id="b1")
+        box.mark_sent(1)
+        box.mark_sent([1, 2])
+        assert [r.sent_count for r in box.pending()] == [2, 1, 0]
+        box.ack("b1", [3])
+        db = box._conn()
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for the next put
+        box.put("t", {"n": 3}, boot_id="b1")
+        assert box.depth == 3
+    finally:
+        box.close()
 
 
 def test_one_ack_message_is_one_transaction(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
-    for i in range(5):
-        box.put("t", {"n": i}, boot_id="b1")
-    statements: list[str] = []
-    box._conn().set_trace_callback(statements.append)
-    assert box.ack("b1", [1, 2, 3, 4]) == 4
+    try:
+        for i in range(5):
+            box.put("t", {"n": i}, boot_id="b1")
+        statements: list[str] = []
+        box._conn().set_trace_callback(statements.append)
+        assert box.ack("b1", [1, 2, 3, 4]) == 4
+    finally:
+        box.close()
     commits = [s for s in statements if s.strip().upper() == "COMMIT"]
     deletes = [s for s in statements if s.startswith("DELETE")]
     assert len(commits) == 1 and len(deletes) == 4

@@ -6,6 +6,7 @@ or by CI, see the README)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -61,3 +62,23 @@ def test_listed_test_files_exist_and_are_station_side() -> None:
         # what the roots do not have: a browser, PostgreSQL, the console
         for absent in ("selenium", "psycopg", "scorer.console"):
             assert absent not in text, f"{name} needs {absent}, which the Pi roots lack"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="checked after root")
+def test_a_checkout_without_its_venv_is_refused_before_building(tmp_path: Path) -> None:
+    """The host scorer runs from the checkout's .venv: without it the script says so at once
+    (instead of building a root and waiting minutes for verdicts that cannot come)."""
+    (tmp_path / "scripts").mkdir()
+    copy = tmp_path / "scripts" / SCRIPT.name
+    copy.write_text(SCRIPT.read_text())
+    result = subprocess.run(
+        ["bash", str(copy), "--arch", "arm64", "--release", "bookworm", "--cache", "/nonexistent"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"test-pi-userland: {tmp_path}/.venv/bin/benchscore is missing: run scripts/setup.sh first"
+    ]
