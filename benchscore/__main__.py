@@ -2,6 +2,6 @@
 
 import sys
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 
 sys.exit(main())

@@ -1,6 +1,6 @@
 """Argument types for ``argparse`` that refuse what ``int``/``float`` let through: ``nan``,
 ``inf``, ports outside 0..65535, counts outside their range. A refusal becomes the one-line
-``benchscore X: argument --y: ...`` of :class:`benchscore.cli.Parser`."""
+``benchscore X: argument --y: ...`` of :class:`benchscore.app.cli.Parser`."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ Stop the station daemon first (it owns the bench while it runs)::
 
 A gain outside ``[calibration] gain_range`` of the station file (default 0.5..2) or a reference
 of 0 or below is refused (exit 2, nothing stored) unless ``--force``. Errors end in one line on
-stderr (:mod:`benchscore.cli`).
+stderr (:mod:`benchscore.app.cli`).
 """
 
 from __future__ import annotations

@@ -146,7 +146,7 @@ def _out(args: argparse.Namespace, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run one ``benchscore event`` command; return the exit status."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    config = load_config(args.config)  # a ConfigError ends in one line, exit 2 (benchscore.cli)
+    config = load_config(args.config)  # a ConfigError ends in one line, exit 2 (benchscore.app.cli)
     try:
         store = Store(config.storage_target, worker="benchscore-event")
     except StoreError as exc:

@@ -225,6 +225,6 @@ def test_errors_name_file_and_column(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_benchscore_main_wires_analyze(capsys: pytest.CaptureFixture[str]) -> None:
-    cli = pytest.importorskip("benchscore.cli")
+    cli = pytest.importorskip("benchscore.app.cli")
     assert cli.main(["analyze", "color", "--xy", "0.4578", "0.4101"]) == 0
     assert json.loads(capsys.readouterr().out)["ansi_class"] == 2700

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from scorer.accounts import audit
 from scorer.accounts.db import ConsoleDB
 from scorer.exports import mark_sheet, marks_csv, marks_json, skill_record, standardised

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from benchscore.measurement import RunOutcome
 from firmware_py.calibration import (
     CalibrationError,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from benchscore.configfile import ConfigError
 from firmware_py.calibration import CalibrationStore
 from firmware_py.config import load_station_config

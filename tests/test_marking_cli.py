@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from scorer.api_marks import routes
 from scorer.competition import Competition
 from scorer.store import Store

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from firmware_py.config import load_station_config
 from firmware_py.outbox import Outbox
 from firmware_py.outbox_salvage import scan_file

@@ -166,7 +166,7 @@ def test_on_the_journal_the_refusal_carries_the_error_priority(tmp_path: Path) -
 
 
 def test_only_the_named_command_stack_is_built_but_errors_list_every_command() -> None:
-    from benchscore.cli import build_parser, command_of
+    from benchscore.app.cli import build_parser, command_of
 
     assert command_of(["--log-level", "DEBUG", "event", "load", "x"]) == "event"
     assert command_of(["--debug", "station", "status"]) == ""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchscore.cli import main
+from benchscore.app.cli import main
 from benchscore.mqtt import BrokerConfig
 from firmware_py.config import load_station_config
 from firmware_py.station import Station

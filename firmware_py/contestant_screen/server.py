@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from firmware_py.operator_io import PromptDesk
 
-from . import ScreenFeed
+from .feed import ScreenFeed
 from .i18n import HTML_LANG, LANGS, autonyms, catalog, direction, pick_lang
 
 log = logging.getLogger(__name__)

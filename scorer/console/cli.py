@@ -10,7 +10,7 @@ There is no default account and no default password: ``add`` and ``passwd`` prin
 password unless one is given on standard input. ``benchscore demo`` creates its accounts with
 :func:`scorer.console.demo.create_demo_accounts` and prints them.
 
-Hook for ``benchscore/cli.py``: ``add_parser(sub)`` in ``build_parser`` and
+Hook for ``benchscore/app/cli.py``: ``add_parser(sub)`` in ``build_parser`` and
 ``if args.command == "users": return console_cli.run(args)`` in ``main``.
 """
 

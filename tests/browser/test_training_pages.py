@@ -27,7 +27,7 @@ import uvicorn  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
-from benchscore.cli import main as cli_main  # noqa: E402
+from benchscore.app.cli import main as cli_main  # noqa: E402
 from scorer.accounts.auth import add_user  # noqa: E402
 from scorer.competition import Competition  # noqa: E402
 from scorer.ingest import Ingest  # noqa: E402

@@ -33,7 +33,7 @@ from types import FrameType
 
 log = logging.getLogger("benchscore.demo")
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 EVENT = "demo"
 DEMO_COMPETITORS = {
     "C01": "Anna Ivanova",

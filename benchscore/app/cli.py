@@ -237,7 +237,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_scorer(args.config)
     if args.command == "demo":
         setup_logging(args.log_level)
-        from benchscore.demo import run_demo
+        from benchscore.app.demo import run_demo
 
         return run_demo(args)
     if args.command == "broker":
