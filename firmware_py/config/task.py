@@ -3,11 +3,13 @@ measurement is judged by. One task file serves every station of a module."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchscore.configfile import Table
-from benchscore.measurement import Limits
+from benchscore.measurement import DECISION_RULES, Limits
 from benchscore.protocol import check_id
 from firmware_py.config.tables import limits as read_limits
 from firmware_py.config.tables import named_tables, parameter
@@ -44,6 +46,10 @@ class TaskConfig:
     """lighting_environment: ``[[scenes]]`` name and DALI scene number."""
     channels: tuple[ChannelSpec, ...] = ()
     """led_assembly: ``[[channels]]`` name and index (which channel switch)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Procedure-specific tables: ``schedule`` (a :class:`~benchscore.schedule.Schedule`)."""
+    decision_rule: str = "simple"
+    """``simple`` acceptance, or ``guard_band`` (ISO 14253-1: the pass band shrunk by U)."""
 
 
 def _scenes(root: Table) -> tuple[SceneSpec, ...]:
@@ -87,6 +93,7 @@ def load_task(file: str | Path) -> TaskConfig:
 
     procedure = t.get_choice("procedure", sorted(PROCEDURES))
     name = t.get_str("name", task_id)
+    decision_rule = t.get_choice("decision_rule", list(DECISION_RULES), "simple")
     t.check_unknown()
     p_t = root.table("parameters", required=False)
     parameters = {key: parameter(p_t, key) for key in list(p_t.data)}
@@ -102,6 +109,14 @@ def load_task(file: str | Path) -> TaskConfig:
         units[key] = unit
     scenes = _scenes(root)
     channels = _channels(root)
+    extra: dict[str, Any] = {}
+    if root.has("schedule"):
+        kinds = getattr(PROCEDURES[procedure], "schedule_kinds", None)
+        if kinds is None:
+            raise root.error("schedule", f"procedure {procedure} does not run schedules")
+        from benchscore.schedule import parse_schedule
+
+        extra["schedule"] = parse_schedule(root.table("schedule"), extra_kinds=kinds)
     root.check_unknown()
     task = TaskConfig(
         task_id,
@@ -113,6 +128,8 @@ def load_task(file: str | Path) -> TaskConfig:
         Path(file),
         scenes=scenes,
         channels=channels,
+        extra=extra,
+        decision_rule=decision_rule,
     )
     PROCEDURES[procedure].check_task(task)
     return task
