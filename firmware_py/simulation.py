@@ -571,9 +571,6 @@ def _bank_spec(sim: Any) -> Any:
             spec,
             cell_capacity_mah=sim.cell_capacity_mah,
             rated_capacity_mah=spec.rated_capacity_mah * scale,
-            charge_current_a=min(spec.charge_current_a, 0.4 * sim.cell_capacity_mah / 1000.0)
-            if scale < 1
-            else spec.charge_current_a,
             heat_capacity_j_per_k=spec.heat_capacity_j_per_k * max(scale, 0.1),
         )
     return spec

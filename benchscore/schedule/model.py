@@ -106,8 +106,15 @@ class EndCondition:
     goto: str = "next"
 
     def met(self, measured: float | None) -> bool:
-        """Whether one sample's ``measured`` value satisfies the condition."""
-        return measured is not None and OPS[self.op](measured, self.value)
+        """Whether one sample's ``measured`` value satisfies the condition (a time limit is
+        sampled exactly when it runs out, so ``t_gt`` is met there as ``t_ge`` is)."""
+        if measured is None:
+            return False
+        if self.quantity == "t":  # clock arithmetic: land on the limit, not a hair short
+            measured = round(measured, 6)
+            if self.op == "gt":
+                return measured >= self.value
+        return OPS[self.op](measured, self.value)
 
     def describe(self) -> str:
         unit = QUANTITIES[self.quantity][1]

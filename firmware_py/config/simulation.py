@@ -32,8 +32,8 @@ class SimulationConfig:
     initial_soc: float = 0.5
     """Power bank: state of charge when the station starts."""
     cell_capacity_mah: float | None = None
-    """Power bank: a cell of this capacity instead of the 5000 mAh design (its charge current
-    scales with it: 0.4 C); a small cell makes a cycle-life run short."""
+    """Power bank: a cell of this capacity instead of the 5000 mAh design (same charger and
+    converter); a small cell makes a cycle-life run short."""
     capacity_fade_per_cycle: float = 0.0
     """Power bank: cell capacity lost per equivalent full cycle (fraction of the initial)."""
     physics_step_s: float = 1.0

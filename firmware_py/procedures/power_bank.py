@@ -32,6 +32,7 @@ load input and the supply off.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -57,6 +58,7 @@ from firmware_py.procedures.interfaces import (
     WaveformCapture,
 )
 from firmware_py.schedule import CyclerBench, Sample, ScheduleRunner
+from firmware_py.uncertainty import Budget, expanded_relative
 
 if TYPE_CHECKING:
     from firmware_py.config import TaskConfig
@@ -73,6 +75,8 @@ class PowerBankBench:
     ripple: WaveformCapture
     thermometer: Thermometer
     calibrations: Iterable[str] = field(default_factory=tuple)
+    uncertainty: Budget | None = None
+    """Datasheet and calibration uncertainty of each sensor (None: not stated)."""
 
 
 class PowerBankProcedure(Procedure):
@@ -190,6 +194,50 @@ class PowerBankProcedure(Procedure):
         result.measurements.append(
             self.judge("temperature_rise_k", rise, "discharge", reason=reason)
         )
+
+    # -- uncertainty -------------------------------------------------------------------------
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """U (k = 2) from the monitors', ADC's and thermometer's budget: an energy (and what
+        is proportional to it) combines V and I in quadrature at the rated operating point;
+        a trip or recovery time is one poll interval wide."""
+        b, p = self.bench.uncertainty, self.params
+        if b is None:
+            return None
+        out_v, out_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
+        in_v, in_a = p["supply_voltage_v"], p["supply_current_a"]
+        energy_out = expanded_relative(
+            b.relative("output_monitor", "bus_voltage_v", out_v),
+            b.relative("output_monitor", "current_a", out_a),
+        )
+        if name in (
+            "capacity_mah",
+            "output_energy_wh",
+            "window_energy_wh",
+            "efficiency_pct",
+            "capacity_first_mah",
+        ):
+            return energy_out * abs(value)
+        if name == "charge_energy_wh":
+            rel_in = expanded_relative(
+                b.relative("input_monitor", "bus_voltage_v", in_v),
+                b.relative("input_monitor", "current_a", in_a),
+            )
+            return rel_in * abs(value)
+        if name.startswith("charge_") and name.endswith("_a"):
+            return b.expanded("input_monitor", "current_a", value)
+        if name in ("output_voltage_min_v", "output_voltage_max_v"):
+            return b.expanded("output_monitor", "bus_voltage_v", value)
+        if name == "load_regulation_pct":  # a difference of two readings: gains cancel
+            return 2.0 * math.sqrt(2.0) * b.u("output_monitor", "bus_voltage_v", 0.0) / out_v * 100
+        if name == "ripple_pp_v":
+            return b.expanded("ripple_adc", "ripple_v", value)
+        if name == "temperature_rise_k":  # a difference: the sensor's offset cancels
+            return 2.0 * math.sqrt(2.0) * b.accuracy("thermometer", "temperature_c").u_resolution()
+        if name.endswith("_trip_s"):
+            return p["protection_poll_s"] / math.sqrt(3.0)
+        if name.endswith("_recovery_s"):
+            return 4.0 * p["protection_poll_s"] / math.sqrt(3.0)
+        return None
 
     def _cycler_bench(self) -> CyclerBench:
         b = self.bench

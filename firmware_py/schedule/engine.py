@@ -138,6 +138,7 @@ class ScheduleRunner:
         self.cycle = 1
         self._t0 = 0.0
         self._passes: dict[int, int] = {}
+        self._pulse_high = False
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> ScheduleLog:
@@ -222,7 +223,7 @@ class ScheduleRunner:
         next_sample = start if step.sample_at_start else start + sample_s
         while True:
             target = next_sample
-            if t_limit is not None:
+            if t_limit is not None and start + t_limit > self.clock.monotonic():
                 target = min(target, start + t_limit)
             if step.kind == "pulse":
                 target = self._pulse_edges(step, start, target)
@@ -239,9 +240,6 @@ class ScheduleRunner:
                 dvdt = abs(v - prev[1]) / (now - prev[0])
             prev = (now, v, i)
             trip = self.schedule.safety.trip(step.kind, v, i, temp)
-            if trip is not None:
-                self._record(step, "safety", start, ah, wh)
-                raise ScheduleFault(f"safety limit: {trip} (step {step.id}, cycle {self.cycle})")
             values = {
                 "v": v,
                 "i": abs(i),
@@ -252,7 +250,7 @@ class ScheduleRunner:
                 "dvdt": dvdt,
             }
             ended = None
-            for k, cond in enumerate(step.end):
+            for k, cond in enumerate(step.end if trip is None else ()):
                 counts[k] = counts[k] + 1 if cond.met(values[cond.quantity]) else 0
                 if counts[k] >= cond.times:
                     ended = cond
@@ -271,8 +269,11 @@ class ScheduleRunner:
                 step_wh=wh,
                 dvdt_v_per_s=dvdt,
             )
-            if self.on_sample is not None:
-                self.on_sample(sample, None if ended is None else ended.key)
+            if self.on_sample is not None:  # the tripping sample too: it is the evidence
+                self.on_sample(sample, "safety" if trip else None if ended is None else ended.key)
+            if trip is not None:
+                self._record(step, "safety", start, ah, wh)
+                raise ScheduleFault(f"safety limit: {trip} (step {step.id}, cycle {self.cycle})")
             if ended is not None:
                 self._record(step, ended.key, start, ah, wh)
                 self.log.cycle(self.cycle).add(side, ah, wh)
@@ -305,7 +306,7 @@ class ScheduleRunner:
         elif kind == "cr_discharge":
             b.load.set_current_a(max(volts or 0.0, 0.0) / step.get("r_ohm"))
         elif kind == "pulse":
-            b.load.set_current_a(step.get("i_a"))
+            self._set_pulse(step, True)
         b.load.set_input(True)
 
     def _pulse_phase(self, step: Step, step_t_s: float) -> bool:
@@ -314,19 +315,21 @@ class ScheduleRunner:
         return (step_t_s % period) < step.get("on_s") - 1e-9
 
     def _pulse_edges(self, step: Step, start: float, target: float) -> float:
-        """Cut the wait at the pulse edges before ``target``, switching the load there."""
+        """Switch the load to the pulse phase of now, and at every edge before ``target``."""
         on_s, off_s = step.get("on_s"), step.get("off_s")
         period = on_s + off_s
         while True:
             t = self.clock.monotonic() - start
-            into = t % period
-            edge = start + t - into + (on_s if into < on_s - 1e-9 else period)
+            high = self._pulse_phase(step, t)
+            if high != self._pulse_high:
+                self._set_pulse(step, high)
+            edge = start + t - (t % period) + (on_s if high else period)
             if edge >= target - 1e-9:
                 return target
             self.wait(max(0.0, edge - self.clock.monotonic()))
-            self._set_pulse(step, self._pulse_phase(step, self.clock.monotonic() - start))
 
     def _set_pulse(self, step: Step, high: bool) -> None:
+        self._pulse_high = high
         self.bench.load.set_current_a(step.get("i_a") if high else step.get("i_low_a"))
 
     def _record(self, step: Step, ended_by: str, start: float, ah: float, wh: float) -> None:
