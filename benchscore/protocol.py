@@ -122,6 +122,9 @@ STATION_KINDS: Final = ("status", "live", "record", "reply")
 SCORER_KINDS: Final = ("ack", "cmd")
 """Topic kinds the scorer publishes to one station (the station subscribes to these)."""
 RECORD_KINDS: Final = frozenset({"result", "curve"})
+MEAS_OPTIONAL_NUMBERS: Final = {"u": 0.0}
+"""Optional numbers of a measurement and their least value (``u``: expanded uncertainty,
+k = 2, in the measurement's unit)."""
 COMMANDS: Final = frozenset({"start", "abort", "arm", "self_check", "set_time_limit", "rebirth"})
 MAX_CURVE_POINTS: Final = 5000
 """Most samples per column in one curve chunk."""
@@ -376,6 +379,10 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
             _text(m, "reason", mw)
         if m.get("curve") is not None:
             _text(m, "curve", mw, 64)
+        for key, least in MEAS_OPTIONAL_NUMBERS.items():
+            number = _number(m, key, mw, optional=True)
+            if number is not None and number < least:
+                raise PayloadError("schema", f"{mw}.{key}: below {least:g}")
 
 
 def _validate_curve(obj: dict[str, Any], where: str) -> None:

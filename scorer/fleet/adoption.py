@@ -210,8 +210,9 @@ class Fleet:
         self._revoke_key(station, actor, note="revoked")
         # the broker drops a revoked session without its Will: say it ourselves
         with self.store.db.transaction() as tx:
-            tx.execute("UPDATE stations SET online = ?, state = 'offline' WHERE id = ?",
-                       (False, station))
+            tx.execute(
+                "UPDATE stations SET online = ?, state = 'offline' WHERE id = ?", (False, station)
+            )
         log.warning("station %s revoked by %s", station, actor)
 
     def _revoke_key(self, station: str, actor: str, note: str) -> None:
