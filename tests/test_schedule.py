@@ -14,6 +14,7 @@ import pytest
 
 from benchscore.configfile import ConfigError
 from benchscore.measurement import RunOutcome
+from benchscore.schedule.cycles import cycle_values
 from firmware_py.config import load_task
 from firmware_py.hardware import StationHardware
 from tests.support.benches import TASKS, run, station, write_config
@@ -89,9 +90,12 @@ def test_fifty_cycles_report_the_fade_the_cell_model_sets(bench) -> None:
     assert values["capacity_fade_pct_per_cycle"] == pytest.approx(model_fade, abs=0.01)
     assert 0.3 < model_fade < 0.45  # 0.4 % per equivalent full cycle, a bit under one per cycle
     assert values["capacity_retention_pct"] == pytest.approx(100.0 * model[-1], abs=1.0)
-    # raw rows of every step are kept, and every judged value carries its uncertainty
-    rows = sum(len(c["t_s"]) for c in r.curves["schedule"])
-    assert rows > 50 * 100
+    # raw rows of every step are kept, and an appeal recomputes every cycle value from them
+    rows = {k: [v for c in r.curves["schedule"] for v in c[k]] for k in r.curves["schedule"][0]}
+    assert len(rows["t_s"]) > 50 * 100
+    again = cycle_values(rows, reference_voltage_v=5.0)
+    for name, value in again.items():
+        assert value == pytest.approx(values[name], rel=1e-5), name
     assert r.result.measurements and all(
         m.u is not None for m in r.result.measurements if m.name == "capacity_first_mah"
     )

@@ -144,3 +144,23 @@ def integrate_rows(
         )
         rec.add(int(side[k]), ah, wh)
     return [records[n] for n in sorted(records)]
+
+
+def cycle_values(
+    rows: dict[str, Sequence[float]], *, reference_voltage_v: float = 0.0, ref_cycle: int = 1
+) -> dict[str, float | None]:
+    """The cycle-life measurements recomputed from a run's raw ``schedule`` curve (columns
+    ``t_s``, ``cycle``, ``step``, ``side``, ``voltage_v``, ``current_a``): what an appeal
+    re-analyses."""
+    records = integrate_rows(
+        rows["t_s"], rows["cycle"], rows["step"], rows["side"], rows["voltage_v"], rows["current_a"]
+    )
+    report = cycle_report(records, reference_voltage_v=reference_voltage_v, ref_cycle=ref_cycle)
+    efficiencies = [e for e in report.energy_efficiency if e is not None]
+    return {
+        "cycles_completed": float(len(report.cycles)),
+        "capacity_first_mah": report.first_capacity_mah,
+        "capacity_retention_pct": report.soh_pct,
+        "capacity_fade_pct_per_cycle": report.fade_pct_per_cycle,
+        "energy_efficiency_pct": 100.0 * float(np.mean(efficiencies)) if efficiencies else None,
+    }
