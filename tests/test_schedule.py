@@ -4,6 +4,7 @@ the CP/CR/pulse/goto steps, and one-line errors for bad schedule tables."""
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 
 from benchscore.configfile import ConfigError
 from benchscore.measurement import RunOutcome
-from benchscore.schedule.cycles import cycle_values
+from benchscore.schedule.cycles import cycle_report, cycle_values, integrate_rows
 from firmware_py.config import load_task
 from firmware_py.hardware import StationHardware
 from tests.support.benches import TASKS, run, station, write_config
@@ -204,3 +205,35 @@ def test_bad_schedule_tables_give_one_line_naming_the_key(
         load_task(path)
     assert message in str(err.value) and "\n" not in str(err.value)
     assert "task.toml" in str(err.value)
+
+
+MACCOR = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "cyclers"
+    / "BEEPDatapath_maccor_parameterized_memloaded.csv"
+)
+
+
+@pytest.mark.skipif(not MACCOR.exists(), reason="../shared/data/cyclers absent")
+def test_cycle_sums_agree_with_a_real_cycler_recording() -> None:
+    """The schedule's per-cycle integration over the rows of a real Maccor run: the CC
+    discharges of cycles 86-88 as the cycler counted them (its ``_capacity``)."""
+    with MACCOR.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    col = {k: [float(r[k]) for r in rows] for k in ("test_time", "cycle_index", "step_index")}
+    side = [1.0 if r["_state"] == "C" else -1.0 if r["_state"] == "D" else 0.0 for r in rows]
+    records = integrate_rows(
+        col["test_time"],
+        col["cycle_index"],
+        col["step_index"],
+        side,
+        [float(r["voltage"]) for r in rows],
+        [float(r["current"]) for r in rows],
+    )
+    by_cycle = {r.cycle: r for r in records}
+    for cycle, cycler_ah in ((86, 1.93776), (87, 1.83945), (88, 1.74608)):
+        assert by_cycle[cycle].discharge_ah == pytest.approx(cycler_ah, rel=1e-4)
+    report = cycle_report(records, ref_cycle=86)
+    assert report.retention[1] == pytest.approx(1.83945 / 1.93776, rel=1e-4)
