@@ -231,7 +231,7 @@
         const rows = last.measurements.map((m) => {
           const name = BS.el("span", "", BS.quantity(m.name)[0]);
           name.title = m.name;
-          const value = BS.el("span", "", BS.num(m.value) + (m.u != null ? " ± " + BS.num(m.u) : ""));
+          const value = BS.el("span", "", BS.num(m.value) + (m.u != null ? " ± " + BS.num(Number(m.u.toPrecision(2))) : ""));
           value.dir = "ltr";
           if (d.limits_visible && BS.insideU(m)) {
             value.className = "inside-u";
