@@ -3,6 +3,13 @@
 A :class:`Limits` has a pass band ``[low, high]`` and an optional tighter marginal band
 ``[marginal_low, marginal_high]``: a value inside the pass band but outside the marginal band
 passes as ``marginal``. A missing value (a sensor that failed) is ``error``, never ``pass``.
+
+Uncertainty (ISO 14253-1): a measurement may carry ``u``, its expanded uncertainty (k = 2) in
+its own unit. The ``simple`` decision rule (default) judges the value at the limits as they
+are; the ``guard_band`` rule shrinks the pass band by ``u`` at each limit, so a value within
+``u`` of a limit is not accepted (conformance not proven). Either way
+:func:`inside_uncertainty` tells whether the verdict was decided inside the uncertainty
+(a limit lies in ``[value - u, value + u]``, edges included).
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ class RunOutcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     FAULT = "fault"
+
+
+DECISION_RULES = ("simple", "guard_band")
+"""How a value with an uncertainty is judged: at the limits, or inside limits shrunk by U."""
 
 
 class LimitsError(ValueError):
@@ -78,12 +89,14 @@ class Limits:
         except LimitsError as exc:
             raise LimitsError(f"{where}: {exc}") from None
 
-    def judge(self, value: float | None) -> Outcome:
-        """Return the outcome of ``value`` against these limits."""
+    def judge(self, value: float | None, u: float | None = None, rule: str = "simple") -> Outcome:
+        """Return the outcome of ``value`` against these limits; with ``rule`` ``guard_band``
+        and an uncertainty ``u``, the pass band is shrunk by ``u`` at each limit."""
         if value is None or not math.isfinite(value):
             return Outcome.ERROR
-        if (self.low is not None and value < self.low) or (
-            self.high is not None and value > self.high
+        guard = u if rule == "guard_band" and u is not None and u > 0 else 0.0
+        if (self.low is not None and value < self.low + guard) or (
+            self.high is not None and value > self.high - guard
         ):
             return Outcome.FAIL
         if (self.marginal_low is not None and value < self.marginal_low) or (
@@ -91,6 +104,12 @@ class Limits:
         ):
             return Outcome.MARGINAL
         return Outcome.PASS
+
+    def edges(self) -> tuple[float, ...]:
+        """Every limit a verdict is decided at (pass and marginal bands)."""
+        return tuple(
+            v for v in (self.low, self.high, self.marginal_low, self.marginal_high) if v is not None
+        )
 
     def describe(self) -> str:
         """Human-readable band, e.g. ``0.09..0.13``."""
@@ -116,6 +135,8 @@ class Measurement:
     renders in its language with :attr:`params`; ``reason`` keeps the English text."""
     params: dict[str, Any] = field(default_factory=dict)
     """The code's parameters (``quantity``, ``value``, ``unit``, ``range``)."""
+    u: float | None = None
+    """Expanded uncertainty (k = 2) of ``value``, in ``unit`` (None: not stated)."""
 
     @classmethod
     def judged(
@@ -126,18 +147,28 @@ class Measurement:
         limits: Limits,
         reason: str = "",
         curve: str = "",
+        *,
+        u: float | None = None,
+        rule: str = "simple",
     ) -> Measurement:
-        """Build a measurement and judge it against ``limits``; a fail gets a short reason (a
-        given ``reason`` replaces the English text; the code and parameters stay)."""
-        outcome = limits.judge(value)
+        """Build a measurement and judge it against ``limits`` (with uncertainty ``u`` under
+        decision ``rule``); a fail gets a short reason (a given ``reason`` replaces the English
+        text; the code and parameters stay)."""
+        outcome = limits.judge(value, u, rule)
         code, params = limit_reason(name, value, unit, limits, outcome)
         if not reason:
-            if outcome is Outcome.FAIL:
+            if outcome is Outcome.FAIL and limits.judge(value) is not Outcome.FAIL:
+                assert value is not None and u is not None
+                reason = (
+                    f"{name} {value:.4g} ± {u:.2g} {unit} within U of a limit of "
+                    f"{limits.describe()} {unit} (guard band: conformance not proven)"
+                )
+            elif outcome is Outcome.FAIL:
                 assert value is not None
                 reason = f"{name} {value:.4g} {unit} outside {limits.describe()} {unit}"
             elif outcome is Outcome.ERROR:
                 reason = f"{name}: no valid reading"
-        return cls(name, value, unit, limits, outcome, reason, curve, code, params)
+        return cls(name, value, unit, limits, outcome, reason, curve, code, params, u)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -147,7 +178,21 @@ class Measurement:
             del d["curve"]
         if not self.code:
             del d["code"], d["params"]
+        if self.u is None:
+            del d["u"]
         return d
+
+    @property
+    def inside_u(self) -> bool:
+        """Whether the verdict was decided inside the uncertainty (see module doc)."""
+        return inside_uncertainty(self.value, self.u, self.limits.edges())
+
+
+def inside_uncertainty(value: float | None, u: float | None, edges: Iterable[float]) -> bool:
+    """Whether a decision edge lies within ``[value - u, value + u]`` (edges included)."""
+    if value is None or u is None or not math.isfinite(value) or not u > 0:
+        return False
+    return any(abs(value - edge) <= u * (1 + 1e-12) for edge in edges)
 
 
 def limit_reason(

@@ -139,6 +139,9 @@ ANSWER_SOURCES: Final = frozenset({"touchscreen", "button", "judge", "timeout", 
 """Who answered a prompt (``timeout``: nobody, the default was taken; ``aborted``: the run
 ended first)."""
 CODE_RE: Final = re.compile(r"^[a-z0-9_.]{1,64}$")
+MEAS_OPTIONAL_NUMBERS: Final = {"u": 0.0}
+"""Optional numbers of a measurement and their least value (``u``: expanded uncertainty,
+k = 2, in the measurement's unit)."""
 MAX_CURVE_POINTS: Final = 5000
 """Most samples per column in one curve chunk."""
 
@@ -423,6 +426,10 @@ def _validate_result(obj: dict[str, Any], where: str) -> None:
         if m.get("curve") is not None:
             _text(m, "curve", mw, 64)
         _reason_code(m, mw)
+        for key, least in MEAS_OPTIONAL_NUMBERS.items():
+            number = _number(m, key, mw, optional=True)
+            if number is not None and number < least:
+                raise PayloadError("schema", f"{mw}.{key}: below {least:g}")
 
 
 def _reason_code(obj: dict[str, Any], where: str) -> None:

@@ -115,9 +115,7 @@ def hello_payload(identity: Identity, setup: StationSetup) -> dict[str, Any]:
     }
 
 
-def accept_adoption(
-    raw: bytes, identity: Identity, pinned: str | None = None
-) -> Adoption:
+def accept_adoption(raw: bytes, identity: Identity, pinned: str | None = None) -> Adoption:
     """Verify and read an adopt message for this station; ValueError saying why it is refused.
 
     The message must be signed by the scorer key it names, and that key must be the one pinned

@@ -51,6 +51,7 @@ from firmware_py.procedures.led_assembly import LEDBench
 from firmware_py.procedures.lighting_environment import LightingBench
 from firmware_py.procedures.power_bank import PowerBankBench
 from firmware_py.simulation import SimBench, build_sim
+from firmware_py.uncertainty import power_bank_budget
 
 log = logging.getLogger(__name__)
 
@@ -354,6 +355,7 @@ class StationHardware:
             ripple=self._adc(hw.ripple_adc, "ripple_adc", "ripple_v"),
             thermometer=thermometer,
             calibrations=c,
+            uncertainty=power_bank_budget(hw, c),
         )
 
     # -- calibration support -----------------------------------------------------------------

@@ -139,8 +139,12 @@ class StationLink:
         now = time.monotonic()
         if now - self._last_warning >= 60.0 or not self._last_warning:
             self._last_warning = now
-            log.warning("broker %s:%d: %s (results are kept in the outbox)",
-                        self.broker.host, self.broker.port, problem)
+            log.warning(
+                "broker %s:%d: %s (results are kept in the outbox)",
+                self.broker.host,
+                self.broker.port,
+                problem,
+            )
         else:
             log.debug("broker: %s", problem)
 

@@ -66,7 +66,9 @@ def board_identity(setup: StationSetup) -> Identity:
         if old and old != serial:
             log.warning(
                 "this card's key was made on board %s, this is board %s: making a new key "
-                "(adopt this Pi again)", old, serial,
+                "(adopt this Pi again)",
+                old,
+                serial,
             )
             key.rename(key.with_name(f"identity.key.{old}"))
             adopted = setup.state_dir / "adoption.json"

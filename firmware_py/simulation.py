@@ -485,7 +485,13 @@ def _build_power_bank(bench: SimBench, config: StationConfig, clock: Clock) -> N
 
     sim, hw = config.simulation, config.hardware
     fault = PowerBankFault.NONE if sim.golden else PowerBankFault(sim.fault)
-    bank = PowerBank(clock, faults=fault, initial_state_of_charge=sim.initial_soc)
+    bank = PowerBank(
+        clock,
+        spec=_bank_spec(sim),
+        faults=fault,
+        initial_state_of_charge=sim.initial_soc,
+        step_s=sim.physics_step_s,
+    )
     bench.bank = bank
     # serial instruments behind ptys, driven by the bank
     eload_sim = _eload_sim(hw.eload.driver, bank, clock)
@@ -541,6 +547,24 @@ def _build_power_bank(bench: SimBench, config: StationConfig, clock: Clock) -> N
     if _present(config, "thermometer"):
         serial = hw.thermometer.device_id.removeprefix("28-")
         bench.w1.add_ds18b20(serial, lambda: bank.temperature_c)
+
+
+def _bank_spec(sim: Any) -> Any:
+    """The design of the simulated bank: the default, a smaller cell, cell ageing."""
+    import dataclasses
+
+    from benchscore.sim.assemblies.power_bank import PowerBankSpec
+
+    spec = PowerBankSpec(capacity_fade_per_cycle=sim.capacity_fade_per_cycle)
+    if sim.cell_capacity_mah is not None:
+        scale = sim.cell_capacity_mah / spec.cell_capacity_mah
+        spec = dataclasses.replace(
+            spec,
+            cell_capacity_mah=sim.cell_capacity_mah,
+            rated_capacity_mah=spec.rated_capacity_mah * scale,
+            heat_capacity_j_per_k=spec.heat_capacity_j_per_k * max(scale, 0.1),
+        )
+    return spec
 
 
 def _eload_sim(driver: str, bank: Any, clock: Clock) -> Any:

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from benchscore.configfile import ConfigError, Table
+from benchscore.measurement import inside_uncertainty
 from benchscore.protocol import ID_RE
 
 JUDGE_SCORES: Final = (0, 1, 2, 3)
@@ -361,6 +362,9 @@ class AspectMark:
     detail: str
     value: float | None = None
     scores: tuple[float, ...] = ()
+    inside_u: bool = False
+    """The value's uncertainty interval holds a band edge: the mark was decided inside the
+    uncertainty (ISO 14253-1); the mark itself follows the value (simple acceptance)."""
 
 
 def json_digest(data: Any) -> str:
@@ -374,8 +378,11 @@ def round_mark(x: float) -> float:
     return round(x + 0.0, MARK_DECIMALS)
 
 
-def mark_measurement(aspect: Aspect, value: float | None, *, has_run: bool = True) -> AspectMark:
-    """Mark a measurement aspect from the measured ``value`` (None: no valid reading)."""
+def mark_measurement(
+    aspect: Aspect, value: float | None, *, has_run: bool = True, u: float | None = None
+) -> AspectMark:
+    """Mark a measurement aspect from the measured ``value`` (None: no valid reading); with
+    its expanded uncertainty ``u`` the mark says whether a band edge lies within ``u``."""
     assert aspect.type == "M" and aspect.full is not None
     if not has_run:
         return AspectMark(aspect.id, 0.0, aspect.max_mark, "no_run", "no counted marked run")
@@ -384,23 +391,30 @@ def mark_measurement(aspect: Aspect, value: float | None, *, has_run: bool = Tru
             aspect.id, 0.0, aspect.max_mark, "no_value", f"{aspect.measurement}: no valid value"
         )
     unit = f" {aspect.unit}" if aspect.unit else ""
-    for name, band in [("full", aspect.full), *(("partial", b) for b in aspect.partial)]:
+    bands = [("full", aspect.full), *(("partial", b) for b in aspect.partial)]
+    edges = [e for _, b in bands for e in (b.low, b.high) if e is not None]
+    inside = inside_uncertainty(value, u, edges)
+    note = f" (±{u:.2g}{unit}: decided inside the uncertainty)" if inside and u else ""
+    for name, band in bands:
         if band.holds(value):
             return AspectMark(
                 aspect.id,
                 round_mark(band.mark),
                 aspect.max_mark,
                 "ok",
-                f"{aspect.measurement} {value:g}{unit} in the {name} band {band.text()}",
+                f"{aspect.measurement} {value:g}{unit} in the {name} band {band.text()}{note}",
                 value,
+                inside_u=inside,
             )
     return AspectMark(
         aspect.id,
         0.0,
         aspect.max_mark,
         "ok",
-        f"{aspect.measurement} {value:g}{unit} outside every band (full {aspect.full.text()})",
+        f"{aspect.measurement} {value:g}{unit} outside every band "
+        f"(full {aspect.full.text()}){note}",
         value,
+        inside_u=inside,
     )
 
 

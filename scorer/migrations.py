@@ -321,5 +321,10 @@ MIGRATIONS: Final = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "measurements carry their expanded uncertainty u (k = 2)",
+        ("ALTER TABLE measurements ADD COLUMN u {float}",),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

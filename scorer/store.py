@@ -69,6 +69,7 @@ _MEASUREMENT_COLUMNS: Final = (
     "marginal_high",
     "outcome",
     "reason",
+    "u",
 )
 _LEDGER_TYPES: Final = ("text", "text", "bigint", "text", "text", "integer", "float8", "text")
 """PostgreSQL types of the ledger row (station .. worker) of a batch insert."""
@@ -371,6 +372,7 @@ class Store:
                     *(_opt_num(m["limits"].get(k)) for k in _LIMIT_KEYS),
                     m["outcome"],
                     _opt_str(m.get("reason")),
+                    _opt_num(m.get("u")),
                 )
                 for obj, _ in results
                 for pos, m in enumerate(obj["measurements"])
@@ -622,20 +624,21 @@ class Store:
             chunk = ids[start : start + 500]
             for m in tx.all(
                 "SELECT run, name, value, unit, low, high, marginal_low, marginal_high, "
-                f"outcome, reason FROM measurements WHERE run IN {tx.in_list(len(chunk))} "
+                f"outcome, reason, u FROM measurements WHERE run IN {tx.in_list(len(chunk))} "
                 "ORDER BY run, pos",
                 chunk,
             ):
-                by_pk[m["run"]]["measurements"].append(
-                    {
-                        "name": m["name"],
-                        "value": m["value"],
-                        "unit": m["unit"],
-                        "limits": {k: m[k] for k in _LIMIT_KEYS if m[k] is not None},
-                        "outcome": m["outcome"],
-                        "reason": m["reason"],
-                    }
-                )
+                meas = {
+                    "name": m["name"],
+                    "value": m["value"],
+                    "unit": m["unit"],
+                    "limits": {k: m[k] for k in _LIMIT_KEYS if m[k] is not None},
+                    "outcome": m["outcome"],
+                    "reason": m["reason"],
+                }
+                if m["u"] is not None:
+                    meas["u"] = m["u"]
+                by_pk[m["run"]]["measurements"].append(meas)
         return runs
 
 

@@ -58,10 +58,14 @@ def test_full_run_passes_in_seconds_with_curves_progress_and_teardown(bank) -> N
     assert values["overcurrent_trip_s"] == pytest.approx(1.0, abs=0.06)  # the 1 s OCP delay
     assert values["short_trip_s"] <= 0.1
     assert values["ripple_pp_v"] == pytest.approx(0.04, abs=0.01)
-    # every measurement carries limits, an outcome and the curve it came from
+    # every measurement carries limits, an outcome, the curve it came from and its U (k = 2)
     for m in r.result.measurements:
         assert m.curve in r.curves, m.name
         assert m.limits.low is not None or m.limits.high is not None
+        assert m.u is not None and m.u >= 0, m.name
+    u = {m.name: m.u for m in r.result.measurements}
+    # INA226 datasheet limits (0.1 % + 7.5 mV, 0.1 % + 10 uV / shunt), rectangular, k = 2
+    assert u["capacity_mah"] == pytest.approx(0.00336 * values["capacity_mah"], rel=0.02)
     # long phases stream chunks and report progress with an ETA
     assert len(r.curves["discharge"]) >= 2  # streamed while the phase ran
     assert sum(len(c["t_s"]) for c in r.curves["charge"]) > 400

@@ -81,7 +81,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--http-port", type=port, default=8080, help="scorer web port (8080)")
     demo.add_argument("--mqtt-port", type=port, default=0, help="broker port (a free one)")
     demo.add_argument(
-        "--stations", type=int_range(4, 12), default=12, help="simulated stations (4-12)"
+        "--stations", type=int_range(4, 13), default=13, help="simulated stations (4-13)"
     )
     demo.add_argument(
         "--embedded-broker",

@@ -128,6 +128,16 @@ LINEUP = (
         assembly="led_screen",
         extra="camera_yaw_deg = 30",
     ),
+    DemoStation(
+        "st13",
+        "none",
+        note="power bank cycle life: a cycler schedule, 10 cycles, capacity fade per cycle",
+        task="power_bank_cycle_life_demo",
+        assembly="power_bank",
+        clock="sim",
+        extra="cell_capacity_mah = 400\ncapacity_fade_per_cycle = 0.004\n"
+        "physics_step_s = 3\ninitial_soc = 0.0",
+    ),
 )
 
 

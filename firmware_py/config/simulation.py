@@ -31,6 +31,13 @@ class SimulationConfig:
     """Gain error of a simulated sensor, by name (1.1 reads 10 % high): what calibration fixes."""
     initial_soc: float = 0.5
     """Power bank: state of charge when the station starts."""
+    cell_capacity_mah: float | None = None
+    """Power bank: a cell of this capacity instead of the 5000 mAh design (same charger and
+    converter); a small cell makes a cycle-life run short."""
+    capacity_fade_per_cycle: float = 0.0
+    """Power bank: cell capacity lost per equivalent full cycle (fraction of the initial)."""
+    physics_step_s: float = 1.0
+    """Power bank: the physics integration step, s (longer runs faster, coarser)."""
     golden: bool = False
     """The bench holds the golden (known-good reference) assembly, whatever ``fault`` says."""
     led_module: str = "single"
@@ -76,6 +83,9 @@ def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
         unplugged=tuple(t.get_list("unplugged", names, [])),
         sensor_gain=gains,
         initial_soc=t.get_float("initial_soc", 0.5, min=0.0),
+        cell_capacity_mah=t.get_float("cell_capacity_mah", None, positive=True),
+        capacity_fade_per_cycle=t.get_float("capacity_fade_per_cycle", 0.0, min=0.0, max=0.5),
+        physics_step_s=t.get_float("physics_step_s", 1.0, positive=True, max=60.0),
         golden=t.get_bool("golden", False),
         led_module=t.get_choice("led_module", LED_MODULES, "single"),
         camera_yaw_deg=t.get_float("camera_yaw_deg", 0.0, min=-60.0),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchscore.configfile import Table
-from benchscore.measurement import Limits
+from benchscore.measurement import DECISION_RULES, Limits
 from benchscore.plugins import registry
 from benchscore.plugins.builtin.led_assembly import ChannelSpec
 from benchscore.plugins.builtin.lighting_environment import SceneSpec
@@ -39,6 +39,8 @@ class TaskConfig:
     file: Path
     extra: Mapping[str, Any] = field(default_factory=dict)
     """The procedure's own tables, as its plugin's ``task_schema`` read them."""
+    decision_rule: str = "simple"
+    """``simple`` acceptance, or ``guard_band`` (ISO 14253-1: the pass band shrunk by U)."""
 
     @property
     def scenes(self) -> tuple[SceneSpec, ...]:
@@ -67,6 +69,7 @@ def load_task(file: str | Path) -> TaskConfig:
         plugin = registry.get(procedure)
     except registry.UnknownProcedure as exc:
         raise t.error("procedure", str(exc)) from None
+    decision_rule = t.get_choice("decision_rule", list(DECISION_RULES), "simple")
     t.check_unknown()
     p_t = root.table("parameters", required=False)
     parameters = {key: parameter(p_t, key) for key in list(p_t.data)}
@@ -82,7 +85,9 @@ def load_task(file: str | Path) -> TaskConfig:
         units[key] = unit
     extra = plugin.read_task(root)
     root.check_unknown()
-    task = TaskConfig(task_id, name, procedure, parameters, limits, units, Path(file), extra)
+    task = TaskConfig(
+        task_id, name, procedure, parameters, limits, units, Path(file), extra, decision_rule
+    )
     try:
         cls = plugin.load_procedure()
     except (ImportError, AttributeError) as exc:

@@ -204,11 +204,25 @@ class Procedure(ABC):
         ``curve`` names its raw data; ``reason`` explains a fail better than the default."""
         key = limits_key or name
         limits = self.task.limits[key]
-        if reason and limits.judge(value) not in (Outcome.FAIL, Outcome.ERROR):
+        u = None if value is None else self.uncertainty(name, value)
+        rule = self.task.decision_rule
+        if reason and limits.judge(value, u, rule) not in (Outcome.FAIL, Outcome.ERROR):
             reason = ""
         return Measurement.judged(
-            name, value, self.task.units.get(key, ""), limits, reason=reason, curve=curve
+            name,
+            value,
+            self.task.units.get(key, ""),
+            limits,
+            reason=reason,
+            curve=curve,
+            u=u,
+            rule=rule,
         )
+
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """Expanded uncertainty (k = 2) of measurement ``name`` at ``value``, in its unit
+        (None: not stated). Procedures override it from their bench's budget."""
+        return None
 
     def not_measured(self, name: str, reason: str, *, limits_key: str | None = None) -> Measurement:
         """A measurement the assembly made impossible: ``fail``, no value, and why."""

@@ -32,15 +32,18 @@ load input and the supply off.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from benchscore.analysis import battery, powerbank
 from benchscore.analysis.electrical import ripple_peak_to_peak_v, temperature_rise_k
 from benchscore.measurement import Measurement
+from benchscore.plugins.builtin.power_bank import PLUGIN
+from benchscore.schedule import EndCondition, Schedule, Step, cycle_report
 from firmware_py.procedures.base import (
     CurveStream,
     Procedure,
@@ -55,6 +58,8 @@ from firmware_py.procedures.interfaces import (
     Thermometer,
     WaveformCapture,
 )
+from firmware_py.schedule import CyclerBench, Sample, ScheduleRunner
+from firmware_py.uncertainty import Budget, expanded_relative
 
 if TYPE_CHECKING:
     from firmware_py.config import TaskConfig
@@ -71,45 +76,37 @@ class PowerBankBench:
     ripple: WaveformCapture
     thermometer: Thermometer
     calibrations: Iterable[str] = field(default_factory=tuple)
+    uncertainty: Budget | None = None
+    """Datasheet and calibration uncertainty of each sensor (None: not stated)."""
 
 
 class PowerBankProcedure(Procedure):
     name: ClassVar[str] = "power_bank"
     live_interval_s: ClassVar[float] = 60.0
-    parameters: ClassVar[dict[str, float]] = {
-        "rated_output_voltage_v": 5.0,
-        "rated_output_current_a": 2.0,
-        "rated_capacity_mah": 3000.0,
-        "cell_capacity_mah": 5000.0,
-        "cell_voltage_v": 3.7,
-        "supply_voltage_v": 5.0,
-        "supply_current_a": 2.5,
-        "charge": 1.0,
-        "charge_interval_s": 10.0,
-        "charge_timeout_s": 6 * 3600.0,
-        "charge_end_current_a": 0.1,
-        "rest_s": 60.0,
-        "overcurrent_a": 3.0,
-        "short_a": 5.0,
-        "protection_window_s": 5.0,
-        "protection_poll_s": 0.05,
-        "recovery_load_a": 0.1,
-        "recovery_window_s": 10.0,
-        "no_load_settle_s": 2.0,
-        "discharge_interval_s": 10.0,
-        "discharge_timeout_s": 5 * 3600.0,
-        "cutoff_v": 4.0,
-        "energy_window_wh": 0.0,
-        "ripple_every_s": 600.0,
-        "ripple_samples": 330.0,
-        "safety_temperature_c": 65.0,
-    }
+    parameters: ClassVar[dict[str, float]] = dict(PLUGIN.parameters)
+    schedule_kinds: ClassVar[tuple[str, ...]] = ("protection",)
+    """Step kinds a task's ``[schedule]`` may use besides the cycler ones."""
+    cycle_measurements: ClassVar[tuple[str, ...]] = (
+        "cycles_completed",
+        "capacity_first_mah",
+        "capacity_retention_pct",
+        "capacity_fade_pct_per_cycle",
+        "energy_efficiency_pct",
+        "temperature_rise_k",
+    )
+    """What a task with a ``[schedule]`` may judge (capacity_retention_pct is required)."""
     bench: PowerBankBench
 
     @classmethod
     def check_task(cls, task: TaskConfig) -> None:
         super().check_task(task)
         p = {**cls.parameters, **task.parameters}
+        if isinstance(task.extra.get("schedule"), Schedule):
+            if "capacity_retention_pct" not in task.limits:
+                raise TaskInvalid(
+                    f"{task.file.name}: a [schedule] task needs limits.capacity_retention_pct"
+                )
+            return
         need = [
             "output_voltage_min_v",
             "output_voltage_max_v",
@@ -156,13 +153,11 @@ class PowerBankProcedure(Procedure):
         self._temperatures: list[float] = [bench.thermometer.read_c()]
         self.curve("start", {"temperature_c": [self._temperatures[0]]})
         self.live("connect", {"temperature_c": self._temperatures[0]})
-        if p["charge"]:
-            result.measurements += self._charge()
-            bench.supply.set_enabled(False)
-            self.live("rest", {})
-            self.wait(p["rest_s"])
-        result.measurements += self._protection()
-        result.measurements += self._discharge()
+        schedule = self.task.extra.get("schedule")
+        if isinstance(schedule, Schedule):
+            result.measurements += self._cycle_life(schedule)
+            return
+        self._run_default(result)
         rise = temperature_rise_k(np.array(self._temperatures))
         reason = ""
         if self._stopped_hot is not None:
@@ -175,6 +170,161 @@ class PowerBankProcedure(Procedure):
             self.judge("temperature_rise_k", rise, "discharge", reason=reason)
         )
 
+    # -- uncertainty -------------------------------------------------------------------------
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """U (k = 2) from the monitors', ADC's and thermometer's budget: an energy (and what
+        is proportional to it) combines V and I in quadrature at the rated operating point;
+        a trip or recovery time is one poll interval wide."""
+        b, p = self.bench.uncertainty, self.params
+        if b is None:
+            return None
+        out_v, out_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
+        in_v, in_a = p["supply_voltage_v"], p["supply_current_a"]
+        energy_out = expanded_relative(
+            b.relative("output_monitor", "bus_voltage_v", out_v),
+            b.relative("output_monitor", "current_a", out_a),
+        )
+        if name in (
+            "capacity_mah",
+            "output_energy_wh",
+            "window_energy_wh",
+            "efficiency_pct",
+            "capacity_first_mah",
+        ):
+            return energy_out * abs(value)
+        if name == "charge_energy_wh":
+            rel_in = expanded_relative(
+                b.relative("input_monitor", "bus_voltage_v", in_v),
+                b.relative("input_monitor", "current_a", in_a),
+            )
+            return rel_in * abs(value)
+        if name.startswith("charge_") and name.endswith("_a"):
+            return b.expanded("input_monitor", "current_a", value)
+        if name in ("output_voltage_min_v", "output_voltage_max_v"):
+            return b.expanded("output_monitor", "bus_voltage_v", value)
+        if name == "load_regulation_pct":  # a difference of two readings: gains cancel
+            return 2.0 * math.sqrt(2.0) * b.u("output_monitor", "bus_voltage_v", 0.0) / out_v * 100
+        if name == "ripple_pp_v":
+            return b.expanded("ripple_adc", "ripple_v", value)
+        if name == "temperature_rise_k":  # a difference: the sensor's offset cancels
+            return 2.0 * math.sqrt(2.0) * b.accuracy("thermometer", "temperature_c").u_resolution()
+        if name.endswith("_trip_s"):
+            return p["protection_poll_s"] / math.sqrt(3.0)
+        if name.endswith("_recovery_s"):
+            return 4.0 * p["protection_poll_s"] / math.sqrt(3.0)
+        return None
+
+    def _cycler_bench(self) -> CyclerBench:
+        b = self.bench
+        return CyclerBench(b.eload, b.supply, b.input_monitor, b.output_monitor, b.thermometer)
+
+    def _run_default(self, result: ProcedureResult) -> None:
+        """The GB/T 35590 sequence as the default schedule (:func:`default_schedule`)."""
+        p = self.params
+        self._out = result.measurements
+        runner = ScheduleRunner(
+            default_schedule(p),
+            self._cycler_bench(),
+            self.clock,
+            self.wait,
+            on_sample=self._gbt_sample,
+            on_step=self._gbt_step,
+            actions={"protection": lambda step: self._out.extend(self._protection())},
+        )
+        runner.run()
+
+    # -- a task's own schedule: cycle life ------------------------------------------------
+    def _cycle_life(self, schedule: Schedule) -> list[Measurement]:
+        """Run the task's schedule; report capacity per cycle, retention, fade, SOH."""
+        out: list[Measurement] = []
+        stream = CurveStream(
+            self.curve,
+            "schedule",
+            ["t_s", "cycle", "step", "side", "voltage_v", "current_a", "temperature_c"],
+        )
+        expected = schedule.cycles_expected
+        start = self.clock.monotonic()
+        cycle_seen = [0]
+
+        def on_step(step: Step, cycle: int) -> None:
+            if cycle != cycle_seen[0]:
+                cycle_seen[0] = cycle
+                self.live("cycle", {"cycle": float(cycle), "cycles": float(expected)})
+
+        def on_sample(s: Sample, ended: str | None) -> None:
+            self._temperatures.append(s.temperature_c)
+            stream.append(
+                t_s=s.t_s,
+                cycle=s.cycle,
+                step=s.step_index,
+                side=s.side,
+                voltage_v=s.voltage_v,
+                current_a=s.current_a,
+                temperature_c=s.temperature_c,
+            )
+            self.progress(
+                "schedule",
+                {
+                    "cycle": float(s.cycle),
+                    "voltage_v": s.voltage_v,
+                    "current_a": s.current_a,
+                    "temperature_c": s.temperature_c,
+                },
+                fraction=(s.cycle - 1) / expected,
+                elapsed_s=self.clock.monotonic() - start,
+            )
+
+        runner = ScheduleRunner(
+            schedule,
+            self._cycler_bench(),
+            self.clock,
+            self._coarse_wait,
+            on_sample=on_sample,
+            on_step=on_step,
+            actions={"protection": lambda step: out.extend(self._protection())},
+        )
+        loops = [st for st in schedule.steps if st.kind == "loop" and st.advance_cycle]
+        ref_cycle = loops[0].ref_cycle if loops else 1
+        try:
+            runner.run()
+        finally:
+            stream.flush()
+            report = cycle_report(
+                runner.log.cycles,
+                reference_voltage_v=schedule.reference_voltage_v,
+                ref_cycle=ref_cycle,
+            )
+            if report.cycles:
+                self.curve("cycles", report.columns())
+        self.live("cycle", {"cycles_completed": float(len(report.cycles))})
+        efficiencies = [e for e in report.energy_efficiency if e is not None]
+        values: dict[str, tuple[float | None, str]] = {
+            "cycles_completed": (float(len(report.cycles)), "cycles"),
+            "capacity_first_mah": (report.first_capacity_mah, "cycles"),
+            "capacity_retention_pct": (report.soh_pct, "cycles"),
+            "capacity_fade_pct_per_cycle": (report.fade_pct_per_cycle, "cycles"),
+            "energy_efficiency_pct": (
+                100.0 * float(np.mean(efficiencies)) if efficiencies else None,
+                "cycles",
+            ),
+            "temperature_rise_k": (temperature_rise_k(np.array(self._temperatures)), "schedule"),
+        }
+        for name, (value, curve) in values.items():
+            if not self.has_limits(name):
+                continue
+            if value is None:
+                out.append(self.not_measured(name, "no complete cycle to compute it from"))
+            else:
+                out.append(self.judge(name, value, curve))
+        return out
+
+    def _coarse_wait(self, seconds: float) -> None:
+        """Sleep on the clock, checking for abort every second of clock time (long runs)."""
+        end = self.clock.monotonic() + seconds
+        while (left := end - self.clock.monotonic()) > 0:
+            self.check_stop()
+            self.clock.sleep(min(1.0, left))
+
     def teardown(self) -> None:
         safely(
             lambda: self.bench.eload.set_input(False),
@@ -184,45 +334,81 @@ class PowerBankProcedure(Procedure):
     def _now(self) -> float:
         return self.clock.monotonic() - self._t0
 
-    def _temperature(self) -> float:
-        temp = self.bench.thermometer.read_c()
-        self._temperatures.append(temp)
-        return temp
-
-    def _too_hot(self, temp: float) -> bool:
-        """The station's own safety stop: a bank this hot is not charged or loaded further."""
-        if temp < self.params["safety_temperature_c"]:
-            return False
-        self._stopped_hot = temp
-        return True
-
-    # -- 1. charge -------------------------------------------------------------------------
-    def _charge(self) -> list[Measurement]:
-        bench, p = self.bench, self.params
-        stream = CurveStream(
-            self.curve, "charge", ["t_s", "voltage_v", "current_a", "temperature_c"]
-        )
-        bench.supply.set_enabled(True)
-        start = self.clock.monotonic()
-        expected_wh = p["cell_capacity_mah"] * p["cell_voltage_v"] / 1000.0 / 0.85
-        energy_wh = 0.0
-        below = 0
-        terminated_at: int | None = None
-        while True:
-            self.wait(p["charge_interval_s"])
-            reading, temp, energy_wh = self._sample(
-                "charge", bench.input_monitor, stream, energy_wh, expected_wh, start
+    # -- the default schedule's phases -----------------------------------------------------
+    def _gbt_step(self, step: Step, cycle: int) -> None:
+        """A step of the default schedule starts: open its curves."""
+        p = self.params
+        self._step_start = self.clock.monotonic()
+        if step.id == "charge":
+            self._stream = CurveStream(
+                self.curve, "charge", ["t_s", "voltage_v", "current_a", "temperature_c"]
             )
-            cols = stream.columns
-            below = below + 1 if reading.current_a < p["charge_end_current_a"] else 0
-            if below >= 2:
-                terminated_at = len(cols["t_s"]) - 2  # the first sample below the threshold
-                break
-            if self.clock.monotonic() - start >= p["charge_timeout_s"] or self._too_hot(temp):
-                break
-        stream.flush()
-        self.progress("charge", {"energy_wh": energy_wh}, fraction=1.0, force=True)
-        return self._judge_charge(stream.columns, terminated_at)
+            self._expected_wh = p["cell_capacity_mah"] * p["cell_voltage_v"] / 1000.0 / 0.85
+        elif step.id == "discharge":
+            self._stream = CurveStream(
+                self.curve, "discharge", ["t_s", "voltage_v", "current_a", "temperature_c"]
+            )
+            self._ripple_stream = CurveStream(
+                self.curve, "ripple", ["t_s", "ripple_v"], chunk_points=1000
+            )
+            self._ripples: list[float] = []
+            self._next_ripple = self._step_start + min(60.0, p["ripple_every_s"])
+            rated_v = p["rated_output_voltage_v"]
+            self._expected_wh = p["energy_window_wh"] or p["rated_capacity_mah"] / 1000.0 * rated_v
+
+    def _gbt_sample(self, sample: Sample, ended: str | None) -> None:
+        """One sample of the default schedule: stream it, report progress, judge at the end."""
+        p = self.params
+        self._temperatures.append(sample.temperature_c)
+        step = sample.step.id
+        if step == "settle":
+            self._no_load_v = sample.voltage_v
+            if ended is not None:  # the no-load voltage, for an appeal's load regulation
+                self.curve("no_load", {"voltage_v": [sample.voltage_v]})
+        if step not in ("charge", "discharge"):
+            return
+        self._stream.append(
+            t_s=self._now(),
+            voltage_v=sample.voltage_v,
+            current_a=sample.current_a,
+            temperature_c=sample.temperature_c,
+        )
+        self.progress(
+            step,
+            {
+                "voltage_v": sample.voltage_v,
+                "current_a": sample.current_a,
+                "energy_wh": sample.step_wh,
+                "temperature_c": sample.temperature_c,
+            },
+            fraction=min(0.99, sample.step_wh / self._expected_wh),
+            elapsed_s=self.clock.monotonic() - self._step_start,
+        )
+        if ended == "temp_ge_c":
+            self._stopped_hot = sample.temperature_c
+        if step == "discharge" and ended is None and self.clock.monotonic() >= self._next_ripple:
+            self._ripples.append(self._ripple(self._ripple_stream))
+            self._next_ripple += p["ripple_every_s"]
+        if ended is None:
+            return
+        self._stream.flush()
+        self.progress(step, {"energy_wh": sample.step_wh}, fraction=1.0, force=True)
+        if step == "charge":
+            cols = self._stream.columns
+            end = len(cols["t_s"]) - 2 if ended == "i_lt_a" else None
+            self._out.extend(self._judge_charge(cols, end))
+        else:
+            self._ripple_stream.flush()
+            ended_by = {
+                "temp_ge_c": "overtemperature",
+                "v_lt_v": "cutoff",
+                "wh_ge": "window",
+            }.get(ended, "timeout")
+            self._out.extend(
+                self._judge_discharge(
+                    self._stream.columns, self._ripples, self._no_load_v, ended_by
+                )
+            )
 
     def _judge_charge(self, cols: dict[str, list[float]], end: int | None) -> list[Measurement]:
         p = self.params
@@ -276,43 +462,7 @@ class PowerBankProcedure(Procedure):
             out.append(self.judge("charge_energy_wh", energy, "charge"))
         return out
 
-    # -- 3. protection ---------------------------------------------------------------------
-    def _sample(
-        self,
-        phase: str,
-        monitor: Any,
-        stream: CurveStream,
-        energy_wh: float,
-        expected_wh: float,
-        start: float,
-    ) -> tuple[Any, float, float]:
-        """One sample of a long phase: read the monitor and the temperature, stream the row,
-        integrate energy (trapezoid, Wh), report progress; return (reading, temp, energy)."""
-        reading = monitor.read()
-        temp = self._temperature()
-        stream.append(
-            t_s=self._now(),
-            voltage_v=reading.bus_voltage_v,
-            current_a=reading.current_a,
-            temperature_c=temp,
-        )
-        cols = stream.columns
-        if len(cols["t_s"]) > 1:
-            dt = cols["t_s"][-1] - cols["t_s"][-2]
-            energy_wh += 0.5 * dt * (reading.power_w + _power(cols, -2)) / 3600.0
-        self.progress(
-            phase,
-            {
-                "voltage_v": reading.bus_voltage_v,
-                "current_a": reading.current_a,
-                "energy_wh": energy_wh,
-                "temperature_c": temp,
-            },
-            fraction=min(0.99, energy_wh / expected_wh),
-            elapsed_s=self.clock.monotonic() - start,
-        )
-        return reading, temp, energy_wh
-
+    # -- protection ----------------------------------------------------------------------
     def _protection(self) -> list[Measurement]:
         out: list[Measurement] = []
         for test, current in (
@@ -405,56 +555,7 @@ class PowerBankProcedure(Procedure):
             )
         return self.judge(name, recovered_s, test)
 
-    # -- 4. discharge ----------------------------------------------------------------------
-    def _discharge(self) -> list[Measurement]:
-        bench, p = self.bench, self.params
-        rated_v, rated_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
-        window_wh = p["energy_window_wh"]
-        expected_wh = window_wh or p["rated_capacity_mah"] / 1000.0 * rated_v
-        no_load_v = self._no_load_voltage()
-        stream = CurveStream(
-            self.curve, "discharge", ["t_s", "voltage_v", "current_a", "temperature_c"]
-        )
-        ripple = CurveStream(self.curve, "ripple", ["t_s", "ripple_v"], chunk_points=1000)
-        bench.eload.set_current_a(rated_a)
-        bench.eload.set_input(True)
-        start = self.clock.monotonic()
-        next_ripple = start + min(60.0, p["ripple_every_s"])
-        ripples: list[float] = []
-        energy_wh = 0.0
-        ended_by = "timeout"
-        while True:
-            self.wait(p["discharge_interval_s"])
-            reading, temp, energy_wh = self._sample(
-                "discharge", bench.output_monitor, stream, energy_wh, expected_wh, start
-            )
-            if self._too_hot(temp):
-                ended_by = "overtemperature"
-                break
-            if reading.bus_voltage_v < p["cutoff_v"]:
-                ended_by = "cutoff"
-                break
-            if window_wh and energy_wh >= window_wh:
-                ended_by = "window"
-                break
-            if self.clock.monotonic() >= next_ripple:
-                ripples.append(self._ripple(ripple))
-                next_ripple += p["ripple_every_s"]
-            if self.clock.monotonic() - start >= p["discharge_timeout_s"]:
-                break
-        bench.eload.set_input(False)
-        stream.flush()
-        ripple.flush()
-        self.progress("discharge", {"energy_wh": energy_wh}, fraction=1.0, force=True)
-        return self._judge_discharge(stream.columns, ripples, no_load_v, ended_by)
-
-    def _no_load_voltage(self) -> float:
-        """Output voltage with the load input off (for load regulation)."""
-        self.wait(self.params["no_load_settle_s"])
-        volts = self.bench.output_monitor.read().bus_voltage_v
-        self.curve("no_load", {"voltage_v": [volts]})
-        return volts
-
+    # -- discharge -----------------------------------------------------------------------
     def _ripple(self, stream: CurveStream) -> float:
         probe = self.bench.ripple
         n = max(8, int(self.params["ripple_samples"]))
@@ -538,5 +639,64 @@ class PowerBankProcedure(Procedure):
         return out
 
 
-def _power(cols: dict[str, list[float]], k: int) -> float:
-    return cols["voltage_v"][k] * cols["current_a"][k]
+def default_schedule(p: Mapping[str, float]) -> Schedule:
+    """The GB/T 35590 sequence of this procedure as a cycler schedule, from its parameters:
+    ``charge`` (the supply at ``supply_voltage_v``: the bank's charger runs CC then CV; ends
+    when the input current is below ``charge_end_current_a`` twice, at ``charge_timeout_s``
+    or at ``safety_temperature_c``), ``rest``, ``protection`` (this procedure's over-current
+    and short-circuit trip tests), ``settle`` (no load: the no-load output voltage) and
+    ``discharge`` (the load at the rated current until the safety temperature, the cut-off,
+    the energy window or the timeout)."""
+    hot = EndCondition("temp_ge_c", "temp", "ge", p["safety_temperature_c"])
+    steps: list[Step] = []
+    if p["charge"]:
+        steps += [
+            Step(
+                "charge",
+                "cv_hold",
+                {"v_v": p["supply_voltage_v"], "i_a": p["supply_current_a"]},
+                end=(
+                    EndCondition("i_lt_a", "i", "lt", p["charge_end_current_a"], times=2),
+                    EndCondition("t_ge_s", "t", "ge", p["charge_timeout_s"]),
+                    hot,
+                ),
+                sample_s=p["charge_interval_s"],
+                sample_at_start=False,
+            ),
+            Step(
+                "rest",
+                "rest",
+                end=(EndCondition("t_ge_s", "t", "ge", p["rest_s"]),),
+                sample_s=p["rest_s"],
+                sample_at_start=False,
+            ),
+        ]
+    discharge_end = [hot, EndCondition("v_lt_v", "v", "lt", p["cutoff_v"])]
+    if p["energy_window_wh"] > 0:
+        discharge_end.append(EndCondition("wh_ge", "wh", "ge", p["energy_window_wh"]))
+    discharge_end.append(EndCondition("t_ge_s", "t", "ge", p["discharge_timeout_s"]))
+    steps += [
+        Step("protection", "protection"),
+        Step(
+            "settle",
+            "rest",
+            end=(EndCondition("t_ge_s", "t", "ge", p["no_load_settle_s"]),),
+            sample_s=p["no_load_settle_s"],
+            sample_at_start=False,
+        ),
+        Step(
+            "discharge",
+            "cc_discharge",
+            {"i_a": p["rated_output_current_a"]},
+            end=tuple(discharge_end),
+            sample_s=p["discharge_interval_s"],
+            sample_at_start=False,
+        ),
+    ]
+    return Schedule(
+        "GB/T 35590",
+        tuple(steps),
+        sample_s=p["discharge_interval_s"],
+        supply_current_a=p["supply_current_a"],
+        reference_voltage_v=p["rated_output_voltage_v"],
+    )

@@ -90,7 +90,11 @@ def mark_aspect(
         return AspectMark(aspect.id, 0.0, aspect.max_mark, "no_station", "no station assigned")
     if counted is None:
         return mark_measurement(aspect, None, has_run=False)
-    mark = mark_measurement(aspect, value_of(measured, aspect.measurement))
+    u = next(
+        (m.get("u") for m in counted.get("measurements", ()) if m["name"] == aspect.measurement),
+        None,
+    )
+    mark = mark_measurement(aspect, value_of(measured, aspect.measurement), u=u)
     n = att.attempts.index(counted["run_id"]) + 1
     return dataclasses.replace(
         mark,

@@ -150,6 +150,7 @@ MESSAGES: Final[dict[str, Text]] = dict(
         N_("meas.unit", "Unit"),
         N_("meas.limits", "Limits"),
         N_("meas.limits_hidden", "hidden until marks are locked"),
+        N_("meas.inside_u", "decided inside the uncertainty (a limit lies within ± U)"),
         N_("meas.run", "Run"),
         N_("meas.reason", "Reason"),
         N_("judge.choose", "Contestant"),

@@ -76,6 +76,13 @@
     return BS.t("unit.h", { n: Math.floor(s / 3600) });
   };
 
+  // a verdict decided inside the uncertainty: a limit within [value - u, value + u]
+  BS.insideU = function (m) {
+    if (m.u == null || m.value == null || !m.limits) return false;
+    return ["low", "high", "marginal_low", "marginal_high"].some(
+      (k) => m.limits[k] != null && Math.abs(m.value - m.limits[k]) <= m.u * (1 + 1e-12));
+  };
+
   BS.limits = function (l, unit, passOnly) {
     if (!l) return "";
     const u = unit ? " " + unit : "";

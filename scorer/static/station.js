@@ -276,7 +276,14 @@
         const rows = last.measurements.map((m) => {
           const name = BS.el("span", "", BS.quantity(m.name)[0]);
           name.title = m.name;
-          const cells = [name, BS.num(m.value), m.unit];
+          const value = BS.el("span", "", BS.num(m.value) + (m.u != null ? " ± " + BS.num(Number(m.u.toPrecision(2))) : ""));
+          value.dir = "ltr";
+          if (d.limits_visible && BS.insideU(m)) {
+            value.className = "inside-u";
+            value.title = BS.t("meas.inside_u");
+            value.append(BS.el("span", "inside-u-mark", " ≈U"));
+          }
+          const cells = [name, value, m.unit];
           if (d.limits_visible) cells.push(BS.limits(m.limits));
           cells.push(BS.outcome(m.outcome));
           return BS.row(...cells);

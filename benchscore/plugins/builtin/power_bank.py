@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from benchscore.analysis import battery, powerbank
 from benchscore.analysis.electrical import ripple_peak_to_peak_v, temperature_rise_k
+from benchscore.configfile import Table
 from benchscore.plugins.builtin.common import single
 from benchscore.plugins.contract import (
     AppealInput,
@@ -21,6 +23,8 @@ from benchscore.plugins.contract import (
     Reanalysis,
     Role,
 )
+from benchscore.schedule import parse_schedule
+from benchscore.schedule.cycles import cycle_values
 
 Columns = Mapping[str, list[float]]
 
@@ -160,11 +164,59 @@ def temperature_rise(curves: Curves) -> float:
     return temperature_rise_k(np.array(temps))
 
 
+CYCLE_LIFE = (
+    "cycles_completed",
+    "capacity_first_mah",
+    "capacity_retention_pct",
+    "capacity_fade_pct_per_cycle",
+    "energy_efficiency_pct",
+)
+
+
+def read_task(root: Table) -> dict[str, Any]:
+    """``[schedule]``: a cycler schedule (a cycle-life test) instead of the GB/T sequence; its
+    steps may also be ``protection`` (the GB/T over-current and short-circuit tests)."""
+    if not root.has("schedule"):
+        return {}
+    return {"schedule": parse_schedule(root.table("schedule"), extra_kinds=("protection",))}
+
+
+def _schedule_of(task: Mapping[str, Any]) -> tuple[float, int]:
+    """(reference voltage, reference cycle) of the raw task file's ``[schedule]``."""
+    raw = task.get("schedule") or {}
+    loops = [
+        st
+        for st in raw.get("steps", [])
+        if st.get("kind") == "loop" and st.get("advance_cycle", True)
+    ]
+    ref_cycle = int(loops[0].get("ref_cycle", 1)) if loops else 1
+    return float(raw.get("reference_voltage_v", 0.0)), ref_cycle
+
+
+def cycle_life(curves: Curves, task: Mapping[str, Any]) -> dict[str, float]:
+    """The cycle-life values from the raw ``schedule`` curve; temperature rise from the first
+    reading (``start``) and the schedule's samples."""
+    reference_v, ref_cycle = _schedule_of(task)
+    values = cycle_values(curves["schedule"], reference_voltage_v=reference_v, ref_cycle=ref_cycle)
+    out = {k: v for k, v in values.items() if v is not None}
+    temps = [single(curves["start"], "temperature_c"), *curves["schedule"]["temperature_c"]]
+    out["temperature_rise_k"] = temperature_rise_k(np.array(temps))
+    return out
+
+
 def reanalyse(inp: AppealInput) -> Reanalysis:
-    """Every power-bank measurement again from the stored curves."""
+    """Every power-bank measurement again from the stored curves (a cycle-life run: from its
+    raw ``schedule`` curve)."""
     out = Reanalysis()
     curves, p = inp.curves, inp.parameters
     computed: dict[str, float] = {}
+    if "schedule" in curves:
+        try:
+            computed.update(cycle_life(curves, inp.task))
+        except KeyError as exc:
+            for name in inp.measurements:
+                out.unavailable[name] = f"curve or column {exc} not stored"
+            return out
     groups: dict[str, Callable[[], dict[str, float]]] = {
         "charge": lambda: charge(curves["charge"], p),
         "overcurrent": lambda: trip(curves["overcurrent"], "overcurrent", p),
@@ -186,7 +238,9 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
             out.values[name] = computed[name]
             continue
         group = next((g for g in groups if name.startswith(g)), "discharge")
-        if name == "ripple_pp_v":
+        if name in CYCLE_LIFE:
+            group = "schedule"
+        elif name == "ripple_pp_v":
             group = "ripple"
         elif name == "temperature_rise_k":
             group = "temperature"
@@ -200,7 +254,8 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
 
 PLUGIN = ProcedurePlugin(
     name="power_bank",
-    title="Power bank: charge, protections, discharge (GB/T 35590-2017)",
+    title="Power bank: charge, protections, discharge (GB/T 35590-2017), or a cycler schedule "
+    "(cycle life)",
     procedure="firmware_py.procedures.power_bank:PowerBankProcedure",
     reanalyse=reanalyse,
     roles=(
@@ -219,6 +274,16 @@ PLUGIN = ProcedurePlugin(
         CurveSpec("no_load", ("voltage_v",), "one row: the output with the load off"),
         CurveSpec("discharge", ("t_s", "voltage_v", "current_a", "temperature_c")),
         CurveSpec("ripple", ("t_s", "ripple_v"), "captures of ripple_samples rows"),
+        CurveSpec(
+            "schedule",
+            ("t_s", "cycle", "step", "side", "voltage_v", "current_a", "temperature_c"),
+            "a [schedule] task's raw rows",
+        ),
+        CurveSpec(
+            "cycles",
+            ("cycle", "capacity_mah", "retention_pct", "energy_efficiency_pct"),
+            "one row per cycle",
+        ),
     ),
     measurements=(
         MeasurementSpec("charge_cc_current_a", "A", "charge"),
@@ -238,7 +303,14 @@ PLUGIN = ProcedurePlugin(
         MeasurementSpec("load_regulation_pct", "%", "discharge"),
         MeasurementSpec("ripple_pp_v", "V", "ripple"),
         MeasurementSpec("temperature_rise_k", "K", "discharge"),
+        MeasurementSpec("cycles_completed", "cycles", "cycles"),
+        MeasurementSpec("capacity_first_mah", "mAh", "cycles"),
+        MeasurementSpec("capacity_retention_pct", "%", "cycles"),
+        MeasurementSpec("capacity_fade_pct_per_cycle", "%/cycle", "cycles"),
+        MeasurementSpec("energy_efficiency_pct", "%", "cycles"),
     ),
     parameters=PARAMETERS,
+    task_schema=read_task,
+    task_tables=("schedule",),
     whole_run=True,
 )

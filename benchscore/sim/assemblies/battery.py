@@ -14,9 +14,12 @@ state estimation:
 
 Sign convention: ``current_a`` is positive for discharge and negative for charge.
 
-Not modelled: capacity loss in the cold or with ageing (give a smaller ``capacity_ah``),
-hysteresis between charge and discharge OCV, diffusion beyond the single RC branch,
-self-discharge.
+* capacity fade with cycling: ``capacity_fade_per_cycle`` of the initial capacity is lost per
+  equivalent full cycle (each ``capacity_ah`` of charge discharged), the usual linear
+  charge-throughput ageing model; the state of charge is kept as the capacity shrinks.
+
+Not modelled: capacity loss in the cold, hysteresis between charge and discharge OCV,
+diffusion beyond the single RC branch, self-discharge.
 """
 
 from __future__ import annotations
@@ -121,12 +124,17 @@ class Cell:
     charged_ah: float = 0.0
     #: Longest internal integration step, s; longer ``advance`` calls are subdivided.
     max_step_s: float = 1.0
+    #: Fraction of the initial capacity lost per equivalent full cycle (0: no ageing).
+    capacity_fade_per_cycle: float = 0.0
 
     def __post_init__(self) -> None:
         if self.capacity_ah <= 0:
             raise ValueError(f"capacity must be positive, got {self.capacity_ah} Ah")
         if not 0.0 <= self.state_of_charge <= 1.0:
             raise ValueError(f"state of charge must be in [0, 1], got {self.state_of_charge}")
+        if not 0.0 <= self.capacity_fade_per_cycle < 1.0:
+            raise ValueError(f"capacity fade must be in [0, 1), got {self.capacity_fade_per_cycle}")
+        self.initial_capacity_ah = self.capacity_ah
         self._soc_points = tuple(p[0] for p in self.ocv_table)
         self._ocv_points_v = tuple(p[1] for p in self.ocv_table)
 
@@ -261,6 +269,11 @@ class Cell:
         self.state_of_charge = min(
             1.0, max(0.0, self.state_of_charge - charge_ah / self.capacity_ah)
         )
+        if charge_ah > 0 and self.capacity_fade_per_cycle:
+            # loss per Ah discharged: fade * C0 per C0 of throughput
+            floor_ah = 0.05 * self.initial_capacity_ah
+            loss_ah = self.capacity_fade_per_cycle * charge_ah
+            self.capacity_ah = max(floor_ah, self.capacity_ah - loss_ah)
         decay = math.exp(-dt_s / self.tau_s)
         target_v = current_a * self.polarisation_resistance_ohm()
         self.polarisation_v = target_v + (self.polarisation_v - target_v) * decay

@@ -86,6 +86,7 @@ class PowerBank:
                 thermal_resistance_k_per_w=a.thermal_resistance_k_per_w,
             ),
             max_step_s=step_s,
+            capacity_fade_per_cycle=a.capacity_fade_per_cycle,
         )
         self._boost = BoostConverter(a, self.cell)
         self._charger = Charger(a, self.cell)

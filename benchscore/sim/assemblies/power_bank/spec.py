@@ -48,6 +48,8 @@ class PowerBankSpec:
     cell_r0_ohm: float = 0.040
     cell_r1_ohm: float = 0.020
     cell_tau_s: float = 60.0
+    capacity_fade_per_cycle: float = 0.0
+    """Cell ageing: fraction of the initial capacity lost per equivalent full cycle."""
     # charger
     charge_current_a: float = 2.0
     charge_voltage_v: float = 4.20
