@@ -67,6 +67,14 @@ CASES = {
     ),
     "power_bank": Case("power_bank", "power_bank", ("charge_cv_share",)),
     "power_bank_window": Case("power_bank", "power_bank_short"),
+    "power_bank_cycle_life": Case(
+        "power_bank",
+        "power_bank_cycle_life_demo",
+        (),
+        # the demo's small bank: 10 cycles of a 400 mAh cell in a few seconds
+        simulation="cell_capacity_mah = 400\ncapacity_fade_per_cycle = 0.004\n"
+        "physics_step_s = 3\ninitial_soc = 0.0",
+    ),
     "led_screen": Case(
         "led_screen",
         "led_screen",

@@ -210,13 +210,6 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
     out = Reanalysis()
     curves, p = inp.curves, inp.parameters
     computed: dict[str, float] = {}
-    if "schedule" in curves:
-        try:
-            computed.update(cycle_life(curves, inp.task))
-        except KeyError as exc:
-            for name in inp.measurements:
-                out.unavailable[name] = f"curve or column {exc} not stored"
-            return out
     groups: dict[str, Callable[[], dict[str, float]]] = {
         "charge": lambda: charge(curves["charge"], p),
         "overcurrent": lambda: trip(curves["overcurrent"], "overcurrent", p),
@@ -233,6 +226,11 @@ def reanalyse(inp: AppealInput) -> Reanalysis:
             failed[group] = f"curve or column {exc} not stored"
         except (ValueError, ArithmeticError, IndexError) as exc:
             failed[group] = f"{type(exc).__name__}: {exc}"
+    if "schedule" in curves:  # a cycle-life run: its own values, and its temperature rise
+        try:
+            computed.update(cycle_life(curves, inp.task))
+        except KeyError as exc:
+            failed["schedule"] = f"curve or column {exc} not stored"
     for name in inp.measurements:
         if name in computed:
             out.values[name] = computed[name]
