@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, Final, NoReturn
 
 from benchscore import __version__
 from benchscore.argtypes import int_range, port, positive
@@ -213,6 +215,23 @@ def _refuse(line: str) -> None:
     print(f"<3>{line}" if stream_is_journal(sys.stderr) else line, file=sys.stderr)
 
 
+TOOLS: Final = {
+    "analyze": "benchscore.analyze_cli",
+    "users": "scorer.console.cli",
+    "event": "scorer.event_cli",
+    "audit": "scorer.audit_cli",
+    "stations": "scorer.fleet.cli",
+    "hall": "scorer.fleet.hall",
+    "verify": "benchscore.verify_cli",
+    "practice": "scorer.practice_cli",
+    "assess": "scorer.assess_cli",
+    "training": "scorer.assess_cli",
+    "calibrate": "firmware_py.calibrate_cli",
+}
+"""Commands whose module's ``run(args)`` does the work (imported only when called: a station
+without the scorer's packages still runs its own commands)."""
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from benchscore.logsetup import setup_logging
 
@@ -245,48 +264,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from benchscore.embedded_broker import run_broker
 
         return run_broker(args.port)
-    if args.command == "analyze":
-        from benchscore import analyze_cli
-
-        return analyze_cli.run(args)
-    if args.command == "users":
-        from scorer.console import cli as console_cli
-
-        return console_cli.run(args)
-    if args.command == "event":
-        from scorer import event_cli
-
-        return event_cli.run(args)
-    if args.command == "audit":
-        from scorer import audit_cli
-
-        return audit_cli.run(args)
-    if args.command == "stations":
-        from scorer.fleet import cli as stations_cli
-
-        return stations_cli.run(args)
-    if args.command == "hall":
-        from scorer.fleet import hall as hall_cli
-
-        return hall_cli.run(args)
-    if args.command == "verify":
-        from benchscore import verify_cli
-
-        return verify_cli.run(args)
-    if args.command == "practice":
-        from scorer import practice_cli
-
-        return practice_cli.run(args)
-    if args.command in ("assess", "training"):
-        from scorer import assess_cli
-
-        return assess_cli.run(args)
+    module = TOOLS.get(args.command)
+    if module is None:  # pragma: no cover - argparse rejects unknown commands
+        return 2
     if args.command == "calibrate":
         setup_logging(args.log_level)
-        from firmware_py import calibrate_cli
-
-        return calibrate_cli.run(args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    run: Callable[[argparse.Namespace], int] = importlib.import_module(module).run
+    return run(args)
 
 
 if __name__ == "__main__":
