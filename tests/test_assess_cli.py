@@ -216,10 +216,10 @@ def test_practice_on_a_real_bench(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert got == (0, "attempt 1 of ivo: FAIL in 1800 s; failing: current_a\n", "")
     got = bs(capsys, "practice", "led_assembly", "--trainee", "ivo", "--from-station", "led09", *c)
     assert got[0] == 2 and "bench led09: no stored run" in got[2]
-    got = bs(capsys, "practice", "power_bank", "--trainee", "ivo", *c)
+    got = bs(capsys, "practice", "power_bank_short", "--trainee", "ivo", "--fault", "open_led", *c)
     assert got[0] == 2 and got[2] == (
-        "benchscore practice: power_bank.toml uses procedure 'power_bank'; simulated practice "
-        "benches exist for: led_assembly (a real bench: --from-station)\n"
+        "benchscore practice: --fault 'open_led' is not one of none, weak_cell, "
+        "no_short_protection, poor_regulation, high_ripple, overheating\n"
     )
     got = bs(capsys, "practice", "led_assembly", "--trainee", "ivo", "--fault", "melted", *c)
     assert got[0] == 2 and "--fault 'melted' is not one of none, open_string" in got[2]

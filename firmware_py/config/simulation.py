@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from benchscore.configfile import Table, unknown_name
 from firmware_py.config.hardware_map import HardwareConfig, sensor_names
@@ -50,20 +51,26 @@ class SimulationConfig:
     appears; None: nobody answers, a prompt with a timeout takes its default."""
 
 
-def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
-    """Read the ``[simulation]`` table; sensor names come from the hardware map ``hw``."""
+def assembly_faults(assembly: str) -> list[str]:
+    """The faults the simulated ``assembly`` can have (``none`` first)."""
     from benchscore.sim.assemblies.led import LEDFault
     from benchscore.sim.assemblies.lighting_room.faults import LightingFault
     from benchscore.sim.assemblies.power_bank import PowerBankFault
     from benchscore.sim.led_screen.scenarios import ScreenFault
 
+    kinds: dict[str, Any] = {
+        "led_assembly": LEDFault,
+        "lighting_environment": LightingFault,
+        "power_bank": PowerBankFault,
+        "led_screen": ScreenFault,
+    }
+    return [f.value for f in kinds[assembly]]
+
+
+def parse_simulation(t: Table, hw: HardwareConfig) -> SimulationConfig:
+    """Read the ``[simulation]`` table; sensor names come from the hardware map ``hw``."""
     assembly = t.get_choice("assembly", ASSEMBLIES, "led_assembly")
-    faults = {
-        "led_assembly": [f.value for f in LEDFault],
-        "lighting_environment": [f.value for f in LightingFault],
-        "power_bank": [f.value for f in PowerBankFault],
-        "led_screen": [f.value for f in ScreenFault],
-    }[assembly]
+    faults = assembly_faults(assembly)
     names = sensor_names(hw)
     gain_t = t.table("sensor_gain", required=False)
     gains: dict[str, float] = {}

@@ -3,8 +3,9 @@ against the simulated assembly (``firmware_py.simulation``), with a fault to dia
 trainer chose one; the result is the attempt's measurements, outcome and time taken.
 
 The simulated bench runs on a SimClock, so a measurement takes about a second of wall time.
-Simulated benches exist for tasks of the ``led_assembly`` procedure (the LED module, single,
-tunable white or RGBW); other tasks are refused with one line.
+Every procedure whose plugin names a simulated assembly has a practice bench (the LED module:
+single, tunable white or RGBW; the lighting booth; the power bank; the LED screen); a
+procedure without one is refused with one line.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any, Final
 from benchscore.clock import SimClock
 
 REPO_TASKS: Final = Path(__file__).resolve().parents[2] / "config" / "tasks"
-PROCEDURES: Final = ("led_assembly",)
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,18 @@ def task_file(task: str) -> Path:
     return named
 
 
-def faults() -> list[str]:
-    from benchscore.sim.assemblies.led import LEDFault
+def faults(assembly: str = "led_assembly") -> list[str]:
+    """The faults a trainer can set on ``assembly``'s simulated bench."""
+    from firmware_py.config.simulation import assembly_faults
 
-    return [f.value for f in LEDFault]
+    return assembly_faults(assembly)
 
 
-def _station_file(directory: Path, task: Path, fault: str, seed: int, module: str) -> Path:
+def _station_file(
+    directory: Path, task: Path, fault: str, seed: int, assembly: str, module: str
+) -> Path:
     path = directory / "practice-station.toml"
+    led = [f'led_module = "{module}"'] if assembly == "led_assembly" else []
     path.write_text(
         "\n".join(
             [
@@ -73,11 +77,11 @@ def _station_file(directory: Path, task: Path, fault: str, seed: int, module: st
                 "[hardware]",
                 'backend = "sim"',
                 "[simulation]",
-                'assembly = "led_assembly"',
+                f'assembly = "{assembly}"',
                 f'fault = "{fault}"',
                 'clock = "sim"',
                 f"seed = {seed}",
-                f'led_module = "{module}"',
+                *led,
             ]
         )
         + "\n"
@@ -95,27 +99,34 @@ def run_attempt(
 ) -> Attempt:
     """Measure one attempt. ``time_taken_s``: the trainee's time (default: from
     ``started_at``, itself default now, to the end of the measurement)."""
+    from benchscore.plugins import registry
     from firmware_py.config import load_station_config
+    from firmware_py.config.simulation import ASSEMBLIES
     from firmware_py.hardware import StationHardware
     from firmware_py.procedures import PROCEDURES as RUNNERS
 
     path = task_file(task)
-    if fault not in faults():
-        raise ValueError(f"--fault {fault!r} is not one of {', '.join(faults())}")
     started = time.time() if started_at is None else started_at
     text = path.read_text(encoding="utf-8")
     try:
-        procedure = tomllib.loads(text).get("task", {}).get("procedure")
+        procedure = str(tomllib.loads(text).get("task", {}).get("procedure"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: invalid TOML: {exc}") from None
-    if procedure not in PROCEDURES:
+    try:
+        assembly = registry.get(procedure).assembly
+    except registry.UnknownProcedure as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+    if assembly not in ASSEMBLIES:
         raise ValueError(
-            f"{path.name} uses procedure {procedure!r}; simulated practice benches exist for: "
-            f"{', '.join(PROCEDURES)} (a real bench: --from-station)"
+            f"{path.name} uses procedure {procedure!r}, which has no simulated practice bench "
+            f"(simulated: {', '.join(ASSEMBLIES)}; a real bench: --from-station)"
         )
+    if fault not in faults(assembly):
+        raise ValueError(f"--fault {fault!r} is not one of {', '.join(faults(assembly))}")
     module = "tunable_white" if "warm_cct_k" in text else "rgbw" if "red_" in text else "single"
     with tempfile.TemporaryDirectory(prefix="benchscore-practice-") as tmp:
-        config = load_station_config(_station_file(Path(tmp), path, fault, seed, module))
+        station = _station_file(Path(tmp), path, fault, seed, assembly, module)
+        config = load_station_config(station)
         clock = SimClock()
         hw = StationHardware(config, clock)
         try:
