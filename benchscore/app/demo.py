@@ -7,7 +7,8 @@ faulty ones, one with an unplugged sensor), each pressing START by itself every 
 The lighting and power-bank stations run in simulated time (``clock = "sim"``). Prints the
 page's address and each verdict as it arrives; stops every process it started on Ctrl-C or
 SIGTERM. ``--stations 10`` adds the tunable-white modules and a faulty lighting installation;
-the default 13 also the two LED display screens (a good one and a badly installed one).
+the default 13 also the two LED display screens (a good one and a badly installed one) and a
+power bank on a cycle-life schedule.
 """
 
 from __future__ import annotations
