@@ -58,7 +58,7 @@ from firmware_py.procedures.interfaces import (
     Thermometer,
     WaveformCapture,
 )
-from firmware_py.schedule import CyclerBench, Sample, ScheduleRunner
+from firmware_py.procedures.schedule import CyclerBench, Sample, ScheduleRunner
 from firmware_py.uncertainty import Budget, expanded_relative
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """The station side of cycler schedules: :class:`ScheduleRunner` drives the load, the supply,
 the monitors and the thermometer through a :class:`~benchscore.schedule.Schedule`."""
 
-from firmware_py.schedule.engine import (
+from firmware_py.procedures.schedule.engine import (
     CyclerBench,
     Sample,
     ScheduleFault,
