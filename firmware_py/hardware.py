@@ -51,7 +51,7 @@ from firmware_py.procedures.led_assembly import LEDBench
 from firmware_py.procedures.lighting_environment import LightingBench
 from firmware_py.procedures.power_bank import PowerBankBench
 from firmware_py.simulation import SimBench, build_sim
-from firmware_py.uncertainty import power_bank_budget
+from firmware_py.uncertainty import led_budget, lighting_budget, power_bank_budget
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,13 @@ class StationHardware:
             "light_sensor",
             light_reader(self._light(hw.light_sensor.chip, hw.light_sensor.address)),
         )
-        bench = LEDBench(power=self.power_relay, power_monitor=pm, light_sensor=ls, calibrations=c)
+        bench = LEDBench(
+            power=self.power_relay,
+            power_monitor=pm,
+            light_sensor=ls,
+            calibrations=c,
+            uncertainty=led_budget(hw, c),
+        )
         limits = task.limits
         if any(k.startswith("check_") for k in limits):
             bench.check_power = self.check_relay
@@ -330,6 +336,7 @@ class StationHardware:
             photodiode=photodiode,
             calibrations=c,
             dali=dali,
+            uncertainty=lighting_budget(hw, c),
         )
 
     def _open_power_bank(self) -> PowerBankBench:

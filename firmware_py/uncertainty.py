@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -140,3 +141,64 @@ def power_bank_budget(hw: Any, calibrations: CalibrationLookup | None) -> Budget
     )
     budget.add("thermometer", "temperature_c", chip_accuracy("ds18b20", "temperature_c"))
     return budget
+
+
+COLOUR_QUANTITIES = ("illuminance_lx", "cct_k", "duv", "x", "y")
+
+
+def colour_budget(budget: Budget, sensor: str, chip: str) -> None:
+    """Add a colour sensor (its chip's datasheet terms per quantity) to ``budget``."""
+    for quantity in COLOUR_QUANTITIES:
+        budget.add(sensor, quantity, chip_accuracy(chip, quantity))
+
+
+def adc_light_budget(budget: Budget, sensor: str, adc: Any) -> None:
+    """Add a photodiode on an ADC input (lux per volt ``scale``) to ``budget``; its least
+    step is one ADC code."""
+    acc = chip_accuracy(adc.chip, "volts", full_scale_v=adc.full_scale_v, scale=adc.scale)
+    bits = int(datasheet().get(adc.chip, {}).get("bits", 16))
+    lsb = adc.full_scale_v / 2 ** (bits - 1) * adc.scale  # one code, in lux
+    budget.add(sensor, "illuminance_lx", replace(acc, resolution=acc.resolution or lsb))
+
+
+def led_budget(hw: Any, calibrations: CalibrationLookup | None) -> Budget:
+    """The budget of an LED-assembly bench: power monitor, light sensor, colour sensor,
+    photodiode."""
+    budget = Budget(calibrations)
+    monitor_budget(budget, "power_monitor", hw.power_monitor)
+    light = chip_accuracy(hw.light_sensor.chip, "illuminance_lx")
+    budget.add("light_sensor", "illuminance_lx", light)
+    colour_budget(budget, "colour_sensor", hw.colour_sensor.chip)
+    adc_light_budget(budget, "photodiode", hw.photodiode)
+    return budget
+
+
+def lighting_budget(hw: Any, calibrations: CalibrationLookup | None) -> Budget:
+    """The budget of a lighting-environment bench: grid sensors ``grid.<k>``, zone colour
+    sensors ``zone.<name>``, photodiode."""
+    budget = Budget(calibrations)
+    grid = hw.light_grid
+    for k in range(grid.count):
+        budget.add(f"grid.{k}", "illuminance_lx", chip_accuracy(grid.chip, "illuminance_lx"))
+    for zone in hw.zones:
+        colour_budget(budget, f"zone.{zone.name}", zone.chip)
+    adc_light_budget(budget, "photodiode", hw.photodiode)
+    return budget
+
+
+def propagate(
+    f: Callable[[Sequence[float]], float], x: Sequence[float], u: Sequence[float]
+) -> float:
+    """Expanded uncertainty (k = 2) of ``f(x)`` for independent inputs ``x`` with standard
+    uncertainties ``u``: first-order (GUM law of propagation) with each sensitivity taken as a
+    central difference over +-u_i."""
+    base = list(x)
+    total = 0.0
+    for i, ui in enumerate(u):
+        if ui <= 0:
+            continue
+        hi, lo = list(base), list(base)
+        hi[i] += ui
+        lo[i] -= ui
+        total += ((f(hi) - f(lo)) / 2.0) ** 2
+    return 2.0 * math.sqrt(total)

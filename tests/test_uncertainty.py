@@ -13,7 +13,8 @@ import pytest
 from benchscore import protocol
 from benchscore.measurement import Limits, Measurement, Outcome, inside_uncertainty
 from benchscore.protocol import PayloadError
-from firmware_py.uncertainty import Budget, chip_accuracy
+from firmware_py.procedures.light_uncertainty import led_assembly_u
+from firmware_py.uncertainty import Budget, chip_accuracy, led_budget
 from scorer.marking import Aspect, Band, mark_measurement
 from scorer.store import Store
 from tests.test_scorer_store import record
@@ -150,3 +151,64 @@ def test_budget_combines_datasheet_and_calibration() -> None:
     )
     adc = chip_accuracy("ads1015", "volts", full_scale_v=4.096, scale=0.5)
     assert adc.offset == pytest.approx(3 * 0.002 * 0.5)  # 3 LSB of 2 mV, probe gain 1/2
+
+
+def _led_budget(cal_u: float = 0.0) -> Budget:
+    """An LED bench's budget: INA226 on a 20 mOhm shunt, BH1750; ``cal_u`` a calibration's
+    relative U (k = 2) on the light sensor."""
+    hw = SimpleNamespace(
+        power_monitor=SimpleNamespace(chip="ina226", shunt_ohm=0.02),
+        light_sensor=SimpleNamespace(chip="bh1750"),
+        colour_sensor=SimpleNamespace(chip="as7341"),
+        photodiode=SimpleNamespace(chip="ads1115", full_scale_v=4.096, scale=1000.0),
+    )
+    cal = SimpleNamespace(uncertainty=cal_u)
+    return led_budget(hw, SimpleNamespace(lookup=lambda s, q: cal if cal_u else None))
+
+
+def test_led_values_follow_the_datasheet_formula() -> None:
+    b = _led_budget()
+    # INA226 at 0.4 A: 0.1 % + 10 uV / 20 mOhm = 0.5 mA, rectangular, k = 2
+    u_i = (0.0004 + 0.0005) / math.sqrt(3)
+    assert led_assembly_u(b, "current_a", 0.4, {}) == pytest.approx(2 * u_i)
+    assert led_assembly_u(b, "warm_current_a", 0.4, {}) == pytest.approx(2 * u_i)
+    # BH1750 at 1000 lx: 20 % + 1 lx
+    assert led_assembly_u(b, "illuminance_lx", 1000.0, {}) == pytest.approx(
+        2 * 201.0 / math.sqrt(3)
+    )
+    # P = V I: V and I terms in quadrature (INA226 bus: 0.1 % + 7.5 mV at 12 V)
+    u_v = (0.012 + 0.0075) / math.sqrt(3)
+    raw = {"voltage_v": [12.0, 12.0], "current_a": [0.4, 0.4]}
+    assert led_assembly_u(b, "power_w", 4.8, raw) == pytest.approx(
+        2 * math.hypot(0.4 * u_v, 12.0 * u_i)
+    )
+    assert led_assembly_u(b, "cct_k", 4000.0, {}) == pytest.approx(2 * 120.0 / math.sqrt(3))
+    for code in ("flicker_ieee1789_region", "diffuser_fitted", "ansi_c78377_ratio"):
+        assert led_assembly_u(b, code, 1.0, {}) is None
+
+
+def test_dimming_error_keeps_offsets_and_drops_gains() -> None:
+    raw = {"dimming_level": [1.0, 0.5], "dimming_lx": [1000.0, 520.0]}
+    plain = led_assembly_u(_led_budget(), "dimming_error_pct", 4.0, raw)
+    # error = (E1/E0 / 0.5 - 1) * 100: first order in each reading's offset + step term
+    u0 = math.hypot(1.0 / math.sqrt(3), 1.0 / math.sqrt(12))
+    d_e0, d_e1 = -520.0 / 1000.0**2 / 0.5 * 100, 1 / 1000.0 / 0.5 * 100
+    assert plain == pytest.approx(2 * u0 * math.hypot(d_e0, d_e1), rel=1e-6)
+    # a calibration's gain (and the 20 % sensitivity spread) cancel in E(d)/E(100 %)
+    assert led_assembly_u(_led_budget(0.05), "dimming_error_pct", 4.0, raw) == plain
+
+
+@pytest.mark.parametrize("rule", ["simple", "guard_band"])
+def test_led_current_at_its_limit_with_the_guard_band(rule: str) -> None:
+    """A current exactly at the high limit passes the simple rule and fails inside the guard
+    band (flagged as decided inside U); 2 U below the limit passes both."""
+    limits = Limits(high=0.4)
+    u = led_assembly_u(_led_budget(), "current_a", 0.4, {})
+    assert u is not None and u > 0
+    at_limit = Measurement.judged("current_a", 0.4, "A", limits, u=u, rule=rule)
+    assert at_limit.outcome is (Outcome.PASS if rule == "simple" else Outcome.FAIL)
+    assert at_limit.inside_u
+    below = 0.4 - 2 * u  # U is a little smaller there: clear of the shrunk band
+    u_below = led_assembly_u(_led_budget(), "current_a", below, {})
+    judged = Measurement.judged("current_a", below, "A", limits, u=u_below, rule=rule)
+    assert judged.outcome is Outcome.PASS and not judged.inside_u

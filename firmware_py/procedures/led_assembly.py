@@ -27,6 +27,10 @@ The phases a task gets depend on the limits it sets (a basic task judges only
    ``flicker_ieee1789_region``, the IEEE 1789-2015 recommended-practice region of the
    (frequency, percent flicker) point: 0 no observable effect, 1 low risk, 2 above low risk.
 
+Every value carries its expanded uncertainty (k = 2) from the bench's budget when the
+station states one (:mod:`firmware_py.procedures.light_uncertainty` says how each is
+propagated and which are stated None).
+
 The teardown switches the jig power and the check feed off and every channel off, also
 after a sensor error or an abort.
 """
@@ -66,9 +70,11 @@ from firmware_py.procedures.interfaces import (
     PowerSwitch,
     WaveformCapture,
 )
+from firmware_py.procedures.light_uncertainty import led_assembly_u
 
 if TYPE_CHECKING:
     from firmware_py.config import ChannelSpec, TaskConfig
+    from firmware_py.uncertainty import Budget
 
 __all__ = ["LEDAssemblyProcedure", "LEDBench", "judge_ansi_c78377"]
 
@@ -89,6 +95,8 @@ class LEDBench:
     channels: DigitalOutputs | None = None
     channel_pins: tuple[int, ...] = ()
     dimmer: DimmingOutput | None = None
+    uncertainty: Budget | None = None
+    """Datasheet and calibration uncertainty of each sensor (None: not stated)."""
 
 
 COLOUR_KEYS = ("cct_k", "duv", "x", "y")
@@ -115,6 +123,8 @@ class LEDAssemblyProcedure(Procedure):
     Judged as ``diffuser_fitted`` (1 yes, 0 no) when the task has limits for it; the answer is
     also its one-row curve ``diffuser_fitted`` (``answer``), what an appeal reads back."""
     bench: LEDBench
+    _raw: dict[str, list[float]]
+    """The readings behind derived values (power, dimming, flicker), for their uncertainty."""
 
     @classmethod
     def check_task(cls, task: TaskConfig) -> None:
@@ -208,7 +218,13 @@ class LEDAssemblyProcedure(Procedure):
         return judge_ansi_c78377(name, xy, nominal, tolerance, limits, curve)
 
     # -- the run ---------------------------------------------------------------------------
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """U (k = 2) from the bench's budget (see :mod:`.light_uncertainty`)."""
+        budget = self.bench.uncertainty
+        return None if budget is None else led_assembly_u(budget, name, value, self._raw)
+
     def execute(self, result: ProcedureResult) -> None:
+        self._raw = {}
         if self.params["ask_diffuser_timeout_s"] > 0:
             fitted = self.prompt(
                 "diffuser_fitted",
@@ -383,6 +399,7 @@ class LEDAssemblyProcedure(Procedure):
                 "illuminance_lx": lux,
             },
         )
+        self._raw |= {"voltage_v": volts, "current_a": amps}
         out = [
             self.judge("voltage_v", fmean(volts), "samples"),
             self.judge("current_a", fmean(amps), "samples"),
@@ -407,6 +424,7 @@ class LEDAssemblyProcedure(Procedure):
         self.curve("dimming", {"level": levels, "illuminance_lx": lux})
         if lux[0] <= 0:
             return self.not_measured("dimming_error_pct", "no light at full output")
+        self._raw |= {"dimming_level": levels, "dimming_lx": lux}
         errors = [abs(e / lux[0] - d) / d * 100.0 for d, e in zip(levels, lux, strict=True)]
         return self.judge("dimming_error_pct", max(errors), "dimming")
 
@@ -427,9 +445,15 @@ class LEDAssemblyProcedure(Procedure):
             reason = "no light on the photodiode"
             return [self.not_measured(k, reason) for k in FLICKER_KEYS if self.has_limits(k)]
         metrics = flicker_metrics(light, float(rate), min_frequency_hz=FLICKER_MIN_FREQUENCY_HZ)
-        ratio = 0.0
+        ratio = limit = 0.0
         if metrics.frequency_hz > 0:
-            ratio = metrics.percent_flicker / ieee1789_low_risk_limit_percent(metrics.frequency_hz)
+            limit = ieee1789_low_risk_limit_percent(metrics.frequency_hz)
+            ratio = metrics.percent_flicker / limit
+        self._raw |= {
+            "flicker_mean_lx": [float(np.mean(light))],
+            "flicker_percent": [metrics.percent_flicker],
+            "flicker_limit_percent": [limit],
+        }
         self.live(
             "flicker",
             {

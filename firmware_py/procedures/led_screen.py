@@ -21,6 +21,11 @@ the curve ``camera_matrix``; an appeal re-runs :func:`analyse_maps` on them. Evi
 photos with the findings drawn (``image_white``: all but stuck dies, ``image_black``: stuck
 dies, ``image_red``: channel order), carried as image curves (:mod:`benchscore.image_curve`).
 
+No measurement states an uncertainty ``u`` yet: the counts and rates are classifications
+of LEDs (a finding, not a reading with an error), and the luminance/colour values would need
+the camera calibration's U (``uncertainty_luminance``, ``uncertainty_uv``) brought onto the
+bench and propagated through the LED maps, which is not done.
+
 A screen the registration cannot find (dark, or not in the picture) fails every measurement
 with the reason; a camera or output that does not answer is a bench fault.
 """

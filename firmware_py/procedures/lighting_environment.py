@@ -34,6 +34,9 @@ Phases:
    the presence simulator is switched on; time until the light passes
    ``occupancy_threshold`` of the first scene's level; then off; time until it falls below.
 
+Every value carries its expanded uncertainty (k = 2) from the bench's budget when the
+station states one (:mod:`firmware_py.procedures.light_uncertainty`).
+
 The teardown releases the presence simulator and recalls the off scene.
 """
 
@@ -74,9 +77,11 @@ from firmware_py.procedures.interfaces import (
     LightSensor,
     WaveformCapture,
 )
+from firmware_py.procedures.light_uncertainty import lighting_u
 
 if TYPE_CHECKING:
     from firmware_py.config import SceneSpec, TaskConfig
+    from firmware_py.uncertainty import Budget
 
 
 @dataclass
@@ -93,6 +98,8 @@ class LightingBench:
     photodiode: WaveformCapture
     calibrations: Iterable[str] = field(default_factory=tuple)
     dali: DaliControl | None = None
+    uncertainty: Budget | None = None
+    """Datasheet and calibration uncertainty of each sensor (None: not stated)."""
     """The station's DALI interface (only for a task that checks the dimming curve)."""
 
 
@@ -153,8 +160,16 @@ class LightingEnvironmentProcedure(Procedure):
                 )
 
     # -- the run ---------------------------------------------------------------------------
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """U (k = 2) from the bench's budget (see :mod:`.light_uncertainty`)."""
+        budget = self.bench.uncertainty
+        if budget is None:
+            return None
+        return lighting_u(budget, name, value, self._raw, self.params, list(self.bench.zones))
+
     def execute(self, result: ProcedureResult) -> None:
         self._scene_level: dict[str, float] = {}
+        self._raw: dict[str, list[float]] = {"grid_n": [float(len(self.bench.grid))]}
         self._recall(int(self.params["off_scene"]), "dark")
         for scene in self.task.scenes:
             result.measurements += self._scene(scene)
@@ -215,6 +230,7 @@ class LightingEnvironmentProcedure(Procedure):
             },
         )
         out: list[Measurement] = []
+        self._raw[curve.replace("scene_", "grid_", 1)] = lux
         stats = illuminance_grid_stats(np.maximum(np.array(lux), 0.0))
         out.append(self.judge(f"{scene.name}_mean_lx", stats.mean_lx, curve))
         out.append(self.judge(f"{scene.name}_u0", stats.u0, curve))
@@ -299,6 +315,8 @@ class LightingEnvironmentProcedure(Procedure):
             },
         )
         wanted = [k for k in DALI_CURVE_KEYS if self.has_limits(k)]
+        self._raw |= {"dali_level": [float(n) for n in levels], "dali_lx": lux}
+        self._raw["dali_dark_lx"] = [dark]
         try:
             check = check_dali_curve(levels, lux, dark)
         except AnalysisError as exc:
