@@ -80,7 +80,6 @@ CASES = {
         "led_screen",
         "led_screen",
         ("stuck_pixels", "dead_pixels", "dim_modules", "white_luminance_cd_m2"),
-        replace=(("width_px = 128", "width_px = 64"), ("card_modules_x = 2", "card_modules_x = 1")),
         fault="mixed",
     ),
 }
@@ -179,6 +178,8 @@ def test_every_measurement_is_reproduced_by_the_appeal(key: str, tmp_path: Path)
     ]
     assert not no_u, f"measured without an expanded uncertainty: {no_u}"
     stored = {m.name: m.value for m in r.result.measurements}
+    # most values were measured (a bench that found nothing would make this test vacuous)
+    assert sum(v is not None for v in stored.values()) >= 0.8 * len(stored), stored
     store = Store(str(tmp_path / "scorer.db"))
     report = recompute(store, "st", _store_run(store, case.procedure, task.id, r), tasks)
     rows = {row["name"]: row for row in report["measurements"]}
@@ -190,7 +191,7 @@ def test_every_measurement_is_reproduced_by_the_appeal(key: str, tmp_path: Path)
     ]
     assert not bad, bad
     assert report["not_reanalysed"] == [] and not report["differs"]
-    JUDGED.setdefault(case.procedure, set()).update(stored)
+    JUDGED.setdefault(case.procedure, set()).update(n for n, v in stored.items() if v is not None)
 
 
 def test_the_runs_cover_every_declared_measurement() -> None:
