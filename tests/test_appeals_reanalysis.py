@@ -88,14 +88,8 @@ U_NOT_STATED: dict[str, tuple[str, ...]] = {
     # codes, the operator's answer, a position in a quadrangle (light_uncertainty's doc)
     "led_assembly": ("diffuser_fitted", "flicker_ieee1789_region", "*ansi_c78377_ratio"),
     "lighting_environment": ("*ansi_c78377_ratio",),
-    # counts of a cycle, ratios of capacities and the CV share: PowerBankProcedure states none
-    "power_bank": (
-        "charge_cv_share",
-        "cycles_completed",
-        "capacity_retention_pct",
-        "capacity_fade_pct_per_cycle",
-        "energy_efficiency_pct",
-    ),
+    # a count of cycles (exact) and a share of sample intervals (PowerBankProcedure.uncertainty)
+    "power_bank": ("charge_cv_share", "cycles_completed"),
     # camera-based: no budget yet (led_screen's module doc says why)
     "led_screen": ("*",),
 }

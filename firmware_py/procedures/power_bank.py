@@ -151,6 +151,10 @@ class PowerBankProcedure(Procedure):
         self._t0 = self.clock.monotonic()
         self._stopped_hot: float | None = None
         self._temperatures: list[float] = [bench.thermometer.read_c()]
+        self._fade_cycles: list[int] = []
+        """Cycles the fade is fitted over (a [schedule] run)."""
+        self._discharge_a = 1.0
+        """The schedule's discharge current (A), for the retentions' current offset."""
         self.curve("start", {"temperature_c": [self._temperatures[0]]})
         self.live("connect", {"temperature_c": self._temperatures[0]})
         schedule = self.task.extra.get("schedule")
@@ -174,10 +178,31 @@ class PowerBankProcedure(Procedure):
     def uncertainty(self, name: str, value: float) -> float | None:
         """U (k = 2) from the monitors', ADC's and thermometer's budget: an energy (and what
         is proportional to it) combines V and I in quadrature at the rated operating point;
-        a trip or recovery time is one poll interval wide."""
+        a trip or recovery time is one poll interval wide. Cycle life: a retention is a ratio
+        of two capacities read by the same output monitor, so its gain (and calibration gain)
+        cancels and the current offset at the schedule's discharge current remains; the fade
+        is the slope fitted to the retentions (U of a point over sqrt(Sxx)); the round-trip
+        efficiency divides the output monitor's energy by the input monitor's (all four
+        relative terms). ``cycles_completed`` is a count (exact) and ``charge_cv_share`` a
+        share of sample intervals: no U stated."""
         b, p = self.bench.uncertainty, self.params
         if b is None:
             return None
+        if name in ("capacity_retention_pct", "capacity_fade_pct_per_cycle"):
+            offset = b.u("output_monitor", "current_a", 0.0) / self._discharge_a
+            u_point = math.sqrt(2.0) * offset * 100.0  # standard, in % of the reference
+            if name == "capacity_retention_pct":
+                return 2.0 * u_point * abs(value) / 100.0
+            x = np.array(self._fade_cycles, dtype=float)
+            sxx = float(((x - x.mean()) ** 2).sum()) if x.size >= 2 else 0.0
+            return 2.0 * u_point / math.sqrt(sxx) if sxx > 0 else None
+        if name == "energy_efficiency_pct":
+            return abs(value) * expanded_relative(
+                b.relative("output_monitor", "bus_voltage_v", p["rated_output_voltage_v"]),
+                b.relative("output_monitor", "current_a", self._discharge_a),
+                b.relative("input_monitor", "bus_voltage_v", p["supply_voltage_v"]),
+                b.relative("input_monitor", "current_a", p["supply_current_a"]),
+            )
         out_v, out_a = p["rated_output_voltage_v"], p["rated_output_current_a"]
         in_v, in_a = p["supply_voltage_v"], p["supply_current_a"]
         energy_out = expanded_relative(
@@ -297,6 +322,8 @@ class PowerBankProcedure(Procedure):
             if report.cycles:
                 self.curve("cycles", report.columns())
         self.live("cycle", {"cycles_completed": float(len(report.cycles))})
+        self._fade_cycles = [int(n) for n in report.cycles if n >= ref_cycle]
+        self._discharge_a = _discharge_current_a(schedule)
         efficiencies = [e for e in report.energy_efficiency if e is not None]
         values: dict[str, tuple[float | None, str]] = {
             "cycles_completed": (float(len(report.cycles)), "cycles"),
@@ -637,6 +664,15 @@ class PowerBankProcedure(Procedure):
         else:
             out.append(self.not_measured("ripple_pp_v", "the bank shut off before the capture"))
         return out
+
+
+def _discharge_current_a(schedule: Schedule) -> float:
+    """The first constant-current discharge step's current (A), else 1 A (what the load
+    draws when a retention's current offset is weighed)."""
+    for step in schedule.steps:
+        if step.kind == "cc_discharge" and step.setpoints.get("i_a"):
+            return float(step.setpoints["i_a"])
+    return 1.0
 
 
 def default_schedule(p: Mapping[str, float]) -> Schedule:
