@@ -89,6 +89,8 @@ def open_screen_bench(hw: StationHardware, *, raw: bool = False) -> ScreenBench:
         calibration_exposure_us=0 if cal is None else cal.exposure_us,
         calibration_gain=1.0 if cal is None else cal.gain,
         calibrations=() if cal is None else (cal.id,),
+        uncertainty_luminance=None if cal is None else cal.uncertainty_luminance,
+        uncertainty_uv=None if cal is None else cal.uncertainty_uv,
     )
 
 

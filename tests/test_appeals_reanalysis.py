@@ -90,8 +90,8 @@ U_NOT_STATED: dict[str, tuple[str, ...]] = {
     "lighting_environment": ("*ansi_c78377_ratio",),
     # a count of cycles (exact) and a share of sample intervals (PowerBankProcedure.uncertainty)
     "power_bank": ("charge_cv_share", "cycles_completed"),
-    # camera-based: no budget yet (led_screen's module doc says why)
-    "led_screen": ("*",),
+    # classifications of LEDs and a ratio of one camera's readings (led_screen's module doc)
+    "led_screen": ("*pixel*", "*modules", "dead_cards", "lines_out", "luminance_uniformity_pct"),
 }
 """Measurements that may carry a number without ``u``; everything else must state one."""
 

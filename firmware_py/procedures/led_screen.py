@@ -21,10 +21,12 @@ the curve ``camera_matrix``; an appeal re-runs :func:`analyse_maps` on them. Evi
 photos with the findings drawn (``image_white``: all but stuck dies, ``image_black``: stuck
 dies, ``image_red``: channel order), carried as image curves (:mod:`benchscore.image_curve`).
 
-No measurement states an uncertainty ``u`` yet: the counts and rates are classifications
-of LEDs (a finding, not a reading with an error), and the luminance/colour values would need
-the camera calibration's U (``uncertainty_luminance``, ``uncertainty_uv``) brought onto the
-bench and propagated through the LED maps, which is not done.
+Uncertainty: ``white_luminance_cd_m2`` carries the camera calibration's relative U of a
+luminance, ``colour_uniformity_duv`` sqrt(2) times its U of a u'v' coordinate (a spread of
+two chromaticities the same camera read; conservative, as their common error cancels). The
+counts and rates are classifications of LEDs (a finding, not a reading with an error) and
+``luminance_uniformity_pct`` a ratio of one camera's readings whose gain cancels and whose
+per-LED noise the calibration does not give: no U stated for those.
 
 A screen the registration cannot find (dark, or not in the picture) fails every measurement
 with the reason; a camera or output that does not answer is a bench fault.
@@ -32,6 +34,7 @@ with the reason; a camera or output that does not answer is a bench fault.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -87,6 +90,10 @@ class ScreenBench:
     calibration_exposure_us: int = 0
     calibration_gain: float = 1.0
     calibrations: Iterable[str] = field(default_factory=tuple)
+    uncertainty_luminance: float | None = None
+    """The camera calibration's relative U (k = 2) of a luminance (None: no calibration)."""
+    uncertainty_uv: float | None = None
+    """The camera calibration's U (k = 2) of a u'v' coordinate (None: no calibration)."""
 
 
 MEASUREMENTS = (
@@ -239,6 +246,15 @@ class LEDScreenProcedure(Procedure):
             why = summary([f for f in report.findings if f.kind in kinds]) if kinds else ""
             reason = f"{name} {value:.4g}" + (f": {why}" if why else "")
             result.measurements.append(self.judge(name, value, "ledmap_white", reason=reason))
+
+    def uncertainty(self, name: str, value: float) -> float | None:
+        """U (k = 2) from the camera calibration (see the module doc); None without one."""
+        b = self.bench
+        if name == "white_luminance_cd_m2" and b.uncertainty_luminance is not None:
+            return b.uncertainty_luminance * abs(value)
+        if name == "colour_uniformity_duv" and b.uncertainty_uv is not None:
+            return math.sqrt(2.0) * b.uncertainty_uv
+        return None
 
     # -- evidence --------------------------------------------------------------------------
     def _evidence(
