@@ -21,7 +21,14 @@ OB_CONTEXT: Final = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 
 
 class VerificationFailed(ValueError):
-    """The credential does not verify; the message is the one-line reason."""
+    """The credential does not verify; the message is the one-line reason (English) and
+    :attr:`code` its kind, which a page names in its reader's language: ``tampered`` (the
+    signature does not match the content), ``revoked``, ``wrong_issuer`` (signed by another
+    key than the issuer's or the pinned one), ``expired``, ``not_yet_valid``, ``malformed``."""
+
+    def __init__(self, message: str, code: str = "malformed") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -94,7 +101,7 @@ def check_signed_by_issuer(doc: dict[str, Any], pinned: bytes | None, what: str)
         signer = proof.verify(doc)
         _other_proofs(doc, signer)
     except proof.ProofError as exc:
-        raise VerificationFailed(f"{what}: {exc}") from None
+        raise VerificationFailed(f"{what}: {exc}", "tampered") from None
     try:
         issuer_key = public_of_did(issuer)
     except KeyFormatError:
@@ -102,10 +109,14 @@ def check_signed_by_issuer(doc: dict[str, Any], pinned: bytes | None, what: str)
             f"{what}: issuer {issuer[:60]!r} is not a did:key (no offline key)"
         ) from None
     if signer != issuer_key:
-        raise VerificationFailed(f"{what}: signed by a key that is not the issuer's")
-    if pinned is not None and signer != pinned:
         raise VerificationFailed(
-            f"{what}: issuer {issuer[:40]}... is not the pinned issuer key {did_of(pinned)[:40]}..."
+            f"{what}: signed by a key that is not the issuer's", "wrong_issuer"
+        )
+    if pinned is not None and signer != pinned:
+        pinned_id = did_of(pinned)[:40]
+        raise VerificationFailed(
+            f"{what}: issuer {issuer[:40]}... is not the pinned issuer key {pinned_id}...",
+            "wrong_issuer",
         )
     return issuer
 
@@ -148,7 +159,8 @@ def check_status(
     stamp = str(status_list.get("validFrom", "?"))
     if revoked:
         raise VerificationFailed(
-            f"revoked: the issuer's status list of {stamp} marks entry {index} ({purpose})"
+            f"revoked: the issuer's status list of {stamp} marks entry {index} ({purpose})",
+            "revoked",
         )
     return f"not revoked (status list of {stamp})"
 
@@ -176,11 +188,11 @@ def verify_credential(
     now = now or dt.datetime.now(dt.UTC)
     start = _parse_time(doc.get("validFrom"), "validFrom")
     if now < start:
-        raise VerificationFailed(f"not yet valid: validFrom {doc['validFrom']}")
+        raise VerificationFailed(f"not yet valid: validFrom {doc['validFrom']}", "not_yet_valid")
     if doc.get("validUntil") is not None:
         end = _parse_time(doc.get("validUntil"), "validUntil")
         if now > end:
-            raise VerificationFailed(f"expired: validUntil {doc['validUntil']}")
+            raise VerificationFailed(f"expired: validUntil {doc['validUntil']}", "expired")
     subject = doc.get("credentialSubject")
     subject = subject if isinstance(subject, dict) else {}
     achievement = subject.get("achievement")
@@ -227,9 +239,11 @@ def verify_document(
         try:
             holder = proof.verify(doc, purpose="authentication")
         except proof.ProofError as exc:
-            raise VerificationFailed(f"presentation: {exc}") from None
+            raise VerificationFailed(f"presentation: {exc}", "tampered") from None
         if pinned is not None and holder != pinned:
-            raise VerificationFailed("presentation: not signed by the pinned issuer key")
+            raise VerificationFailed(
+                "presentation: not signed by the pinned issuer key", "wrong_issuer"
+            )
         creds = doc.get("verifiableCredential")
         if not isinstance(creds, list) or not creds:
             raise VerificationFailed("presentation holds no credential")
@@ -238,6 +252,8 @@ def verify_document(
             try:
                 out.append(verify_credential(cred, pinned=pinned, status_list=status_list, now=now))
             except VerificationFailed as exc:
-                raise VerificationFailed(f"credential {i + 1} of {len(creds)}: {exc}") from None
+                raise VerificationFailed(
+                    f"credential {i + 1} of {len(creds)}: {exc}", exc.code
+                ) from None
         return out
     return [verify_credential(doc, pinned=pinned, status_list=status_list, now=now)]

@@ -52,5 +52,12 @@ TRAINING_MESSAGES: Final[dict[str, str]] = dict(
         N_("ver.issued", "Issued"),
         N_("ver.status", "Revocation"),
         N_("ver.results", "Result"),
+        N_("ver.why.tampered", "Changed after signing, or signed by another key."),
+        N_("ver.why.revoked", "Revoked by the centre that issued it."),
+        N_("ver.why.wrong_issuer", "Not issued by this centre."),
+        N_("ver.why.expired", "Expired."),
+        N_("ver.why.not_yet_valid", "Not valid yet."),
+        N_("ver.why.malformed", "Not a certificate this page can read."),
+        N_("ver.why.no_centre", "This scorer issues no certificates."),
     ]
 )

@@ -4,6 +4,7 @@
   "use strict";
   const texts = JSON.parse(document.getElementById("bs-i18n").textContent);
   const t = (key) => texts[key] || key;
+  const has = (key) => key in texts;
   const out = () => document.getElementById("verdict");
 
   function row(label, value, dir = "ltr") {
@@ -27,6 +28,13 @@
     head.id = "verdict-head";
     head.textContent = t(result.valid ? "ver.valid" : "ver.invalid");
     box.appendChild(head);
+    if (!result.valid && result.code && has("ver.why." + result.code)) {
+      const kind = document.createElement("p");  // the kind of failure, in the page's language
+      kind.id = "verdict-kind";
+      kind.className = "verdict-kind";
+      kind.textContent = t("ver.why." + result.code);
+      box.appendChild(kind);
+    }
     if (!result.valid) {
       const why = document.createElement("p");
       why.id = "verdict-reason";

@@ -344,12 +344,15 @@ def test_public_page_checks_an_uploaded_certificate(
     tampered.write_bytes(data.replace(b'"Mei Lin"', b'"Mei Lim"', 1))
     assert upload(browser, base, "zh", tampered) == "无效"
     reason = browser.find_element(By.ID, "verdict-reason").text
-    assert "signature does not match the content" in reason
+    assert "signature does not match the content" in reason  # the verifier's English line
+    kind = browser.find_element(By.ID, "verdict-kind").text  # and the kind in the reader's
+    assert kind == "签发后被修改，或由其他密钥签名。"
     browser.save_screenshot(str(ARTIFACTS / "verify-tampered-zh.png"))
     doc = json.loads(good.read_bytes())
     asm.revoke(base.store.db, doc["id"], "a1", "candidate impersonated")
     assert upload(browser, base, "ar", good) == "غير صالحة"
     assert "revoked" in browser.find_element(By.ID, "verdict-reason").text
+    assert browser.find_element(By.ID, "verdict-kind").text == "ألغاه المركز الذي أصدره."
     browser.save_screenshot(str(ARTIFACTS / "verify-revoked-ar.png"))
     assert upload(browser, base, "ar", other) == "صالحة"
     browser.save_screenshot(str(ARTIFACTS / "verify-valid-ar.png"))
@@ -369,4 +372,5 @@ def test_status_list_is_served_signed(base: Base, certified: dict[str, Any]) -> 
     assert c.get(f"/credentials/{uuid}").content == certified["paths"][1].read_bytes()
     assert c.get("/credentials/00000000-0000-0000-0000-000000000000").status_code == 404
     r = c.post("/verify/check", content=b"{not json")
-    assert r.status_code == 200 and r.json() == {"valid": False, "reason": "the file is not JSON"}
+    assert r.status_code == 200
+    assert r.json() == {"valid": False, "code": "malformed", "reason": "the file is not JSON"}

@@ -62,8 +62,9 @@ async def verify_page(con: ConsoleApp, request: Request) -> Response:
 
 
 async def api_verify(con: ConsoleApp, request: Request) -> Response:
-    """POST the file's JSON: ``{valid: true, credentials: [...]}`` or ``{valid: false,
-    reason}`` (the reason is the verifier's one line)."""
+    """POST the file's JSON: ``{valid: true, credentials: [...]}`` or ``{valid: false, code,
+    reason}`` (``code``: the kind of failure, named in the reader's language; ``reason``: the
+    verifier's English line, shown beneath it)."""
     if not origin_ok(request):
         return error_reply("cross-origin request refused", 403)
     raw = await request.body()
@@ -72,12 +73,19 @@ async def api_verify(con: ConsoleApp, request: Request) -> Response:
     try:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return JSONResponse({"valid": False, "reason": "the file is not JSON"}, headers=NO_STORE)
+        return JSONResponse(
+            {"valid": False, "code": "malformed", "reason": "the file is not JSON"},
+            headers=NO_STORE,
+        )
     centre = _centre(request)
 
     def work() -> dict[str, Any]:
         if centre is None:
-            return {"valid": False, "reason": "this scorer issues no certificates"}
+            return {
+                "valid": False,
+                "code": "no_centre",
+                "reason": "this scorer issues no certificates",
+            }
         from benchscore.vc.verify import VerificationFailed, verify_document
 
         try:
@@ -87,7 +95,7 @@ async def api_verify(con: ConsoleApp, request: Request) -> Response:
                 status_list=current_status_list(con, centre),
             )
         except VerificationFailed as exc:
-            return {"valid": False, "reason": str(exc)}
+            return {"valid": False, "code": exc.code, "reason": str(exc)}
         return {
             "valid": True,
             "credentials": [
