@@ -25,14 +25,13 @@ import json
 import logging
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from benchscore.argtypes import finite, positive
 from benchscore.identity import Identity
-from benchscore.mqtt import BrokerConfig, connect_async, make_client
+from benchscore.mqtt import BrokerConfig
 
 from .appeals import appeal
 from .competition import Competition, CompetitionError
@@ -41,6 +40,7 @@ from .db import StoreError
 from .exports import dumps, mark_sheet, marks_csv, marks_json, skill_record, standardised
 from .fleet.keys import scorer_identity
 from .mqtt_ingest import publish_command
+from .mqtt_session import MqttSession
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -90,37 +90,24 @@ def add_parser(sub: Any) -> None:
 
 
 class CommandSender:
-    """A short-lived MQTT client that publishes commands at QoS 1 and waits for PUBACKs."""
+    """Signed commands to stations over a short-lived session (PUBACKs awaited on close)."""
 
     def __init__(self, broker: BrokerConfig, scorer: Identity, timeout_s: float = 10.0) -> None:
         self.broker = broker
         self.scorer = scorer
-        self.timeout_s = timeout_s
-        self.client = make_client(f"benchscore-event-{os.getpid()}-{time.monotonic_ns()}", broker)
-        self._up = threading.Event()
-        self.client.on_connect = lambda c, u, f, rc, p: self._up.set()
-        self._infos: list[Any] = []
-        connect_async(self.client, broker)
-        if not self._up.wait(timeout_s):
-            self.close()
-            raise ConnectionError(f"no MQTT broker at {broker.host}:{broker.port}")
+        self.session = MqttSession(broker, "event", timeout_s)
 
     def send(
         self, event: str, station: str, cmd_id: str, command: str, args: dict[str, Any]
     ) -> None:
-        self._infos.append(
-            publish_command(
-                self.client, self.broker, self.scorer, event, station, cmd_id, command, args
-            )
+        client = self.session.client
+        info = publish_command(
+            client, self.broker, self.scorer, event, station, cmd_id, command, args
         )
+        self.session.track(info)
 
     def close(self) -> None:
-        deadline = time.monotonic() + self.timeout_s
-        for info in self._infos:
-            while not info.is_published() and time.monotonic() < deadline:
-                time.sleep(0.02)
-        self.client.disconnect()
-        self.client.loop_stop()
+        self.session.close()
 
 
 def _event_id(comp: Competition, wanted: str | None) -> str:

@@ -19,16 +19,11 @@ import argparse
 import json
 import os
 import sys
-import threading
-import time
 from typing import Any
-
-import paho.mqtt.client as mqtt
-
-from benchscore.mqtt import connect_async, make_client, reason_is_failure
 
 from ..config import ConfigError, ScorerConfig, load_config
 from ..db import StoreError
+from ..mqtt_session import MqttSession
 from ..store import Store
 from .adoption import Fleet, FleetError
 from .keys import scorer_identity
@@ -58,40 +53,6 @@ def add_parser(sub: Any) -> None:
     replace.add_argument("code", help="the new Pi's pairing code")
 
 
-class _Link:
-    """A short-lived MQTT connection with the scorer's login (publishes, broker admin)."""
-
-    def __init__(self, config: ScorerConfig, timeout_s: float = 10.0) -> None:
-        self.timeout_s = timeout_s
-        self.client = make_client(f"benchscore-stations-{os.getpid()}", config.broker)
-        self._up = threading.Event()
-        self._refused = ""
-
-        def on_connect(c: mqtt.Client, u: Any, f: Any, rc: Any, p: Any) -> None:
-            if reason_is_failure(rc):
-                self._refused = str(rc)
-            self._up.set()
-
-        self.client.on_connect = on_connect
-        self._infos: list[mqtt.MQTTMessageInfo] = []
-        connect_async(self.client, config.broker)
-        if not self._up.wait(timeout_s) or self._refused:
-            self.close()
-            why = f"refused: {self._refused}" if self._refused else "no answer"
-            raise ConnectionError(f"MQTT broker {config.broker.host}:{config.broker.port}: {why}")
-
-    def publish(self, topic: str, payload: bytes, retain: bool) -> None:
-        self._infos.append(self.client.publish(topic, payload, qos=1, retain=retain))
-
-    def close(self) -> None:
-        deadline = time.monotonic() + self.timeout_s
-        for info in self._infos:
-            while not info.is_published() and time.monotonic() < deadline:
-                time.sleep(0.02)
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def _event(config: ScorerConfig, wanted: str | None) -> str:
     if wanted:
         return wanted
@@ -110,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, StoreError) as exc:
         print(f"benchscore stations: {exc}", file=sys.stderr)
         return 2
-    link: _Link | None = None
+    link: MqttSession | None = None
     try:
         command = args.stations_command
         needs_link = command in ("adopt", "revoke", "replace")
         if needs_link:
-            link = _Link(config)
+            link = MqttSession(config.broker, "stations")
         admin: Any = NoBrokerAdmin()
         if link is not None and config.broker_admin == "dynsec":
             admin = DynSecAdmin(link.client)
