@@ -46,6 +46,11 @@ class LimitsError(ValueError):
     """Limits that cannot be applied (low above high, marginal band outside the pass band)."""
 
 
+def with_unit(number: str, unit: str) -> str:
+    """``number`` followed by its unit (nothing for a unitless ratio)."""
+    return f"{number} {unit}" if unit else number
+
+
 @dataclass(frozen=True)
 class Limits:
     """Pass band and optional marginal band, in the measurement's unit."""
@@ -111,6 +116,17 @@ class Limits:
             v for v in (self.low, self.high, self.marginal_low, self.marginal_high) if v is not None
         )
 
+    def words(self, unit: str = "") -> str:
+        """Where a failed value should have been, in words: ``outside 0.27..0.33 A``, ``below
+        0.6``, ``above 4 W``."""
+        if self.low is not None and self.high is not None:
+            return f"outside {with_unit(self.describe(), unit)}"
+        if self.low is not None:
+            return f"below {with_unit(f'{self.low:g}', unit)}"
+        if self.high is not None:
+            return f"above {with_unit(f'{self.high:g}', unit)}"
+        return f"outside {with_unit(self.describe(), unit)}"
+
     def describe(self) -> str:
         """Human-readable band, e.g. ``0.09..0.13``."""
         lo = "-inf" if self.low is None else f"{self.low:g}"
@@ -160,12 +176,12 @@ class Measurement:
             if outcome is Outcome.FAIL and limits.judge(value) is not Outcome.FAIL:
                 assert value is not None and u is not None
                 reason = (
-                    f"{name} {value:.4g} ± {u:.2g} {unit} within U of a limit of "
-                    f"{limits.describe()} {unit} (guard band: conformance not proven)"
+                    f"{name} {with_unit(f'{value:.4g} ± {u:.2g}', unit)} within U of a limit "
+                    f"of {with_unit(limits.describe(), unit)} (guard band: conformance not proven)"
                 )
             elif outcome is Outcome.FAIL:
                 assert value is not None
-                reason = f"{name} {value:.4g} {unit} outside {limits.describe()} {unit}"
+                reason = f"{name} {with_unit(f'{value:.4g}', unit)} {limits.words(unit)}"
             elif outcome is Outcome.ERROR:
                 reason = f"{name}: no valid reading"
         return cls(name, value, unit, limits, outcome, reason, curve, code, params, u)
