@@ -46,7 +46,7 @@ def record(
         "started_at": 1_700_000_000.0 + seq,
         "ended_at": 1_700_000_030.0 + seq,
         "outcome": outcome,
-        "reason": "illuminance 12 lx outside 50..+inf lx" if outcome == "fail" else "",
+        "reason": "illuminance 12 lx below 50 lx" if outcome == "fail" else "",
         "measurements": measurements(),
     }
     obj.update(extra)
@@ -166,7 +166,7 @@ def test_list_runs_newest_first_with_measurements(store: Store) -> None:
             "unit": "lx",
             "limits": {"low": 50.0},
             "outcome": "fail",
-            "reason": "illuminance 12 lx outside 50..+inf lx",
+            "reason": "illuminance 12 lx below 50 lx",
         },
     ]
     assert [r["seq"] for r in store.list_runs(station="st01")] == [2, 1]
