@@ -22,21 +22,14 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
+from scorer.console.report import CHROMIUM_FLAGS  # noqa: E402
+
 CHROMIUM = os.environ.get("BENCHSCORE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("BENCHSCORE_CHROMEDRIVER", "/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 HAVE_CHROMIUM = Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
-BASE_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
+BASE_FLAGS = tuple(f for f in CHROMIUM_FLAGS if f != "--no-pdf-header-footer")
+"""The flags the evidence reports' Chromium runs with (scorer/console/report.py)."""
 
 
 def wait(predicate: Callable[[], Any], timeout_s: float = 15.0, what: str = "") -> Any:
