@@ -42,7 +42,7 @@ def pct(values: list[float], q: float) -> float:
 
 # -- the publishers (a process of their own) ---------------------------------------------------
 def run_publishers(port: int, stations: int, rate: float, seconds: float) -> int:
-    from benchscore.mqtt import BrokerConfig, make_client
+    from benchscore.mqtt import BrokerConfig, close_client, make_client
     from benchscore.protocol import Topics, encode
 
     client = make_client("bench-publisher", BrokerConfig(port=port))
@@ -77,8 +77,7 @@ def run_publishers(port: int, stations: int, rate: float, seconds: float) -> int
         }
         client.publish(topics[i], encode(sample), qos=0)
         n += 1
-    client.loop_stop()
-    client.disconnect()
+    close_client(client)
     print(json.dumps({"published": n}), flush=True)
     return 0
 
@@ -105,7 +104,7 @@ async def sse_client(
 
 
 def run_clients(url: str, cookie: str, n: int, port: int, warm: float, seconds: float) -> int:
-    from benchscore.mqtt import BrokerConfig, make_client
+    from benchscore.mqtt import BrokerConfig, close_client, make_client
 
     base: list[float] = []
     t_warm = time.time() + warm
@@ -131,8 +130,7 @@ def run_clients(url: str, cookie: str, n: int, port: int, warm: float, seconds: 
         )
 
     asyncio.run(main())
-    sub.loop_stop()
-    sub.disconnect()
+    close_client(sub)
     print(json.dumps({"sse": lat, "mqtt": base, **counts}), flush=True)
     return 0
 

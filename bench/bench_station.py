@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchscore.clock import RealClock  # noqa: E402
-from benchscore.mqtt import BrokerConfig, connect_async, make_client  # noqa: E402
+from benchscore.mqtt import BrokerConfig, close_client, connect_async, make_client  # noqa: E402
 from benchscore.sim.assemblies.led import LEDAssembly, LEDJig  # noqa: E402
 from benchscore.sim.chips.bh1750 import SimBH1750  # noqa: E402
 from benchscore.sim.chips.ina226 import SimINA226  # noqa: E402
@@ -107,8 +107,7 @@ def outbox_throughput(n: int = 2000) -> None:
             for _ in range(n):
                 acked.acquire()
             bare = n / (time.perf_counter() - t0)
-            client.disconnect()
-            client.loop_stop()
+            close_client(client)
 
             scorer = ScorerService(
                 ScorerConfig(

@@ -31,7 +31,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchscore.identity import Identity  # noqa: E402
-from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
+from benchscore.mqtt import BrokerConfig, close_client, make_client  # noqa: E402
 from benchscore.protocol import SCHEMA_VERSION, Topics  # noqa: E402
 from benchscore.signing import sign_payload  # noqa: E402
 
@@ -292,8 +292,7 @@ def _fleet_process(
             publish_upto(st, window)
     ok = done.wait(600)
     results.put((name, time.monotonic() if ok else float("nan"), acked))
-    client.disconnect()
-    client.loop_stop()
+    close_client(client)
 
 
 def run_fleet(
@@ -420,6 +419,5 @@ def bare_paho(port: int, payloads: Sequence[bytes]) -> float:
     done.wait(600)
     end = time.monotonic()
     for c in (pub, sub):
-        c.disconnect()
-        c.loop_stop()
+        close_client(c)
     return end - start

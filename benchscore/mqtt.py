@@ -77,6 +77,18 @@ def connect_async(client: mqtt.Client, broker: BrokerConfig) -> None:
     client.loop_start()
 
 
+def close_client(client: mqtt.Client) -> None:
+    """Disconnect, stop paho's network thread and close every socket the client opened.
+
+    paho 2.2 opens a loopback socket pair for waking its loop on every ``loop_start`` and
+    closes it only in ``Client.__del__``; a client caught in a reference cycle leaks it to the
+    garbage collector (a ResourceWarning) and a client restarted leaks one pair per start.
+    """
+    client.disconnect()
+    client.loop_stop()
+    client._reset_sockets()  # closes the network socket and the wake-up pair
+
+
 def expiry_properties(broker: BrokerConfig, seconds: int) -> Properties | None:
     """PUBLISH properties with a message expiry, or None on MQTT 3.1.1."""
     if not broker.is_v5:

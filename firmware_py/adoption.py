@@ -32,7 +32,13 @@ import paho.mqtt.client as mqtt
 
 from benchscore import __version__, protocol
 from benchscore.identity import Identity, PublicKey
-from benchscore.mqtt import BrokerConfig, connect_async, make_client, reason_is_failure
+from benchscore.mqtt import (
+    BrokerConfig,
+    close_client,
+    connect_async,
+    make_client,
+    reason_is_failure,
+)
 from benchscore.protocol import PayloadError
 from benchscore.signing import sign_payload, verify_payload
 from firmware_py.config import StationConfig, StationSetup, load_task
@@ -312,8 +318,7 @@ class Enrolment:
                 if self._connected.is_set():
                     self.announce()
         finally:
-            self.client.disconnect()
-            self.client.loop_stop()
+            close_client(self.client)
         return None
 
 

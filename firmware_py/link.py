@@ -33,6 +33,7 @@ from benchscore import __version__, protocol
 from benchscore.identity import Identity, PublicKey
 from benchscore.mqtt import (
     BrokerConfig,
+    close_client,
     connect_async,
     expiry_properties,
     make_client,
@@ -369,5 +370,4 @@ class StationLink:
             )
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)

@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 
 from benchscore import __version__, protocol
 from benchscore.identity import Identity, PublicKey
-from benchscore.mqtt import connect_async, make_client
+from benchscore.mqtt import close_client, connect_async, make_client
 from benchscore.signing import sign_payload, verify_payload
 from firmware_py.config import StationConfig, StationSetup, load_task
 from firmware_py.outbox import Outbox
@@ -111,8 +111,7 @@ def retained_status(config: StationConfig, timeout_s: float = 3.0) -> dict[str, 
     try:
         done.wait(timeout_s)
     finally:
-        client.disconnect()
-        client.loop_stop()
+        close_client(client)
     return got or None
 
 
@@ -237,6 +236,5 @@ def outbox_replay(config: StationConfig, timeout_s: float = 30.0) -> dict[str, i
             "still_waiting": box.depth,
         }
     finally:
-        client.disconnect()
-        client.loop_stop()
+        close_client(client)
         box.close()

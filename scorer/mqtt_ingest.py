@@ -21,6 +21,7 @@ from benchscore import protocol
 from benchscore.identity import Identity
 from benchscore.mqtt import (
     BrokerConfig,
+    close_client,
     connect_async,
     expiry_properties,
     make_client,
@@ -152,9 +153,8 @@ class MqttIngest:
         self._started = False
         try:
             self.queue.stop()
-            self.client.disconnect()
         finally:
-            self.client.loop_stop()
+            close_client(self.client)
             self._connected.clear()
             self._subscribed.clear()
 

@@ -11,7 +11,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from benchscore.mqtt import BrokerConfig, connect_async, make_client, reason_is_failure
+from benchscore.mqtt import (
+    BrokerConfig,
+    close_client,
+    connect_async,
+    make_client,
+    reason_is_failure,
+)
 
 
 class MqttSession:
@@ -48,5 +54,4 @@ class MqttSession:
         for info in self._infos:
             while not info.is_published() and time.monotonic() < deadline:
                 time.sleep(0.02)
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)

@@ -48,8 +48,13 @@ class Spec(NamedTuple):
 
 
 CATALOGUES = (
-    Spec("console", ROOT / "babel.cfg", ROOT, ROOT / "scorer" / "locale",
-         ("zh", "ru", "fr", "es", "ar")),
+    Spec(
+        "console",
+        ROOT / "babel.cfg",
+        ROOT,
+        ROOT / "scorer" / "locale",
+        ("zh", "ru", "fr", "es", "ar"),
+    ),
     Spec(
         "contestant screen",
         ROOT / "firmware_py" / "contestant_screen" / "babel.cfg",

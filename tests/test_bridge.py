@@ -22,7 +22,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from benchscore.mqtt import BrokerConfig, make_client
+from benchscore.mqtt import BrokerConfig, close_client, make_client
 from benchscore.protocol import Topics
 from firmware_py.link import StationLink
 from firmware_py.outbox import Outbox
@@ -129,8 +129,7 @@ class AckCounter:
         self.count += 1
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)
 
 
 def scorer(

@@ -17,6 +17,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from benchscore.app.cli import main
+from benchscore.mqtt import close_client
 from scorer.api_marks import routes
 from scorer.competition import Competition
 from scorer.store import Store
@@ -97,8 +98,7 @@ def test_clock_commands_reach_the_stations_topics(
                 break
             threading.Event().wait(0.05)
     finally:
-        sub.disconnect()
-        sub.loop_stop()
+        close_client(sub)
     assert len(got) == 12 and {g["command"] for g in got} == {"set_time_limit"}
     assert {g["station"] for g in got} == {"led01", "led02", "led03", "led04"}
     ends = [g["args"]["end_ts"] for g in got]

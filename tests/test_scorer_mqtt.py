@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from benchscore.mqtt import BrokerConfig
+from benchscore.mqtt import BrokerConfig, close_client
 from benchscore.protocol import MAX_PAYLOAD_BYTES, Topics
 from scorer.config import ConfigError, HttpConfig, ScorerConfig, load_config
 from scorer.ingest import Ingest
@@ -70,8 +70,7 @@ class Publisher:
         assert info.is_published()
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        close_client(self.client)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from benchscore import protocol
 from benchscore.identity import Identity
-from benchscore.mqtt import BrokerConfig
+from benchscore.mqtt import BrokerConfig, close_client
 from benchscore.signing import sign_payload
 from firmware_py.config import load_station_config
 from firmware_py.station import Station
@@ -73,8 +73,7 @@ def publish(port: int, topic: str, payload: bytes, **auth: str) -> Any:
         client.publish(topic, payload, qos=1)
         wait_for(lambda: codes, 5, "PUBACK")
     finally:
-        client.disconnect()
-        client.loop_stop()
+        close_client(client)
     return codes[0]
 
 
@@ -180,5 +179,4 @@ def test_shipped_acl_denies_cross_station_publish(acl_broker: Any) -> None:
         time.sleep(0.3)
         assert "benchscore/v1/test/st01/record" not in seen
     finally:
-        scorer.disconnect()
-        scorer.loop_stop()
+        close_client(scorer)

@@ -139,7 +139,7 @@ def _screen_address(st: Table) -> tuple[str, int] | None:
         return None
     host, _, port = raw.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise st.error("screen", f"{raw!r}: expected host:port, e.g. \"127.0.0.1:8090\"")
+        raise st.error("screen", f'{raw!r}: expected host:port, e.g. "127.0.0.1:8090"')
     return host.strip("[]"), int(port)
 
 

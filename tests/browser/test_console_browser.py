@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-from benchscore.mqtt import BrokerConfig, make_client  # noqa: E402
+from benchscore.mqtt import BrokerConfig, close_client, make_client  # noqa: E402
 from firmware_py.config import load_station_config  # noqa: E402
 from firmware_py.station import Station  # noqa: E402
 from scorer.accounts.auth import add_user  # noqa: E402
@@ -140,8 +140,7 @@ class Hall:
         self._stop.set()
         if self._runner.is_alive():
             self._runner.join(10)
-        self._sub.loop_stop()
-        self._sub.disconnect()
+        close_client(self._sub)
         for station in self.stations.values():
             station.close()
         self.scorer.stop()

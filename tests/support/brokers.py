@@ -256,5 +256,6 @@ class MqttPeer:
         return self.messages.get(timeout=timeout_s)
 
     def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        from benchscore.mqtt import close_client
+
+        close_client(self.client)
