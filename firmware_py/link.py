@@ -274,6 +274,7 @@ class StationLink:
         while not self._stop.is_set():
             if not self._connected.wait(0.2):
                 continue
+            seen = self.outbox.generation  # an ack from here on ends the wait below at once
             if self._resend.is_set():
                 self._resend.clear()
                 cursor = 0
@@ -299,7 +300,7 @@ class StationLink:
                     cursor = row.seq
                 if sent:
                     self.outbox.mark_sent(sent)  # one statement for the whole window
-            self.outbox.wait_changed(0.5)
+            self.outbox.wait_changed(0.5, seen)
 
     def _publish_row(
         self, topic: str, payload: dict[str, Any], created_at: float, sent_count: int

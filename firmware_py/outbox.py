@@ -143,6 +143,7 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._generation = 0
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._open()
@@ -235,6 +236,7 @@ class Outbox:
                 db.execute("ROLLBACK")
                 raise
             self._depth += added
+            self._generation += 1
             self._changed.notify_all()
             return added
 
@@ -245,6 +247,7 @@ class Outbox:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+            self._generation += 1
             self._changed.notify_all()
 
     @property
@@ -304,6 +307,7 @@ class Outbox:
                 raise
             self._depth += 1
             self.stored += 1
+            self._generation += 1
             self._changed.notify_all()
             return seq
 
@@ -359,6 +363,7 @@ class Outbox:
             deleted = db.total_changes - before
             self._depth -= deleted
             self.acked += deleted
+            self._generation += 1
             self._changed.notify_all()
             return deleted
 
@@ -375,9 +380,19 @@ class Outbox:
         rows = self.pending(0, 1)
         return rows[0] if rows else None
 
-    def wait_changed(self, timeout_s: float) -> None:
-        """Block until a record is stored or acknowledged, or ``timeout_s`` passes."""
+    @property
+    def generation(self) -> int:
+        """Counts every store, acknowledgement and close: read it before looking at the
+        outbox, then pass it to :meth:`wait_changed` so a change in between is not missed."""
         with self._lock:
+            return self._generation
+
+    def wait_changed(self, timeout_s: float, seen: int | None = None) -> None:
+        """Block until a record is stored or acknowledged, or ``timeout_s`` passes; return at
+        once if the outbox changed since :attr:`generation` was ``seen``."""
+        with self._lock:
+            if seen is not None and self._generation != seen:
+                return
             self._changed.wait(timeout_s)
 
     # -- counters that must survive restarts (marked attempts) ----------------------------

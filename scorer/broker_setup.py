@@ -112,6 +112,8 @@ def _common_conf(port: int, listener_host: str, runtime_dir: Path, broker_user: 
         "# The scorer receives every station's backlog after an outage: let its queue grow.\n"
         "max_queued_messages 100000\n"
         "max_inflight_messages 20\n"
+        "# Send each packet at once: Nagle's algorithm held acks and PUBACKs for a delayed ACK.\n"
+        "set_tcp_nodelay true\n"
         "persistence true\n"
         f"persistence_location {runtime_dir}/\n"
         "autosave_interval 60\n"

@@ -1,8 +1,9 @@
-"""benchscore.mqtt.close_client leaves no socket of a paho client open."""
+"""benchscore.mqtt's client: no Nagle delay, and close_client leaves no socket open."""
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 from benchscore.mqtt import BrokerConfig, close_client, connect_async, make_client
@@ -22,7 +23,7 @@ def open_sockets() -> set[str]:
     return found
 
 
-def test_close_client_closes_the_network_socket_and_the_wake_up_pair(
+def test_packets_go_out_at_once_and_close_client_closes_every_socket(
     mosquitto: Mosquitto,
 ) -> None:
     before = open_sockets()
@@ -34,6 +35,11 @@ def test_close_client_closes_the_network_socket_and_the_wake_up_pair(
     assert client.is_connected()
     # paho's loop thread holds its network socket and a loopback pair for waking the loop
     assert len(open_sockets() - before) >= 3
+    # each packet goes out at once: Nagle's algorithm would hold a PUBACK or an ack for the
+    # peer's delayed ACK (up to 40 ms a round)
+    sock = client.socket()
+    assert isinstance(sock, socket.socket)
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     close_client(client)
     assert open_sockets() - before == set()
 

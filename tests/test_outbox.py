@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -139,3 +140,21 @@ def test_one_ack_message_is_one_transaction(tmp_path: Path) -> None:
     deletes = [s for s in statements if s.startswith("DELETE")]
     assert len(commits) == 1 and len(deletes) == 4
     assert statements.index(commits[0]) > max(statements.index(d) for d in deletes)
+
+
+def test_a_change_before_the_wait_is_not_missed(
+    tmp_path: Path, make_box: Callable[..., Outbox]
+) -> None:
+    """The forwarder reads ``generation``, publishes, then waits: an ack that came in between
+    ends the wait at once (it used to sleep the whole timeout with the window empty)."""
+    box = make_box(tmp_path / "o.db")
+    box.put("t", {"n": 0}, boot_id="b1")
+    seen = box.generation
+    box.ack("b1", [1])  # arrives while the forwarder is still busy
+    start = time.monotonic()
+    box.wait_changed(5.0, seen)
+    assert time.monotonic() - start < 1.0
+    seen = box.generation
+    start = time.monotonic()
+    box.wait_changed(0.3, seen)  # nothing changed: the whole timeout
+    assert time.monotonic() - start >= 0.25

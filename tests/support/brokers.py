@@ -66,7 +66,7 @@ class Mosquitto:
         self.log = workdir / f"mosquitto-{self.port}.log"
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous {str(anonymous).lower()}\n"
-            f"persistence false\nmax_queued_messages 100000\n{extra_conf}"
+            f"persistence false\nmax_queued_messages 100000\nset_tcp_nodelay true\n{extra_conf}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self.remote: socket.socket | None = None
