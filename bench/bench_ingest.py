@@ -152,7 +152,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stations", type=int, default=50)
     parser.add_argument("--per-station", type=int, default=120)
-    parser.add_argument("--window", type=int, default=50)
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=100,
+        help="records per station waiting for an ack (as the station's forwarder: 100)",
+    )
     parser.add_argument("--outbox-records", type=int, default=1000)
     parser.add_argument("--no-backlog", action="store_true")
     parser.add_argument(
