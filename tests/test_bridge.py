@@ -5,8 +5,10 @@ run.
 The link is cut by a TCP relay between the two brokers that drops every connection and
 refuses new ones (a WAN outage), not by stopping the central broker: the central scorer stays
 connected and subscribed, as it would in a real outage. Stations (the firmware's outbox and
-link) talk to the venue broker; the venue scorer (SQLite) stores and acks; the central scorer
-(PostgreSQL, ``[broker] role = "central"``) stores what the bridge delivers and never acks.
+link) talk to the venue broker; the venue scorer (SQLite, with the example competition) stores,
+acks and marks; the central scorer (PostgreSQL, ``[broker] role = "central"``) stores what the
+bridge delivers and never acks. Each station's marked run is made during the cut: the venue
+marks it while the centre hears nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -30,13 +33,15 @@ from scorer.config import HttpConfig, ScorerConfig
 from scorer.service import ScorerService
 from tests.support.brokers import Mosquitto, free_port
 from tests.support.trust import TEST_SCORER, register_station, write_scorer_key
-from tests.test_scorer_store import record
+from tests.test_marking import EVENT, EXAMPLE, GOOD_LED
+from tests.test_marking import result as led_result
 from tests.test_storage import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
 BRIDGE_CONF = REPO / "config" / "mosquitto" / "bridge-venue.conf"
-EVENT = "final"
-STATIONS = ("st01", "st02", "st03")
+TASKS = REPO / "config" / "tasks"
+STATIONS = ("led01", "led02", "led03")
+"""The example event's LED stations, measuring competitors C01-C03."""
 CUT_S = 30.0
 
 
@@ -101,6 +106,15 @@ class Relay:
                 s.shutdown(socket.SHUT_RDWR)
 
 
+def led_marked(marks: list[dict[str, Any]]) -> set[str]:
+    """The competitors with a mark from a marked LED run (the LED module's measured aspects)."""
+    return {
+        str(m["competitor"])
+        for m in marks
+        if m["module"] == "led" and m["type"] == "M" and m["status"] != "unmarked" and m["mark"] > 0
+    }
+
+
 def venue_conf(relay_port: int, workdir: Path) -> str:
     """The shipped bridge configuration, pointed at the relay, without TLS and passwords."""
     lines = []
@@ -144,6 +158,8 @@ def scorer(
         http=HttpConfig(port=0),
         client_id=client_id,
         role=role,
+        event_file=EXAMPLE if role == "venue" else None,
+        tasks_dir=TASKS if role == "venue" else None,
         keys_dir=keys,
         require_signatures=True,
         scorer_key=write_scorer_key(key_dir) if role == "venue" else key_dir / "scorer.key",
@@ -175,6 +191,8 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
     counters: list[AckCounter] = []
     stop = threading.Event()
     produced = {sid: 0 for sid in STATIONS}
+    mark_now = threading.Event()
+    marked_runs: dict[str, str] = {}
     try:
         services.append(
             scorer(venue.port, tmp_path / "venue.db", "venue", "venue-scorer", keys, tmp_path)
@@ -200,11 +218,17 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
             links.append(link)
 
         def produce(link: StationLink) -> None:
+            """Self-check runs (unmarked), and one marked run once ``mark_now`` is set."""
             sid = link.topics.station
+            good: dict[str, float | None] = dict(GOOD_LED)
             while not stop.is_set():
                 produced[sid] += 1
                 n = produced[sid]
-                link.put_record(record(sid, n, event=EVENT, run_id=f"{sid}-run-{n}"))
+                marked = mark_now.is_set() and sid not in marked_runs
+                run = led_result(sid, n, "led-module-a", good, marked=marked, boot_id=f"boot-{sid}")
+                if marked:
+                    marked_runs[sid] = run["run_id"]
+                link.put_record(run)
                 time.sleep(0.05)
 
         producers = [threading.Thread(target=produce, args=(link,)) for link in links]
@@ -220,10 +244,22 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
         time.sleep(2)  # anything in flight when the link dropped has landed
         central_during = central_store.run_count()
         venue_during = venue_store.run_count()
+        venue_competition = services[0].competition
+        assert venue_competition is not None
+        assert led_marked(venue_competition.marks(EVENT)) == set(), "self-checks were marked"
+        mark_now.set()  # each station's marked run, made while the link is down
+        marked_at: float | None = None
         while time.monotonic() - cut_at < CUT_S:
             time.sleep(1)
             # the venue keeps storing and acking: the stations' outboxes stay short
             assert max(link.outbox.depth for link in links) < 60
+            if marked_at is None and led_marked(venue_competition.marks(EVENT)) == {
+                "C01",
+                "C02",
+                "C03",
+            }:
+                marked_at = time.monotonic()
+        assert marked_at is not None, "the venue did not mark the runs made during the cut"
         assert venue_store.run_count() > venue_during + 300  # ~20 records/s for ~28 s
         assert central_store.run_count() == central_during, "the link was not cut"
         relay.restore()
@@ -243,10 +279,10 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
             time.sleep(0.2)
         for store in (venue_store, central_store):
             ledger = store.ledger()
-            keys = [(r["station"], r["seq"]) for r in ledger]
-            assert len(keys) == len(set(keys)) == total  # every record, exactly once
+            seen = [(r["station"], r["seq"]) for r in ledger]
+            assert len(seen) == len(set(seen)) == total  # every record, exactly once
             for sid in STATIONS:
-                seqs = sorted(s for st, s in keys if st == sid)
+                seqs = sorted(s for st, s in seen if st == sid)
                 assert seqs == list(range(1, produced[sid] + 1))
         # only the venue scorer acks: every ack on the central broker came over the bridge
         # (QoS 1 across the bridge is at least once: what was in flight when the link dropped,
