@@ -142,23 +142,29 @@ class Ingest:
         statuses, replies and live samples are taken at once, records are stored together in
         one transaction (:meth:`Store.add_records`) and then acknowledged with one ack per
         station and boot, listing every seq of the batch (new or already stored). Nothing is
-        acked before the transaction that stored it has committed."""
+        acked before the transaction that stored it has committed. The batch's rejections
+        are recorded together afterwards, in one transaction."""
         now = time.time()
         records: list[_Record] = []
-        for topic, payload in messages:
-            try:
-                record = self._take(topic, payload, now)
-            except (PayloadError, Rejected) as exc:
-                log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
-                self._reject(topic, exc.reason, exc.detail, len(payload))
-            except Exception as exc:
-                log.exception("internal error ingesting %d bytes on %s", len(payload), topic)
-                self._reject(topic, "internal", f"{type(exc).__name__}: {exc}", len(payload))
-            else:
-                if record is not None:
-                    records.append(record)
-        if records:
-            self._store_records(records, now)
+        rejected: list[tuple[str, str, str, int]] = []
+        try:
+            for topic, payload in messages:
+                try:
+                    record = self._take(topic, payload, now)
+                except (PayloadError, Rejected) as exc:
+                    log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
+                    rejected.append((topic, exc.reason, exc.detail, len(payload)))
+                except Exception as exc:
+                    log.exception("internal error ingesting %d bytes on %s", len(payload), topic)
+                    detail = f"{type(exc).__name__}: {exc}"
+                    rejected.append((topic, "internal", detail, len(payload)))
+                else:
+                    if record is not None:
+                        records.append(record)
+            if records:
+                self._store_records(records, now, rejected)
+        finally:
+            self._reject(rejected, now)
 
     def _take(self, topic: str, payload: bytes, now: float) -> _Record | None:
         """Validate one message and take it, except a record: that is returned for storing."""
@@ -205,7 +211,9 @@ class Ingest:
                 self._accepted += 1
         return None
 
-    def _store_records(self, records: list[_Record], now: float) -> None:
+    def _store_records(
+        self, records: list[_Record], now: float, rejected: list[tuple[str, str, str, int]]
+    ) -> None:
         """Store ``records`` in one transaction, then ack them and run the result hook. If the
         transaction fails, each record is tried alone, so one bad record cannot hold back the
         others (it is rejected as ``internal`` and not acked; its station sends it again)."""
@@ -225,7 +233,8 @@ class Ingest:
                     stored += self.store.add_records([r.obj], received_at=now, raw=[r.raw])
                 except Exception as one:
                     log.exception("internal error storing a record on %s", r.topic)
-                    self._reject(r.topic, "internal", f"{type(one).__name__}: {one}", len(r.raw))
+                    detail = f"{type(one).__name__}: {one}"
+                    rejected.append((r.topic, "internal", detail, len(r.raw)))
                 else:
                     kept.append(r)
             records = kept
@@ -289,13 +298,17 @@ class Ingest:
         if not verify_payload(current.key, topic, raw):
             raise PayloadError("bad_signature", f"signature does not verify for {station!r}")
 
-    def _reject(self, topic: str, reason: str, detail: str, size: int) -> None:
+    def _reject(self, rejected: list[tuple[str, str, str, int]], now: float) -> None:
+        """Count and record (topic, reason, detail, size) rejections, in one transaction."""
+        if not rejected:
+            return
         with self._lock:
-            self._rejected[reason] += 1
+            for _, reason, _, _ in rejected:
+                self._rejected[reason] += 1
         try:
-            self.store.add_rejection(topic, reason, detail, size)
+            self.store.add_rejections(rejected, received_at=now)
         except Exception:
-            log.exception("could not record a %s rejection on %s", reason, topic)
+            log.exception("could not record %d rejections", len(rejected))
 
 
 def _check_storable(obj: dict[str, Any], raw: bytes) -> None:

@@ -23,6 +23,7 @@ import math
 import struct
 import time
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -475,19 +476,35 @@ class Store:
         self, topic: str, reason: str, detail: str, size: int, received_at: float | None = None
     ) -> None:
         """Record a payload that was not stored, and why."""
+        self.add_rejections([(topic, reason, detail, size)], received_at)
+
+    def add_rejections(
+        self, rows: Sequence[tuple[str, str, str, int]], received_at: float | None = None
+    ) -> None:
+        """Record payloads that were not stored, as (topic, reason, detail, size), in one
+        transaction: a station flooding bad payloads costs one commit per batch, not one per
+        payload, and cannot hold up the good records of the same batch."""
+        if not rows:
+            return
         now = time.time() if received_at is None else received_at
+        clean = [
+            (now, _clean(topic)[:_TOPIC_MAX], reason[:64], _clean(detail)[:_DETAIL_MAX], size)
+            for topic, reason, detail, size in rows
+        ]
+        totals = Counter(row[2] for row in clean)
         with self._tx() as tx:
-            tx.execute(
+            tx.executemany(
                 "INSERT INTO rejections (received_at, topic, reason, detail, size) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (now, _clean(topic)[:_TOPIC_MAX], reason[:64], _clean(detail)[:_DETAIL_MAX], size),
+                clean,
             )
-            tx.execute(
-                "INSERT INTO rejection_totals AS t (reason, count) VALUES (?, 1) "
-                "ON CONFLICT (reason) DO UPDATE SET count = t.count + 1",
-                (reason[:64],),
-            )
-            self._rejections_since_prune += 1
+            for reason, count in sorted(totals.items()):
+                tx.execute(
+                    "INSERT INTO rejection_totals AS t (reason, count) VALUES (?, ?) "
+                    "ON CONFLICT (reason) DO UPDATE SET count = t.count + excluded.count",
+                    (reason, count),
+                )
+            self._rejections_since_prune += len(clean)
             if self._rejections_since_prune >= 1000:
                 self._rejections_since_prune = 0
                 tx.execute(

@@ -75,3 +75,25 @@ def test_a_full_queue_holds_the_network_thread_until_the_worker_catches_up(
         assert store.run_count() == 6
     finally:
         store.close()
+
+
+def test_a_flood_of_bad_payloads_costs_one_commit_per_batch(tmp_path: Path) -> None:
+    """A station spamming bad payloads: its rejections are recorded together, after the good
+    records of the same batch, in one transaction, not one disk sync each."""
+    store = Store(tmp_path / "s.db")
+    commits: list[str] = []
+    ingest = Ingest(store)
+    topic = Topics("ev1", "st01").record
+    bad = [(topic, b"{not json")] * 150 + [(topic, encode({"schema": 2}))] * 50
+    store.db._conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip() == "COMMIT" else None
+    )
+    try:
+        ingest.handle_batch([*bad, *messages(1)])
+        assert len(commits) == 2  # the three records, then the 200 rejections
+        assert store.run_count() == 3
+        assert ingest.rejected == {"malformed": 150, "schema": 50}
+        assert store.rejection_counts() == {"malformed": 150, "schema": 50}
+        assert len(store.rejections(limit=1000)) == 200
+    finally:
+        store.close()
