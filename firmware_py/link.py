@@ -95,7 +95,7 @@ class StationLink:
         """How far this station's clock may be off the scorer's for a command to count."""
         self.window = window
         """Records sent and waiting for their ack. 100 keeps one station's backlog flowing
-        (about 0.35x bare paho QoS 1 end to end, docs/SCALING.md); it is also what is sent
+        (0.35-0.46x bare paho QoS 1 end to end, docs/SCALING.md); it is also what is sent
         again after an ack timeout."""
         self.ack_timeout_s = ack_timeout_s
         self.on_command: CommandHandler | None = None
