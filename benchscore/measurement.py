@@ -119,11 +119,9 @@ class Limits:
     def words(self, unit: str = "") -> str:
         """Where a failed value should have been, in words: ``outside 0.27..0.33 A``, ``below
         0.6``, ``above 4 W``."""
-        if self.low is not None and self.high is not None:
-            return f"outside {with_unit(self.describe(), unit)}"
-        if self.low is not None:
+        if self.high is None and self.low is not None:
             return f"below {with_unit(f'{self.low:g}', unit)}"
-        if self.high is not None:
+        if self.low is None and self.high is not None:
             return f"above {with_unit(f'{self.high:g}', unit)}"
         return f"outside {with_unit(self.describe(), unit)}"
 

@@ -192,7 +192,7 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
     stop = threading.Event()
     produced = {sid: 0 for sid in STATIONS}
     mark_now = threading.Event()
-    marked_runs: dict[str, str] = {}
+    marked: set[str] = set()  # the stations whose marked run is made
     try:
         services.append(
             scorer(venue.port, tmp_path / "venue.db", "venue", "venue-scorer", keys, tmp_path)
@@ -224,10 +224,10 @@ def test_venue_keeps_scoring_through_a_cut_link_and_the_centre_catches_up(
             while not stop.is_set():
                 produced[sid] += 1
                 n = produced[sid]
-                marked = mark_now.is_set() and sid not in marked_runs
-                run = led_result(sid, n, "led-module-a", good, marked=marked, boot_id=f"boot-{sid}")
-                if marked:
-                    marked_runs[sid] = run["run_id"]
+                now = mark_now.is_set() and sid not in marked
+                run = led_result(sid, n, "led-module-a", good, marked=now, boot_id=f"boot-{sid}")
+                if now:
+                    marked.add(sid)
                 link.put_record(run)
                 time.sleep(0.05)
 
