@@ -4,9 +4,12 @@ acks and commands from the scorer.
 * ``status``: retained, QoS 1, at connect (birth), on every change, and as the Will.
 * ``live``: QoS 0, MQTT 5 message expiry :data:`~benchscore.protocol.LIVE_EXPIRY_S`.
 * ``record``: QoS 1, published by the forwarder thread from the :class:`Outbox` in ``seq``
-  order, signed when the station has a key. After a reconnect, or when the scorer's ack does
-  not come within ``ack_timeout_s``, everything unacknowledged is sent again; a record created
-  before the current connection is marked ``historical``.
+  order, signed when the station has a key. After a reconnect everything unacknowledged is
+  sent again; a record whose ack has not come ``ack_timeout_s`` after it was sent is sent
+  again by itself, even while later records are being acked (the scorer may have missed it:
+  a scorer not yet subscribed again after a broker restart does not get what is published
+  meanwhile). A record sent again, or created before the current connection, is marked
+  ``historical``.
 * ``ack`` (from the scorer): deletes the acknowledged records from the outbox.
 * ``cmd`` (from the scorer): handed to the station; answered on ``reply``.
 
@@ -95,9 +98,9 @@ class StationLink:
         """How far this station's clock may be off the scorer's for a command to count."""
         self.window = window
         """Records sent and waiting for their ack. 100 keeps one station's backlog flowing
-        (0.35-0.46x bare paho QoS 1 end to end, docs/SCALING.md); it is also what is sent
-        again after an ack timeout."""
+        (0.35-0.46x bare paho QoS 1 end to end, docs/SCALING.md)."""
         self.ack_timeout_s = ack_timeout_s
+        """Seconds a sent record waits for its ack before it is sent again."""
         self.on_command: CommandHandler | None = None
         self._connected = threading.Event()
         self._connected_since = 0.0
@@ -271,9 +274,9 @@ class StationLink:
     # -- the forwarder ---------------------------------------------------------------------
     def _forward(self) -> None:
         """Publish outbox records in order, at most ``window`` waiting for acks."""
-        cursor = 0
-        last_progress = time.monotonic()
-        last_depth = self.outbox.depth
+        cursor = 0  # the highest seq sent on this connection
+        sent_at: dict[int, float] = {}  # seq -> monotonic time it was last sent
+        next_check = 0.0
         while not self._stop.is_set():
             if not self._connected.wait(0.2):
                 continue
@@ -281,17 +284,12 @@ class StationLink:
             if self._resend.is_set():
                 self._resend.clear()
                 cursor = 0
-            depth = self.outbox.depth
-            if depth < last_depth or depth == 0:
-                last_progress = time.monotonic()
-            last_depth = depth
+                sent_at.clear()
             waiting = self.outbox.count_upto(cursor) if cursor else 0
-            if waiting and time.monotonic() - last_progress > self.ack_timeout_s:
-                log.warning(
-                    "no ack for %.0f s: sending %d records again", self.ack_timeout_s, waiting
-                )
-                cursor, last_progress = 0, time.monotonic()
-                waiting = 0
+            now = time.monotonic()
+            if waiting and now >= next_check:
+                next_check = now + min(1.0, self.ack_timeout_s / 4)
+                self._resend_overdue(cursor, sent_at, now)
             room = self.window - waiting
             if room > 0:
                 sent: list[int] = []
@@ -300,10 +298,38 @@ class StationLink:
                         break
                     self._publish_row(row.topic, row.payload, row.created_at, row.sent_count)
                     sent.append(row.seq)
+                    sent_at[row.seq] = time.monotonic()
                     cursor = row.seq
                 if sent:
                     self.outbox.mark_sent(sent)  # one statement for the whole window
             self.outbox.wait_changed(0.5, seen)
+
+    def _resend_overdue(self, cursor: int, sent_at: dict[int, float], now: float) -> None:
+        """Send again every record up to ``cursor`` still unacknowledged ``ack_timeout_s``
+        after it was sent; forget the send times of records acked since."""
+        unacked = self.outbox.unacked_upto(cursor, self.window)
+        for seq in set(sent_at).difference(unacked):
+            del sent_at[seq]
+        overdue = {s for s in unacked if now - sent_at.setdefault(s, now) > self.ack_timeout_s}
+        if not overdue:
+            return
+        log.warning(
+            "no ack for %.0f s: sending %d records again (seq %d to %d)",
+            self.ack_timeout_s,
+            len(overdue),
+            min(overdue),
+            max(overdue),
+        )
+        again: list[int] = []
+        for row in self.outbox.pending(min(overdue) - 1, self.window):
+            if row.seq > cursor or not self._connected.is_set():
+                break
+            if row.seq in overdue:
+                self._publish_row(row.topic, row.payload, row.created_at, row.sent_count)
+                again.append(row.seq)
+                sent_at[row.seq] = time.monotonic()
+        if again:
+            self.outbox.mark_sent(again)
 
     def _publish_row(
         self, topic: str, payload: dict[str, Any], created_at: float, sent_count: int

@@ -367,6 +367,16 @@ class Outbox:
             self._changed.notify_all()
             return deleted
 
+    def unacked_upto(self, seq: int, limit: int) -> list[int]:
+        """The seqs of unacknowledged records with ``seq <= seq`` (at most ``limit``), in order."""
+        with self._lock:
+            rows = (
+                self._conn()
+                .execute("SELECT seq FROM outbox WHERE seq <= ? ORDER BY seq LIMIT ?", (seq, limit))
+                .fetchall()
+            )
+        return [int(r[0]) for r in rows]
+
     def count_upto(self, seq: int) -> int:
         """Unacknowledged records with ``seq <= seq`` (sent and waiting for their ack)."""
         with self._lock:
