@@ -34,6 +34,7 @@ import paho.mqtt.client as mqtt
 
 from benchscore import __version__, protocol
 from benchscore.identity import Identity, PublicKey
+from benchscore.log_budget import LogBudget
 from benchscore.mqtt import (
     BrokerConfig,
     close_client,
@@ -132,6 +133,8 @@ class StationLink:
         self.last_problem = ""
         """Why the link is down, in words (empty while connected)."""
         self._last_warning = 0.0
+        self._log = LogBudget(log, counted_in="refused_messages")
+        """A few refusal lines a minute: forged acks on an open broker must not fill the card."""
         self._forwarder = threading.Thread(target=self._forward, name="outbox", daemon=True)
 
     def _signed(self, topic: str, payload: dict[str, Any]) -> bytes:
@@ -230,7 +233,9 @@ class StationLink:
                 raise PayloadError("bad_signature", "not signed by the pinned scorer key")
         except PayloadError as exc:
             self.refused_messages += 1
-            log.warning("refused %s from the scorer: %s", exc.reason, exc.detail)
+            self._log.warning(
+                f"refused {exc.reason}", "refused %s from the scorer: %s", exc.reason, exc.detail
+            )
             return
         if parts.kind == "ack":
             deleted = self.outbox.ack(obj["boot_id"], obj["seqs"])

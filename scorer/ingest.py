@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from benchscore.log_budget import LogBudget
 from benchscore.protocol import PayloadError, parse
 from benchscore.signing import verify_payload
 
@@ -90,6 +91,8 @@ class Ingest:
         self._duplicates = 0
         self._rejected: Counter[str] = Counter()
         self._live: dict[str, dict[str, Any]] = {}
+        self._log = LogBudget(log, counted_in="the rejection ledger, /api/rejections")
+        """A few rejection lines per reason a minute: a flood must not flood the journal."""
 
     # -- counters (snapshots, safe to read from any thread) -----------------------------
     @property
@@ -152,7 +155,13 @@ class Ingest:
                 try:
                     record = self._take(topic, payload, now)
                 except (PayloadError, Rejected) as exc:
-                    log.warning("rejected %s payload on %s: %s", exc.reason, topic, exc.detail)
+                    self._log.warning(
+                        f"rejected {exc.reason}",
+                        "rejected %s payload on %s: %s",
+                        exc.reason,
+                        topic,
+                        exc.detail,
+                    )
                     rejected.append((topic, exc.reason, exc.detail, len(payload)))
                 except Exception as exc:
                     log.exception("internal error ingesting %d bytes on %s", len(payload), topic)
@@ -300,6 +309,7 @@ class Ingest:
 
     def _reject(self, rejected: list[tuple[str, str, str, int]], now: float) -> None:
         """Count and record (topic, reason, detail, size) rejections, in one transaction."""
+        self._log.flush()
         if not rejected:
             return
         with self._lock:

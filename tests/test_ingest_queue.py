@@ -3,9 +3,12 @@ transaction each), one ack per station per batch, back-pressure when the queue i
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from benchscore.protocol import Topics, encode
 from scorer.ingest import Ingest
@@ -77,9 +80,13 @@ def test_a_full_queue_holds_the_network_thread_until_the_worker_catches_up(
         store.close()
 
 
-def test_a_flood_of_bad_payloads_costs_one_commit_per_batch(tmp_path: Path) -> None:
+def test_a_flood_of_bad_payloads_costs_one_commit_per_batch(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A station spamming bad payloads: its rejections are recorded together, after the good
-    records of the same batch, in one transaction, not one disk sync each."""
+    records of the same batch, in one transaction, not one disk sync each; the log gets a few
+    lines per reason (LogBudget), the ledger every one."""
+    caplog.set_level(logging.WARNING, logger="scorer.ingest")
     store = Store(tmp_path / "s.db")
     commits: list[str] = []
     ingest = Ingest(store)
@@ -95,5 +102,8 @@ def test_a_flood_of_bad_payloads_costs_one_commit_per_batch(tmp_path: Path) -> N
         assert ingest.rejected == {"malformed": 150, "schema": 50}
         assert store.rejection_counts() == {"malformed": 150, "schema": 50}
         assert len(store.rejections(limit=1000)) == 200
+        lines = [r.getMessage() for r in caplog.records if r.name == "scorer.ingest"]
+        assert len([m for m in lines if m.startswith("rejected malformed")]) == 5
+        assert len([m for m in lines if m.startswith("rejected schema")]) == 5
     finally:
         store.close()
