@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from . import proof, statuslist
 from .multikey import KeyFormatError, did_of, public_of_did
@@ -42,7 +42,13 @@ class Verified:
     achievement: str
     valid_from: str
     status: str
-    """``not revoked (list of <date>)`` or ``not checked (no status list given)``."""
+    """``not revoked (status list of <date>)``, ``not checked (no status list given)`` or
+    ``no status entry``."""
+    status_code: str = "not_checked"
+    """``status`` as a code for a translated page: ``not_revoked``, ``not_checked``,
+    ``no_entry``."""
+    status_date: str = ""
+    """With ``not_revoked``: the status list's ``validFrom`` (ISO 8601)."""
     results: list[tuple[str, str]] = field(default_factory=list)
     """(result name, ``value / max`` and status) as the credential states them."""
 
@@ -121,19 +127,27 @@ def check_signed_by_issuer(doc: dict[str, Any], pinned: bytes | None, what: str)
     return issuer
 
 
+class Revocation(NamedTuple):
+    """A credential's revocation status: the English line, its code, the list's date."""
+
+    text: str
+    code: str
+    date: str = ""
+
+
 def check_status(
     doc: dict[str, Any], status_list: dict[str, Any] | None, issuer: str, pinned: bytes | None
-) -> str:
+) -> Revocation:
     """The credential's revocation status against ``status_list`` (None: not checked)."""
     entry = doc.get("credentialStatus")
     if entry is None:
-        return "no status entry"
+        return Revocation("no status entry", "no_entry")
     if isinstance(entry, list):
         entry = next((e for e in entry if isinstance(e, dict)), None)
     if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
         raise VerificationFailed("credentialStatus is not a BitstringStatusListEntry")
     if status_list is None:
-        return "not checked (no status list given)"
+        return Revocation("not checked (no status list given)", "not_checked")
     if "BitstringStatusListCredential" not in _types(status_list):
         raise VerificationFailed("the status list file is not a BitstringStatusListCredential")
     list_issuer = check_signed_by_issuer(status_list, pinned, "status list")
@@ -162,7 +176,7 @@ def check_status(
             f"revoked: the issuer's status list of {stamp} marks entry {index} ({purpose})",
             "revoked",
         )
-    return f"not revoked (status list of {stamp})"
+    return Revocation(f"not revoked (status list of {stamp})", "not_revoked", stamp)
 
 
 def verify_credential(
@@ -222,7 +236,9 @@ def verify_credential(
         subject=named[0] if named else str(subject.get("id") or ""),
         achievement=str(achievement.get("name", "")),
         valid_from=str(doc["validFrom"]),
-        status=status,
+        status=status.text,
+        status_code=status.code,
+        status_date=status.date,
         results=results,
     )
 

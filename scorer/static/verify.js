@@ -5,6 +5,20 @@
   const texts = JSON.parse(document.getElementById("bs-i18n").textContent);
   const t = (key) => texts[key] || key;
   const has = (key) => key in texts;
+  const lang = document.documentElement.lang || "en";
+
+  function when(iso) {
+    // a credential's date-time in the reader's language and time zone; as given if unreadable
+    const d = new Date(iso);
+    if (!iso || Number.isNaN(d.getTime())) return iso;
+    return d.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });
+  }
+
+  function revocation(c) {
+    // the status in the page's language; the verifier's English line if the code is unknown
+    const key = "ver.state." + c.status_code;
+    return has(key) ? t(key).replace("{date}", when(c.status_date)) : c.status;
+  }
   const out = () => document.getElementById("verdict");
 
   function row(label, value, dir = "ltr") {
@@ -50,8 +64,8 @@
         row(t("ver.holder"), c.holder, "auto"),
         row(t("ver.standard"), c.standard),
         row(t("ver.issuer"), c.issuer),
-        row(t("ver.issued"), c.issued),
-        row(t("ver.status"), c.status),
+        row(t("ver.issued"), when(c.issued), "auto"), // words of the reader's language
+        row(t("ver.status"), revocation(c), "auto"),
         ...(c.results || []).map(([name, value]) => row(`${t("ver.results")}: ${name}`, value)),
       );
       box.appendChild(table);

@@ -335,7 +335,7 @@ def test_public_page_checks_an_uploaded_certificate(
     assert upload(browser, base, "en", good) == "Valid"
     table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
     assert "Mei Lin" in table and "LED module assembly, level 3" in table
-    assert "not revoked" in table
+    assert "Not revoked (the centre's list of " in table  # with the list's date, in words
     assert "Result: A1 Electrical performance" in table and "Result: Total" in table
     browser.save_screenshot(str(ARTIFACTS / "verify-valid-en.png"))
     tampered = certified["workdir"] / "tampered.json"
@@ -355,7 +355,14 @@ def test_public_page_checks_an_uploaded_certificate(
     assert browser.find_element(By.ID, "verdict-kind").text == "ألغاه المركز الذي أصدره."
     browser.save_screenshot(str(ARTIFACTS / "verify-revoked-ar.png"))
     assert upload(browser, base, "ar", other) == "صالحة"
+    table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
+    assert "غير ملغاة (قائمة المركز بتاريخ " in table
+    assert "revoked" not in table and "status list" not in table  # no English left
     browser.save_screenshot(str(ARTIFACTS / "verify-valid-ar.png"))
+    assert upload(browser, base, "zh", other) == "有效"
+    table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
+    assert "未撤销（发证中心 " in table and "revoked" not in table
+    browser.save_screenshot(str(ARTIFACTS / "verify-valid-zh.png"))
 
 
 def test_status_list_is_served_signed(base: Base, certified: dict[str, Any]) -> None:
