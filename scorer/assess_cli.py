@@ -28,6 +28,8 @@ from typing import Any
 from benchscore.argtypes import positive
 from benchscore.errors import UserError
 
+from .console.i18n import LANGS
+
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     a = sub.add_parser("assess", help="certification: sessions, marks, lock, certificates")
@@ -67,6 +69,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("session")
     p.add_argument("--out", required=True, help="directory for the credential files")
     p.add_argument("--pdf", action="store_true", help="also the printable certificates")
+    p.add_argument(
+        "--lang", default="en", choices=LANGS, help="the printable certificates' language (en)"
+    )
     p = cmd("revoke", "revoke a credential (the next status list marks it)")
     p.add_argument("credential", help="its id, urn:uuid:...")
     p.add_argument("--by", required=True)
@@ -214,7 +219,9 @@ def run(args: argparse.Namespace) -> int:
 
                     body = path.read_bytes()
                     pdf = path.with_suffix(".pdf")
-                    pdf.write_bytes(certificate_pdf(json.loads(body), body, centre.url))
+                    pdf.write_bytes(
+                        certificate_pdf(json.loads(body), body, centre.url, lang=args.lang)
+                    )
                     print(pdf)
         elif c == "revoke":
             asm.revoke(db, args.credential, args.by, args.reason)

@@ -6,11 +6,13 @@ is one line with exit 2."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from benchscore.app.cli import main
+from scorer.console.report import chromium_binary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,9 +101,21 @@ def test_a_session_from_the_shell(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "K01: 9.33 of 10 (pass 6) PASS; final; open" in bs(capsys, "assess", "show", "s1", *c)[1]
     assert bs(capsys, "assess", "lock", "s1", "--by", "a2", *c)[0] == 2
     assert bs(capsys, "assess", "lock", "s1", "--by", "a1", *c)[0] == 0
-    got = bs(capsys, "assess", "certify", "s1", "--out", str(tmp_path / "out"), *c)
-    cred = Path(got[1].strip())
+    with pytest.raises(SystemExit) as refused:  # argparse: one line, exit 2
+        bs(capsys, "assess", "certify", "s1", "--out", str(tmp_path / "x"), "--lang", "de", *c)
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and err.count("\n") == 1 and "--lang" in err
+    pdf = ("--pdf", "--lang", "zh") if chromium_binary() else ()
+    got = bs(capsys, "assess", "certify", "s1", "--out", str(tmp_path / "out"), *pdf, *c)
+    cred = Path(got[1].splitlines()[0])
     assert got[0] == 0 and cred.is_file()
+    if pdf:  # the printable certificate next to the credential, in Chinese
+        printed = cred.with_suffix(".pdf")
+        assert got[1].splitlines()[1] == str(printed)
+        text = subprocess.run(
+            ["pdftotext", str(printed), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "兹证明" in text and "certifies" not in text
     (tmp_path / "centre.did").write_text(bs(capsys, "assess", "key", *c)[1])
     assert bs(capsys, "assess", "status-list", "--out", str(tmp_path / "s.json"), *c)[0] == 0
     got = bs(

@@ -237,12 +237,20 @@ def test_printable_certificate_points_to_the_credential(issued: dict[str, Any]) 
     html = certificate_html(doc, body, "https://certs.example.org")
     assert qr_svg(url) in html and "Li Wei" in html and "led-module-l3" in html
     assert hashlib.sha256(body).hexdigest() in html and "Bench b01" in html
+    assert "certifies that" in html and 'dir="ltr"' in html
+    zh = certificate_html(doc, body, "https://certs.example.org", "zh")
+    assert "兹证明" in zh and "certifies that" not in zh and "Marks" not in zh
+    assert "Li Wei" in zh and qr_svg(url) in zh  # what the credential states stays as stated
+    ar = certificate_html(doc, body, "https://certs.example.org", "ar")
+    assert 'dir="rtl"' in ar and "يشهد بأنّ" in ar and "certifies that" not in ar
     if chromium_binary() is None:
         pytest.skip("needs chromium for the PDF")
-    pdf = certificate_pdf(doc, body, "https://certs.example.org")
-    assert pdf.startswith(b"%PDF") and len(pdf) > 5000
     (REPO / "tests" / "artifacts").mkdir(exist_ok=True)
-    (REPO / "tests" / "artifacts" / "certificate-K01.pdf").write_bytes(pdf)
+    for lang in ("en", "zh", "ar"):
+        pdf = certificate_pdf(doc, body, "https://certs.example.org", lang=lang)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 5000
+        name = "certificate-K01.pdf" if lang == "en" else f"certificate-K01-{lang}.pdf"
+        (REPO / "tests" / "artifacts" / name).write_bytes(pdf)
 
 
 def test_the_same_flow_on_postgresql(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ report. The credential file, not the paper, is what verifies: the page says how.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from html import escape
 from importlib.resources import files
@@ -15,6 +16,8 @@ from typing import Any
 import segno
 
 from . import report
+from .i18n import direction, html_lang, t, when
+from .messages import MESSAGES
 
 
 def credential_url(centre_url: str, credential_id: str) -> str:
@@ -27,8 +30,11 @@ def qr_svg(text: str) -> str:
     return str(segno.make(text, error="m").svg_inline(scale=3, border=2))
 
 
-def certificate_html(credential: dict[str, Any], body: bytes, centre_url: str) -> str:
-    """The certificate page of ``credential`` (``body``: the credential file's bytes)."""
+def certificate_html(
+    credential: dict[str, Any], body: bytes, centre_url: str, lang: str = "en"
+) -> str:
+    """The certificate page of ``credential`` (``body``: the credential file's bytes), its
+    words in ``lang``; what the credential states (names, the standard, criteria) as stated."""
     sub = credential["credentialSubject"]
     ach = sub["achievement"]
     names = [
@@ -40,13 +46,16 @@ def certificate_html(credential: dict[str, Any], body: bytes, centre_url: str) -
     rows = []
     for r in sub.get("result", []):
         d = described.get(r.get("resultDescription"), {})
-        status = f" · {escape(r['status'])}" if r.get("status") else ""
+        status = ""
+        if r.get("status"):
+            key = f"cert.result.{r['status']}"
+            status = f" · {escape(t(lang, key) if key in MESSAGES else r['status'])}"
         rows.append(
-            f"<tr><td>{escape(d.get('name', ''))}</td><td class='num'>{escape(r['value'])} / "
-            f"{escape(d.get('valueMax', ''))}{status}</td></tr>"
+            f"<tr><td dir='auto'>{escape(d.get('name', ''))}</td><td class='num'><bdi dir='ltr'>"
+            f"{escape(r['value'])} / {escape(d.get('valueMax', ''))}</bdi>{status}</td></tr>"
         )
     evidence = "".join(
-        f"<li>{escape(e.get('name', ''))}: {escape(e.get('description', ''))}</li>"
+        f"<li><bdi>{escape(e.get('name', ''))}: {escape(e.get('description', ''))}</bdi></li>"
         for e in credential.get("evidence", [])
     )
     url = credential_url(centre_url, credential["id"])
@@ -54,30 +63,65 @@ def certificate_html(credential: dict[str, Any], body: bytes, centre_url: str) -
     css = (files("scorer") / "static" / "report.css").read_text(encoding="utf-8")
     issuer = credential["issuer"]
     passed = any(r.get("status") == "Completed" for r in sub.get("result", []))
-    verdict = "has passed" if passed else "was assessed in (not passed)"
+    verdict = t(
+        lang,
+        "cert.passed" if passed else "cert.not_passed",
+        achievement=f"<strong>{escape(ach['name'])}</strong>",
+        code=_ltr(ach.get("humanCode", "")),
+        version=_ltr(ach.get("version", "")),
+    )
+    issued = t(
+        lang,
+        "cert.issued",
+        id=_ltr(credential["id"]),
+        when=escape(_issued(lang, credential["validFrom"])),
+        issuer=_ltr(issuer["id"]),
+    )
+    check = t(
+        lang,
+        "cert.check",
+        command="<code dir='ltr'>benchscore verify FILE</code>",
+        url=_ltr(centre_url.rstrip("/") + "/verify"),
+    )
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(credential['name'])}</title><style>{css}"
-        ".qr{float:right;margin-left:6mm;text-align:center;font-size:8pt}"
+        f'<!doctype html><html lang="{html_lang(lang)}" dir="{direction(lang)}"><head>'
+        f"<meta charset='utf-8'><title>{escape(credential['name'])}</title><style>{css}"
+        ".qr{float:inline-end;margin-inline-start:6mm;text-align:center;font-size:8pt}"
         ".holder{font-size:20pt;font-weight:700;margin:4mm 0}</style></head><body>"
-        f'<div class="qr">{qr_svg(url)}<br>scan: the credential file</div>'
-        f"<h1>{escape(issuer.get('name', ''))}</h1><p class='meta'>certifies that</p>"
-        f"<p class='holder'>{escape(names[0] if names else '')}</p>"
-        f"<p>{verdict} <strong>{escape(ach['name'])}</strong> (standard "
-        f"{escape(ach.get('humanCode', ''))}, version {escape(ach.get('version', ''))}).</p>"
-        f"<p>{escape(ach['criteria'].get('narrative', ''))}</p>"
-        f"<h2>Marks</h2><table>{''.join(rows)}</table>"
-        f"<h2>Evidence</h2><ul>{evidence}</ul>"
-        f"<h2>Verification</h2><p class='meta'>Credential {escape(credential['id'])}, issued "
-        f"{escape(credential['validFrom'])} by {escape(issuer['id'])}.<br>"
-        f"File SHA-256 {digest}.<br>Check the file offline with <code>benchscore verify "
-        f"FILE</code>, or upload it at {escape(centre_url.rstrip('/'))}/verify.</p>"
+        f'<div class="qr">{qr_svg(url)}<br>{escape(t(lang, "cert.scan"))}</div>'
+        f"<h1>{escape(issuer.get('name', ''))}</h1>"
+        f"<p class='meta'>{escape(t(lang, 'cert.certifies'))}</p>"
+        f"<p class='holder'><bdi>{escape(names[0] if names else '')}</bdi></p>"
+        f"<p>{verdict}</p>"
+        f"<p dir='auto'>{escape(ach['criteria'].get('narrative', ''))}</p>"
+        f"<h2>{escape(t(lang, 'cert.marks'))}</h2><table>{''.join(rows)}</table>"
+        f"<h2>{escape(t(lang, 'cert.evidence'))}</h2><ul>{evidence}</ul>"
+        f"<h2>{escape(t(lang, 'cert.verification'))}</h2><p class='meta'>{issued}<br>"
+        f"{t(lang, 'cert.digest', digest=_ltr(digest))}<br>{check}</p>"
         "</body></html>"
     )
 
 
+def _ltr(text: str) -> str:
+    """An id, code or address kept left to right inside a sentence of any direction."""
+    return f"<bdi dir='ltr'>{escape(text)}</bdi>"
+
+
+def _issued(lang: str, stamp: str) -> str:
+    """The credential's ``validFrom`` as the reader writes a date and time (as given if not
+    a date-time)."""
+    try:
+        return when(lang, dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return stamp
+
+
 def certificate_pdf(
-    credential: dict[str, Any], body: bytes, centre_url: str, chromium: str | None = None
+    credential: dict[str, Any],
+    body: bytes,
+    centre_url: str,
+    chromium: str | None = None,
+    lang: str = "en",
 ) -> bytes:
-    """The certificate as PDF (headless Chromium)."""
-    return report.to_pdf(certificate_html(credential, body, centre_url), chromium)
+    """The certificate as PDF in ``lang`` (headless Chromium)."""
+    return report.to_pdf(certificate_html(credential, body, centre_url, lang), chromium)
