@@ -84,6 +84,7 @@ class Fleet:
         self.broker_admin = broker_admin
         self.tasks_dir = tasks_dir
         self.keys = keys
+        self._noted: dict[str, str] = {}  # station -> the calibration records last written
 
     # -- announcements -----------------------------------------------------------------------
     def on_hello(self, topic: str, raw: bytes) -> Pending:
@@ -320,10 +321,14 @@ class Fleet:
         raise FleetError(f"no task {task_id!r} in {self.tasks_dir}; there are: {', '.join(names)}")
 
     def note_calibrations(self, station: str, records: list[Any]) -> None:
-        """Keep the calibration records a station reports (for a replacement Pi)."""
+        """Keep the calibration records a station reports (for a replacement Pi). Every online
+        status carries them: only a change is written (``received_at``: when this worker
+        first saw the records as they are now)."""
         if not records or not all(isinstance(r, dict) for r in records):
             return
         text = json.dumps(records[:64])
+        if self._noted.get(station) == text:
+            return
         with self.store.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO station_calibrations (station, records, received_at) VALUES (?, ?, ?) "
@@ -331,6 +336,7 @@ class Fleet:
                 "received_at = excluded.received_at",
                 (station, text, time.time()),
             )
+        self._noted[station] = text
 
     def _calibrations(self, station: str) -> list[Any]:
         with self.store.db.read() as tx:
