@@ -6,10 +6,10 @@ acks and commands from the scorer.
 * ``record``: QoS 1, published by the forwarder thread from the :class:`Outbox` in ``seq``
   order, signed when the station has a key. After a reconnect everything unacknowledged is
   sent again; a record whose ack has not come ``ack_timeout_s`` after it was sent is sent
-  again by itself, even while later records are being acked (the scorer may have missed it:
-  a scorer not yet subscribed again after a broker restart does not get what is published
-  meanwhile). A record sent again, or created before the current connection, is marked
-  ``historical``.
+  again by itself when a later record has been acked meanwhile (the scorer missed it: a
+  scorer not yet subscribed again after a broker restart does not get what is published
+  meanwhile) or no ack at all has come for ``ack_timeout_s``. A record sent again, or created
+  before the current connection, is marked ``historical``.
 * ``ack`` (from the scorer): deletes the acknowledged records from the outbox.
 * ``cmd`` (from the scorer): handed to the station; answered on ``reply``.
 
@@ -28,6 +28,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -67,6 +68,18 @@ def broker_problem(host: str, port: int) -> str:
         return f"no answer from {host}:{port} (unreachable or filtered)"
     except OSError as exc:
         return f"{host}:{port}: {exc.strerror or exc}"
+
+
+@dataclass
+class _InFlight:
+    """What the forwarder sent on this connection and has no ack for yet."""
+
+    sent_at: dict[int, float] = field(default_factory=dict)
+    """seq -> when it was last sent (monotonic seconds)."""
+    highest_acked: int = 0
+    """The highest seq sent on this connection that has been acked."""
+    last_ack: float = field(default_factory=time.monotonic)
+    """When an ack was last seen (monotonic seconds; the connection's start before any)."""
 
 
 class StationLink:
@@ -280,7 +293,7 @@ class StationLink:
     def _forward(self) -> None:
         """Publish outbox records in order, at most ``window`` waiting for acks."""
         cursor = 0  # the highest seq sent on this connection
-        sent_at: dict[int, float] = {}  # seq -> monotonic time it was last sent
+        flight = _InFlight()
         next_check = 0.0
         while not self._stop.is_set():
             if not self._connected.wait(0.2):
@@ -289,12 +302,12 @@ class StationLink:
             if self._resend.is_set():
                 self._resend.clear()
                 cursor = 0
-                sent_at.clear()
+                flight = _InFlight()
             waiting = self.outbox.count_upto(cursor) if cursor else 0
             now = time.monotonic()
             if waiting and now >= next_check:
                 next_check = now + min(1.0, self.ack_timeout_s / 4)
-                self._resend_overdue(cursor, sent_at, now)
+                self._resend_overdue(cursor, flight, now)
             room = self.window - waiting
             if room > 0:
                 sent: list[int] = []
@@ -303,19 +316,31 @@ class StationLink:
                         break
                     self._publish_row(row.topic, row.payload, row.created_at, row.sent_count)
                     sent.append(row.seq)
-                    sent_at[row.seq] = time.monotonic()
+                    flight.sent_at[row.seq] = time.monotonic()
                     cursor = row.seq
                 if sent:
                     self.outbox.mark_sent(sent)  # one statement for the whole window
             self.outbox.wait_changed(0.5, seen)
 
-    def _resend_overdue(self, cursor: int, sent_at: dict[int, float], now: float) -> None:
-        """Send again every record up to ``cursor`` still unacknowledged ``ack_timeout_s``
-        after it was sent; forget the send times of records acked since."""
+    def _resend_overdue(self, cursor: int, flight: _InFlight, now: float) -> None:
+        """Send again the records up to ``cursor`` the scorer has most likely missed: still
+        unacknowledged ``ack_timeout_s`` after they were sent, and either a record sent after
+        them has been acked (so acks are flowing and passed them by) or no ack at all has come
+        for ``ack_timeout_s``. A scorer that is only slow acks in order and gets no copies."""
         unacked = self.outbox.unacked_upto(cursor, self.window)
-        for seq in set(sent_at).difference(unacked):
-            del sent_at[seq]
-        overdue = {s for s in unacked if now - sent_at.setdefault(s, now) > self.ack_timeout_s}
+        acked = set(flight.sent_at).difference(unacked)
+        if acked:
+            flight.highest_acked = max(flight.highest_acked, *acked)
+            flight.last_ack = now
+            for seq in acked:
+                del flight.sent_at[seq]
+        silent = now - flight.last_ack > self.ack_timeout_s
+        overdue = {
+            s
+            for s in unacked
+            if now - flight.sent_at.setdefault(s, now) > self.ack_timeout_s
+            and (silent or s < flight.highest_acked)
+        }
         if not overdue:
             return
         log.warning(
@@ -332,7 +357,7 @@ class StationLink:
             if row.seq in overdue:
                 self._publish_row(row.topic, row.payload, row.created_at, row.sent_count)
                 again.append(row.seq)
-                sent_at[row.seq] = time.monotonic()
+                flight.sent_at[row.seq] = time.monotonic()
         if again:
             self.outbox.mark_sent(again)
 
