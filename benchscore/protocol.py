@@ -531,6 +531,18 @@ def _validate_reply(topic: TopicParts, obj: dict[str, Any]) -> None:
     _text(obj, "detail", "reply")
 
 
+def ack_payload(event: str, station: str, boot_id: str, seqs: list[int]) -> dict[str, Any]:
+    """The scorer's ``ack`` for records ``seqs`` of ``boot_id`` (to be signed before sending)."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "type": "ack",
+        "event": event,
+        "station": station,
+        "boot_id": boot_id,
+        "seqs": seqs,
+    }
+
+
 def _validate_ack(topic: TopicParts, obj: dict[str, Any]) -> None:
     _check_origin(obj, topic, "ack")
     _text(obj, "boot_id", "ack", 64)

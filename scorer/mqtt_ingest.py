@@ -223,14 +223,7 @@ class MqttIngest:
 
     def send_ack(self, event: str, station: str, boot_id: str, seqs: list[int]) -> None:
         """Tell ``station`` that records ``seqs`` of ``boot_id`` are stored (QoS 1)."""
-        payload = {
-            "schema": protocol.SCHEMA_VERSION,
-            "type": "ack",
-            "event": event,
-            "station": station,
-            "boot_id": boot_id,
-            "seqs": seqs,
-        }
+        payload = protocol.ack_payload(event, station, boot_id, seqs)
         topic = protocol.scorer_topic(event, station, "ack")
         self.client.publish(topic, sign_payload(self.scorer, topic, payload), qos=1)
 

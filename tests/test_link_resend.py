@@ -65,14 +65,7 @@ def serve(
         while time.monotonic() - started < for_s:
             while due and due[0][0] <= time.monotonic():
                 _, boot_id, seq = due.pop(0)
-                ack = {
-                    "schema": protocol.SCHEMA_VERSION,
-                    "type": "ack",
-                    "event": "test",
-                    "station": "st01",
-                    "boot_id": boot_id,
-                    "seqs": [seq],
-                }
+                ack = protocol.ack_payload("test", "st01", boot_id, [seq])
                 scorer.publish(ACK_TOPIC, sign_payload(TEST_SCORER, ACK_TOPIC, ack))
             try:
                 msg = scorer.next_message(timeout_s=0.05)

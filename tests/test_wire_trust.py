@@ -71,14 +71,7 @@ def test_forged_acks_and_commands_are_refused_on_an_open_broker(
         status = json.loads(attacker.next_message().payload)
         boot_id = status["boot_id"]
         ack_topic = "benchscore/v1/test/st01/ack"
-        ack = {
-            "schema": protocol.SCHEMA_VERSION,
-            "type": "ack",
-            "event": "test",
-            "station": "st01",
-            "boot_id": boot_id,
-            "seqs": list(range(0, 200)),
-        }
+        ack = protocol.ack_payload("test", "st01", boot_id, list(range(0, 200)))
         attacker.publish(ack_topic, protocol.encode(ack))  # unsigned
         attacker.publish(ack_topic, sign_payload(Identity.generate(), ack_topic, ack))
         stolen_kid = dict(ack, kid=TEST_SCORER.kid, sig="0" * 128)  # right kid, no real sig
