@@ -338,7 +338,7 @@ class StationLink:
         overdue = {
             s
             for s in unacked
-            if now - flight.sent_at.setdefault(s, now) > self.ack_timeout_s
+            if now - flight.sent_at.get(s, now) > self.ack_timeout_s
             and (silent or s < flight.highest_acked)
         }
         if not overdue:

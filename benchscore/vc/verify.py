@@ -31,6 +31,16 @@ class VerificationFailed(ValueError):
         self.code = code
 
 
+class Revocation(NamedTuple):
+    """A credential's revocation status: the English line, its code, the list's date."""
+
+    text: str
+    code: str
+    """``not_revoked``, ``not_checked`` or ``no_entry`` (for a translated page)."""
+    date: str = ""
+    """With ``not_revoked``: the status list's ``validFrom`` (ISO 8601)."""
+
+
 @dataclass
 class Verified:
     """What a verified credential says (for the one-line report and the web page)."""
@@ -41,16 +51,15 @@ class Verified:
     subject: str
     achievement: str
     valid_from: str
-    status: str
-    """``not revoked (status list of <date>)``, ``not checked (no status list given)`` or
-    ``no status entry``."""
-    status_code: str = "not_checked"
-    """``status`` as a code for a translated page: ``not_revoked``, ``not_checked``,
-    ``no_entry``."""
-    status_date: str = ""
-    """With ``not_revoked``: the status list's ``validFrom`` (ISO 8601)."""
+    revocation: Revocation
     results: list[tuple[str, str]] = field(default_factory=list)
     """(result name, ``value / max`` and status) as the credential states them."""
+
+    @property
+    def status(self) -> str:
+        """``not revoked (status list of <date>)``, ``not checked (no status list given)`` or
+        ``no status entry``."""
+        return self.revocation.text
 
 
 def _parse_time(value: Any, what: str) -> dt.datetime:
@@ -127,14 +136,6 @@ def check_signed_by_issuer(doc: dict[str, Any], pinned: bytes | None, what: str)
     return issuer
 
 
-class Revocation(NamedTuple):
-    """A credential's revocation status: the English line, its code, the list's date."""
-
-    text: str
-    code: str
-    date: str = ""
-
-
 def check_status(
     doc: dict[str, Any], status_list: dict[str, Any] | None, issuer: str, pinned: bytes | None
 ) -> Revocation:
@@ -198,7 +199,7 @@ def verify_credential(
     if "OpenBadgeCredential" not in types and "AchievementCredential" not in types:
         raise VerificationFailed("type has neither OpenBadgeCredential nor AchievementCredential")
     issuer = check_signed_by_issuer(doc, pinned, "credential")
-    status = check_status(doc, status_list, issuer, pinned)
+    revocation = check_status(doc, status_list, issuer, pinned)
     now = now or dt.datetime.now(dt.UTC)
     start = _parse_time(doc.get("validFrom"), "validFrom")
     if now < start:
@@ -236,9 +237,7 @@ def verify_credential(
         subject=named[0] if named else str(subject.get("id") or ""),
         achievement=str(achievement.get("name", "")),
         valid_from=str(doc["validFrom"]),
-        status=status.text,
-        status_code=status.code,
-        status_date=status.date,
+        revocation=revocation,
         results=results,
     )
 

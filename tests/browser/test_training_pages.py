@@ -331,6 +331,18 @@ def test_public_page_checks_an_uploaded_certificate(
     from scorer.training import assessment as asm
 
     browser.delete_all_cookies()  # anyone: no login
+    browser.execute_cdp_cmd(  # the screenshots as a 1920x1080 display shows the page
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+    )
+    try:
+        check_uploads(browser, base, certified, asm)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def check_uploads(browser: WebDriver, base: Base, certified: dict[str, Any], asm: Any) -> None:
+    """Valid, changed and revoked certificates on /verify, in every language."""
     good, other = certified["paths"]
     assert upload(browser, base, "en", good) == "Valid"
     table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
@@ -363,6 +375,15 @@ def test_public_page_checks_an_uploaded_certificate(
     table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
     assert "未撤销（发证中心 " in table and "revoked" not in table
     browser.save_screenshot(str(ARTIFACTS / "verify-valid-zh.png"))
+    for lang, valid, not_revoked in (
+        ("ru", "Действителен", "Не отозван (список центра от "),
+        ("fr", "Valide", "Non révoqué (liste du centre du "),
+        ("es", "Válido", "No revocado (lista del centro del "),
+    ):
+        assert upload(browser, base, lang, other) == valid
+        table = browser.find_element(By.CSS_SELECTOR, "table.credential").text
+        assert not_revoked in table and "status list" not in table, lang
+        browser.save_screenshot(str(ARTIFACTS / f"verify-valid-{lang}.png"))
 
 
 def test_status_list_is_served_signed(base: Base, certified: dict[str, Any]) -> None:

@@ -106,8 +106,8 @@ async def api_verify(con: ConsoleApp, request: Request) -> Response:
                     "standard": r.achievement,
                     "issued": r.valid_from,
                     "status": r.status,
-                    "status_code": r.status_code,
-                    "status_date": r.status_date,
+                    "status_code": r.revocation.code,
+                    "status_date": r.revocation.date,
                     "results": r.results,
                 }
                 for r in results
